@@ -1,0 +1,364 @@
+//! The `#[filch::main]` and `#[filch::test]` attributes of the [filch] async runtime.
+//!
+//! Use them through the facade crate, `filch`; this crate is an implementation detail and the code
+//! it generates names the runtime only through `::filch::__private`, so a program needs no other
+//! dependency than `filch`.
+//!
+//! Both attributes turn an `async fn` into an ordinary function that builds a runtime (reading
+//! `FILCH_WORKER_THREADS` and `FILCH_MAX_BLOCKING_THREADS` from the environment) and runs the body
+//! to completion with `block_on`. The only argument is `worker_threads = N`, which takes precedence
+//! over the environment.
+//!
+//! The argument parsing and the shape checks follow the ideas of `tokio-macros`; the code is
+//! filch's own.
+//!
+//! [filch]: https://docs.rs/filch
+
+use proc_macro::TokenStream;
+use proc_macro2::{Span, TokenStream as TokenStream2};
+use quote::{quote, quote_spanned, ToTokens};
+use syn::parse::Parser;
+use syn::punctuated::Punctuated;
+use syn::{Expr, ExprLit, ItemFn, Lit, Meta, Token};
+
+/// Runs an `async fn main` on a filch runtime.
+///
+/// ```ignore
+/// #[filch::main]
+/// async fn main() {
+///     println!("hello from filch");
+/// }
+/// ```
+///
+/// See the documentation of `filch::main` in the facade crate for the full description and a
+/// doctest.
+#[proc_macro_attribute]
+pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand(Kind::Main, args.into(), item.into()).into()
+}
+
+/// Runs an `async fn` test on its own filch runtime.
+///
+/// ```ignore
+/// #[filch::test]
+/// async fn adds() {
+///     assert_eq!(filch::spawn(async { 1 + 1 }).await.unwrap(), 2);
+/// }
+/// ```
+///
+/// See the documentation of `filch::test` in the facade crate for the full description.
+#[proc_macro_attribute]
+pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand(Kind::Test, args.into(), item.into()).into()
+}
+
+/// Which attribute is being expanded.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Main,
+    Test,
+}
+
+impl Kind {
+    /// The attribute as the user wrote it, for error messages.
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Main => "#[filch::main]",
+            Kind::Test => "#[filch::test]",
+        }
+    }
+}
+
+/// The parsed attribute arguments.
+#[derive(Default)]
+struct Config {
+    /// `worker_threads = N`, already checked to be at least 1.
+    worker_threads: Option<usize>,
+}
+
+/// Expands one attribute. On misuse, returns `compile_error!`s spanned at the problem together
+/// with a stand-in that keeps the rest of the program from producing follow-on errors.
+fn expand(kind: Kind, args: TokenStream2, item: TokenStream2) -> TokenStream2 {
+    let function: ItemFn = match syn::parse2(item.clone()) {
+        Ok(function) => function,
+        Err(_) => {
+            // Not a function at all (a struct, a closure...): say so at the attribute's item and
+            // hand the tokens back unchanged so rustc can still report its own errors about them.
+            let error = syn::Error::new(
+                Span::call_site(),
+                format!("{} can only be applied to an `async fn`", kind.name()),
+            );
+            let error = error.to_compile_error();
+            return quote! { #error #item };
+        }
+    };
+
+    let mut errors: Option<syn::Error> = None;
+    let mut push = |error: syn::Error| match &mut errors {
+        Some(all) => all.combine(error),
+        None => errors = Some(error),
+    };
+
+    let config = match parse_args(kind, args) {
+        Ok(config) => config,
+        Err(error) => {
+            push(error);
+            Config::default()
+        }
+    };
+    for error in check_signature(kind, &function) {
+        push(error);
+    }
+
+    match errors {
+        None => generate(kind, &config, function),
+        Some(errors) => {
+            let errors = errors.to_compile_error();
+            let stand_in = stand_in(kind, &function);
+            quote! { #errors #stand_in }
+        }
+    }
+}
+
+/// Parses `worker_threads = N` (the only accepted argument).
+fn parse_args(kind: Kind, args: TokenStream2) -> syn::Result<Config> {
+    let metas = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args)?;
+    let mut config = Config::default();
+    let mut errors: Option<syn::Error> = None;
+    let mut push = |error: syn::Error| match &mut errors {
+        Some(all) => all.combine(error),
+        None => errors = Some(error),
+    };
+    let mut seen_worker_threads = false;
+
+    for meta in metas {
+        let path = meta.path();
+        if !path.is_ident("worker_threads") {
+            let name = path.to_token_stream().to_string().replace(' ', "");
+            push(syn::Error::new_spanned(
+                path,
+                format!(
+                    "unknown argument `{name}` for {}; the only argument is `worker_threads = N`",
+                    kind.name()
+                ),
+            ));
+            continue;
+        }
+        if seen_worker_threads {
+            push(syn::Error::new_spanned(
+                path,
+                "`worker_threads` is given more than once; keep one",
+            ));
+            continue;
+        }
+        seen_worker_threads = true;
+        match worker_threads_value(&meta) {
+            Ok(n) => config.worker_threads = Some(n),
+            Err(error) => push(error),
+        }
+    }
+
+    match errors {
+        None => Ok(config),
+        Some(errors) => Err(errors),
+    }
+}
+
+/// Reads the `N` of `worker_threads = N`: an integer literal of at least 1.
+fn worker_threads_value(meta: &Meta) -> syn::Result<usize> {
+    let expected = "`worker_threads` takes a positive integer literal, like `worker_threads = 4`";
+    let value = match meta {
+        Meta::NameValue(name_value) => &name_value.value,
+        other => return Err(syn::Error::new_spanned(other, expected)),
+    };
+    let literal = match value {
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(literal),
+            ..
+        }) => literal,
+        other => return Err(syn::Error::new_spanned(other, expected)),
+    };
+    let n: usize = literal.base10_parse().map_err(|_| {
+        syn::Error::new_spanned(literal, "`worker_threads` is too large for a `usize`")
+    })?;
+    if n == 0 {
+        return Err(syn::Error::new_spanned(
+            literal,
+            "`worker_threads` must be at least 1 (a runtime needs a worker to run tasks)",
+        ));
+    }
+    Ok(n)
+}
+
+/// Checks the function's shape: `async`, no parameters, no generics, and for tests no second
+/// test attribute.
+fn check_signature(kind: Kind, function: &ItemFn) -> Vec<syn::Error> {
+    let sig = &function.sig;
+    let mut errors = Vec::new();
+
+    if sig.asyncness.is_none() {
+        errors.push(syn::Error::new_spanned(
+            sig.fn_token,
+            format!(
+                "{} requires an `async fn`; add `async` before `fn`",
+                kind.name()
+            ),
+        ));
+    }
+    if !sig.inputs.is_empty() {
+        let what = match kind {
+            Kind::Main => "the `main` function cannot take parameters",
+            Kind::Test => "a test function cannot take parameters",
+        };
+        errors.push(syn::Error::new_spanned(
+            &sig.inputs,
+            format!("{what}; remove them (the runtime is built for you)"),
+        ));
+    }
+    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+        errors.push(syn::Error::new_spanned(
+            &sig.generics,
+            format!("{} does not support generic functions", kind.name()),
+        ));
+    }
+    if kind == Kind::Test {
+        for attr in &function.attrs {
+            if attr.path().is_ident("test") {
+                errors.push(syn::Error::new_spanned(
+                    attr,
+                    "remove this `#[test]`: #[filch::test] already generates it",
+                ));
+            }
+        }
+    }
+    errors
+}
+
+/// After an error: the function without its `async` keyword and with an empty body, so the
+/// program still has its `main` (or its test) and rustc reports only our error.
+fn stand_in(kind: Kind, function: &ItemFn) -> TokenStream2 {
+    let attrs = &function.attrs;
+    let vis = &function.vis;
+    let name = &function.sig.ident;
+    let test_attr = match kind {
+        Kind::Main => quote! {},
+        Kind::Test => quote! { #[test] },
+    };
+    let attrs = attrs.iter().filter(|attr| !attr.path().is_ident("test"));
+    quote! {
+        #test_attr
+        #(#attrs)*
+        #vis fn #name() {}
+    }
+}
+
+/// Generates the synchronous function: build the runtime, then `block_on` the body.
+fn generate(kind: Kind, config: &Config, function: ItemFn) -> TokenStream2 {
+    let ItemFn {
+        attrs,
+        vis,
+        mut sig,
+        block,
+    } = function;
+    sig.asyncness = None;
+
+    let worker_threads = match config.worker_threads {
+        Some(n) => quote! { ::core::option::Option::Some(#n) },
+        None => quote! { ::core::option::Option::None },
+    };
+    // The runtime is built at the start of the body's braces, so errors about it point at the
+    // function rather than at the attribute.
+    let span = block.brace_token.span.join();
+    let build = match kind {
+        Kind::Main => quote_spanned! {span=>
+            ::filch::__private::runtime_for_main(#worker_threads)
+        },
+        Kind::Test => quote_spanned! {span=>
+            ::filch::__private::runtime_for_test(#worker_threads)
+        },
+    };
+    let test_attr = match kind {
+        Kind::Main => quote! {},
+        Kind::Test => quote! { #[::core::prelude::v1::test] },
+    };
+    // `async #block` keeps the user's statements, `return` and `?` unchanged: the block's output
+    // type is inferred from the function's declared return type through `block_on`.
+    let body = quote_spanned! {span=>
+        {
+            let body = async #block;
+            let runtime = #build;
+            runtime.block_on(body)
+        }
+    };
+    quote! {
+        #test_attr
+        #(#attrs)*
+        #vis #sig #body
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{expand, Kind};
+
+    fn expand_str(kind: Kind, args: &str, item: &str) -> String {
+        expand(kind, args.parse().unwrap(), item.parse().unwrap()).to_string()
+    }
+
+    #[test]
+    fn main_without_arguments_reads_the_environment() {
+        let out = expand_str(Kind::Main, "", "async fn main() { work().await }");
+        assert!(out.contains("runtime_for_main (:: core :: option :: Option :: None)"));
+        assert!(out.contains("fn main ()"));
+        assert!(!out.contains("async fn"));
+        assert!(!out.contains("test"));
+    }
+
+    #[test]
+    fn worker_threads_argument_is_passed_through() {
+        let out = expand_str(Kind::Test, "worker_threads = 3", "async fn t() {}");
+        assert!(out.contains("runtime_for_test (:: core :: option :: Option :: Some (3usize))"));
+        assert!(out.contains("# [:: core :: prelude :: v1 :: test]"));
+    }
+
+    #[test]
+    fn misuse_produces_compile_errors() {
+        for (args, item, message) in [
+            ("", "fn main() {}", "requires an `async fn`"),
+            ("", "async fn main(x: u8) {}", "cannot take parameters"),
+            (
+                "flavor = 1",
+                "async fn main() {}",
+                "unknown argument `flavor`",
+            ),
+            (
+                "worker_threads = 0",
+                "async fn main() {}",
+                "must be at least 1",
+            ),
+            (
+                "worker_threads = \"2\"",
+                "async fn main() {}",
+                "positive integer",
+            ),
+            ("worker_threads", "async fn main() {}", "positive integer"),
+            (
+                "worker_threads = 1, worker_threads = 2",
+                "async fn main() {}",
+                "more than once",
+            ),
+            ("", "async fn main<T>() {}", "generic"),
+            ("", "struct S;", "can only be applied"),
+        ] {
+            let out = expand_str(Kind::Main, args, item);
+            assert!(out.contains("compile_error"), "{args} {item}: {out}");
+            assert!(out.contains(message), "{args} {item}: {out}");
+        }
+    }
+
+    #[test]
+    fn a_second_test_attribute_is_rejected() {
+        let out = expand_str(Kind::Test, "", "#[test] async fn t() {}");
+        assert!(out.contains("already generates it"), "{out}");
+    }
+}
