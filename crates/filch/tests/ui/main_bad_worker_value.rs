@@ -1,0 +1,2 @@
+#[filch::main(worker_threads = "4")]
+async fn main() {}

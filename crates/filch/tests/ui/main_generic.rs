@@ -1,0 +1,2 @@
+#[filch::main]
+async fn main<T>() {}

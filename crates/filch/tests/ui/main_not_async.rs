@@ -1,0 +1,2 @@
+#[filch::main]
+fn main() {}

@@ -1,0 +1,4 @@
+#[filch::main]
+async fn main(args: Vec<String>) {
+    drop(args);
+}

@@ -1,0 +1,2 @@
+#[filch::main(worker_threads = 0)]
+async fn main() {}

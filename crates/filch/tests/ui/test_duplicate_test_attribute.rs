@@ -1,0 +1,5 @@
+#[filch::test]
+#[test]
+async fn twice() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[filch::test]
+fn not_async() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[filch::test(start_paused = true)]
+async fn paused() {}
+
+fn main() {}
