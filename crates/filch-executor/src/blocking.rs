@@ -1,0 +1,225 @@
+//! The blocking thread pool behind `spawn_blocking`.
+//!
+//! Threads named `filch-blocking-{i}` start on demand, up to the runtime's maximum; work beyond
+//! the maximum waits in a FIFO queue. A thread idle for the keep-alive period (10 s by default)
+//! exits. The design is the classic one (tokio's `blocking/pool.rs` has the same shape): one
+//! mutex-guarded queue, a condvar, and counters of idle threads and pending notifications, so a
+//! spawn wakes exactly one idle thread or starts a new one.
+//!
+//! Blocking work is a task like any other (one allocation, a `JoinHandle`), run by polling it
+//! once; it is not in the runtime's owner list, since a started blocking function cannot be
+//! cancelled. Queued work is cancelled at shutdown.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use parking_lot::{Condvar, Mutex};
+
+use crate::runtime::{Config, Handle};
+use crate::task::{self, JoinHandle, Notified, Schedule, Task};
+
+pub(crate) struct BlockingPool {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    state: Mutex<State>,
+    /// Idle threads wait here for work.
+    work: Condvar,
+    /// Shutdown waits here for threads to exit.
+    exited: Condvar,
+    max_threads: usize,
+    keep_alive: Duration,
+}
+
+/// # Invariant
+///
+/// `num_idle <= num_threads <= max_threads`; `num_notify` counts wake-ups sent to idle threads
+/// that have not been consumed, and each of those was taken out of `num_idle` by the sender.
+#[derive(Default)]
+struct State {
+    queue: VecDeque<Notified>,
+    num_threads: usize,
+    num_idle: usize,
+    num_notify: usize,
+    next_id: usize,
+    shutdown: bool,
+}
+
+/// The scheduler hook of blocking tasks: they are never woken (they finish in one poll) and are
+/// not in an owner list.
+struct BlockingSchedule;
+
+impl Schedule for BlockingSchedule {
+    fn schedule(&self, task: Notified, _is_yield: bool) {
+        // Only an abort of a queued or running blocking task could get here, and both are
+        // handled without rescheduling (a queued task is already NOTIFIED). Dropping the
+        // reference keeps the count right if it ever happens.
+        drop(task);
+    }
+
+    fn release(&self, _task: &Task) -> Option<Task> {
+        None
+    }
+}
+
+/// A blocking function as a future that finishes in its first poll.
+struct BlockingTask<F>(Option<F>);
+
+impl<F> Unpin for BlockingTask<F> {}
+
+impl<F: FnOnce() -> R, R> Future for BlockingTask<F> {
+    type Output = R;
+
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<R> {
+        let f = self
+            .0
+            .take()
+            .expect("a blocking task is polled exactly once");
+        Poll::Ready(f())
+    }
+}
+
+impl BlockingPool {
+    pub(crate) fn new(config: &Config) -> BlockingPool {
+        BlockingPool {
+            inner: Arc::new(Inner {
+                state: Mutex::new(State::default()),
+                work: Condvar::new(),
+                exited: Condvar::new(),
+                max_threads: config.max_blocking_threads,
+                keep_alive: config.keep_alive,
+            }),
+        }
+    }
+
+    pub(crate) fn spawn<F, R>(&self, handle: &Handle, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        let (task, notified, join) = task::new_task(BlockingTask(Some(f)), BlockingSchedule);
+        drop(task);
+        let mut state = self.inner.state.lock();
+        if state.shutdown {
+            drop(state);
+            notified.shutdown();
+            return join;
+        }
+        state.queue.push_back(notified);
+        if state.num_idle > 0 {
+            state.num_idle -= 1;
+            state.num_notify += 1;
+            self.inner.work.notify_one();
+        } else if state.num_threads < self.inner.max_threads {
+            let id = state.next_id;
+            state.next_id += 1;
+            state.num_threads += 1;
+            if let Err(err) = self.start_thread(handle, id) {
+                state.num_threads -= 1;
+                if state.num_threads == 0 {
+                    // No thread will ever run it: cancel rather than leave the handle hanging.
+                    let queued = std::mem::take(&mut state.queue);
+                    drop(state);
+                    eprintln!("filch: could not start a blocking thread ({err}); work cancelled");
+                    for task in queued {
+                        task.shutdown();
+                    }
+                }
+            }
+        }
+        join
+    }
+
+    fn start_thread(&self, handle: &Handle, id: usize) -> io::Result<()> {
+        let inner = self.inner.clone();
+        let handle = handle.clone();
+        let config = &handle.shared.config;
+        let mut builder = std::thread::Builder::new().name(format!("filch-blocking-{id}"));
+        if let Some(size) = config.stack_size {
+            builder = builder.stack_size(size);
+        }
+        builder.spawn(move || inner.run(handle))?;
+        Ok(())
+    }
+
+    /// Cancels queued work, then waits until every thread has exited or `deadline` passes.
+    pub(crate) fn shutdown(&self, deadline: Option<Instant>) {
+        let mut state = self.inner.state.lock();
+        state.shutdown = true;
+        let queued = std::mem::take(&mut state.queue);
+        self.inner.work.notify_all();
+        drop(state);
+        for task in queued {
+            task.shutdown();
+        }
+        let mut state = self.inner.state.lock();
+        while state.num_threads > 0 {
+            match deadline {
+                Some(deadline) => {
+                    if self.inner.exited.wait_until(&mut state, deadline).timed_out() {
+                        break;
+                    }
+                }
+                None => self.inner.exited.wait(&mut state),
+            }
+        }
+    }
+}
+
+impl Inner {
+    fn run(&self, handle: Handle) {
+        let config = &handle.shared.config;
+        if let Some(f) = &config.on_thread_start {
+            f();
+        }
+        {
+            let _current = crate::context::set_current(&handle);
+            self.work_loop();
+        }
+        if let Some(f) = &config.on_thread_stop {
+            f();
+        }
+        let mut state = self.state.lock();
+        state.num_threads -= 1;
+        drop(state);
+        self.exited.notify_all();
+    }
+
+    fn work_loop(&self) {
+        let mut state = self.state.lock();
+        'work: loop {
+            while let Some(task) = state.queue.pop_front() {
+                drop(state);
+                task.run();
+                state = self.state.lock();
+            }
+            if state.shutdown {
+                return;
+            }
+            state.num_idle += 1;
+            loop {
+                let timed_out = self.work.wait_for(&mut state, self.keep_alive).timed_out();
+                if state.num_notify > 0 {
+                    state.num_notify -= 1;
+                    continue 'work;
+                }
+                if state.shutdown || timed_out {
+                    state.num_idle -= 1;
+                    if state.shutdown {
+                        return;
+                    }
+                    if state.queue.is_empty() {
+                        return;
+                    }
+                    continue 'work;
+                }
+            }
+        }
+    }
+}

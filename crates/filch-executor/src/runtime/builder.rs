@@ -1,0 +1,329 @@
+//! [`Builder`]: configure and start a [`Runtime`].
+
+use std::ffi::OsString;
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{Callback, Config, Handle, Runtime, WorkerLatch};
+use crate::blocking::BlockingPool;
+use crate::driver::{CondvarDriver, Driver};
+use crate::scheduler::park::SharedDriver;
+use crate::scheduler::{worker, Shared};
+
+/// Environment variable read by [`Builder::build`] for the worker count.
+pub const WORKER_THREADS_ENV: &str = "FILCH_WORKER_THREADS";
+/// Environment variable read by [`Builder::build`] for the blocking-thread limit.
+pub const MAX_BLOCKING_THREADS_ENV: &str = "FILCH_MAX_BLOCKING_THREADS";
+
+const DEFAULT_MAX_BLOCKING: usize = 512;
+const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(10);
+const DEFAULT_STACK_SIZE: usize = 2 * 1024 * 1024;
+/// Beyond this the idle bookkeeping's counters would overflow; nobody needs more workers.
+const MAX_WORKERS: usize = 32_767;
+
+type DriverFactory = Arc<dyn Fn() -> io::Result<Arc<dyn Driver>> + Send + Sync>;
+
+/// Configures a [`Runtime`].
+///
+/// Precedence for the worker count and the blocking-thread limit: a value set on the builder,
+/// then the environment variable (`FILCH_WORKER_THREADS`, `FILCH_MAX_BLOCKING_THREADS`), then
+/// the default (one worker per CPU; 512 blocking threads).
+///
+/// ```
+/// use std::time::Duration;
+/// use filch_executor::runtime::Builder;
+///
+/// let rt = Builder::new()
+///     .worker_threads(2)
+///     .max_blocking_threads(16)
+///     .thread_keep_alive(Duration::from_secs(1))
+///     .thread_stack_size(4 * 1024 * 1024)
+///     .on_thread_start(|| {})
+///     .on_thread_stop(|| {})
+///     .build()
+///     .unwrap();
+/// assert_eq!(rt.handle().max_blocking_threads(), 16);
+/// ```
+#[derive(Clone, Default)]
+pub struct Builder {
+    worker_threads: Option<usize>,
+    max_blocking_threads: Option<usize>,
+    keep_alive: Option<Duration>,
+    stack_size: Option<usize>,
+    on_thread_start: Option<Callback>,
+    on_thread_stop: Option<Callback>,
+    driver: Option<DriverFactory>,
+}
+
+impl Builder {
+    /// A builder with nothing set: everything comes from the environment or the defaults.
+    pub fn new() -> Builder {
+        Builder::default()
+    }
+
+    /// The number of worker threads (named `filch-worker-{i}`). Overrides
+    /// `FILCH_WORKER_THREADS`. `0` makes [`build`](Self::build) fail.
+    pub fn worker_threads(&mut self, n: usize) -> &mut Self {
+        self.worker_threads = Some(n);
+        self
+    }
+
+    /// The most threads `spawn_blocking` may start. Overrides `FILCH_MAX_BLOCKING_THREADS`.
+    /// `0` makes [`build`](Self::build) fail.
+    pub fn max_blocking_threads(&mut self, n: usize) -> &mut Self {
+        self.max_blocking_threads = Some(n);
+        self
+    }
+
+    /// How long an idle blocking thread waits for work before it exits (default 10 s).
+    pub fn thread_keep_alive(&mut self, duration: Duration) -> &mut Self {
+        self.keep_alive = Some(duration);
+        self
+    }
+
+    /// Stack size of worker and blocking threads, in bytes (default 2 MiB).
+    pub fn thread_stack_size(&mut self, bytes: usize) -> &mut Self {
+        self.stack_size = Some(bytes);
+        self
+    }
+
+    /// Runs `f` on every worker and blocking thread when it starts.
+    pub fn on_thread_start<F: Fn() + Send + Sync + 'static>(&mut self, f: F) -> &mut Self {
+        self.on_thread_start = Some(Arc::new(f));
+        self
+    }
+
+    /// Runs `f` on every worker and blocking thread just before it exits.
+    pub fn on_thread_stop<F: Fn() + Send + Sync + 'static>(&mut self, f: F) -> &mut Self {
+        self.on_thread_stop = Some(Arc::new(f));
+        self
+    }
+
+    /// Installs an I/O driver: `build` calls `factory` once and idle workers block in the driver
+    /// it returns (see [`Driver`]). Without this, idle workers sleep on a condition variable.
+    /// The `filch` facade installs its reactor here.
+    pub fn driver<F>(&mut self, factory: F) -> &mut Self
+    where
+        F: Fn() -> io::Result<Arc<dyn Driver>> + Send + Sync + 'static,
+    {
+        self.driver = Some(Arc::new(factory));
+        self
+    }
+
+    /// Starts the runtime's worker threads.
+    ///
+    /// # Errors
+    ///
+    /// `io::ErrorKind::InvalidInput` if a count is `0` or too large, or if
+    /// `FILCH_WORKER_THREADS` / `FILCH_MAX_BLOCKING_THREADS` (read only when the builder did
+    /// not set the value) is not a whole number of at least 1; the message names the variable
+    /// and the value. Other errors come from the driver factory or from the OS refusing a thread.
+    ///
+    /// ```
+    /// let err = filch_executor::runtime::Builder::new().worker_threads(0).build().unwrap_err();
+    /// assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    /// ```
+    pub fn build(&mut self) -> io::Result<Runtime> {
+        let config = self.config()?;
+        let driver: Arc<dyn Driver> = match &self.driver {
+            Some(factory) => factory()?,
+            None => Arc::new(CondvarDriver::new()),
+        };
+        start(config, driver)
+    }
+
+    fn config(&self) -> io::Result<Config> {
+        let worker_threads = match self.worker_threads {
+            Some(n) => check_count(n, "worker_threads", "Builder::worker_threads", MAX_WORKERS)?,
+            None => from_env(WORKER_THREADS_ENV, MAX_WORKERS, "the number of CPUs")?
+                .unwrap_or_else(|| num_cpus::get().clamp(1, MAX_WORKERS)),
+        };
+        let max_blocking_threads = match self.max_blocking_threads {
+            Some(n) => check_count(
+                n,
+                "max_blocking_threads",
+                "Builder::max_blocking_threads",
+                usize::MAX,
+            )?,
+            None => from_env(MAX_BLOCKING_THREADS_ENV, usize::MAX, "512")?
+                .unwrap_or(DEFAULT_MAX_BLOCKING),
+        };
+        Ok(Config {
+            worker_threads,
+            max_blocking_threads,
+            keep_alive: self.keep_alive.unwrap_or(DEFAULT_KEEP_ALIVE),
+            stack_size: Some(self.stack_size.unwrap_or(DEFAULT_STACK_SIZE)),
+            on_thread_start: self.on_thread_start.clone(),
+            on_thread_stop: self.on_thread_stop.clone(),
+        })
+    }
+}
+
+fn check_count(n: usize, what: &str, setter: &str, max: usize) -> io::Result<usize> {
+    if n == 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{setter}(0) is invalid: a runtime needs at least 1 {what} thread"),
+        ));
+    }
+    if n > max {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{setter}({n}) is too large: the most filch supports is {max}"),
+        ));
+    }
+    Ok(n)
+}
+
+/// Reads a positive count from the environment. `Ok(None)` when the variable is unset.
+pub(crate) fn from_env(name: &str, max: usize, default: &str) -> io::Result<Option<usize>> {
+    match std::env::var_os(name) {
+        None => Ok(None),
+        Some(value) => parse_env(name, value, max, default).map(Some),
+    }
+}
+
+fn parse_env(name: &str, value: OsString, max: usize, default: &str) -> io::Result<usize> {
+    let fix = format!(
+        "set it to a whole number of at least 1 (for example {name}=4), \
+         or unset it to use the default ({default})"
+    );
+    let invalid = |what: String| {
+        io::Error::new(io::ErrorKind::InvalidInput, format!("{what}; {fix}"))
+    };
+    let Some(text) = value.to_str() else {
+        return Err(invalid(format!("{name}={value:?} is not valid UTF-8")));
+    };
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Err(invalid(format!("{name} is set but empty")));
+    }
+    match trimmed.parse::<usize>() {
+        Ok(0) => Err(invalid(format!("{name}=\"{text}\" is invalid: 0 threads cannot run anything"))),
+        Ok(n) if n > max => Err(invalid(format!(
+            "{name}=\"{text}\" is too large: the most filch supports is {max}"
+        ))),
+        Ok(n) => Ok(n),
+        Err(_) if trimmed.starts_with('-') => Err(invalid(format!(
+            "{name}=\"{text}\" is invalid: a thread count cannot be negative"
+        ))),
+        Err(_) => Err(invalid(format!("{name}=\"{text}\" is not a number"))),
+    }
+}
+
+fn start(config: Config, driver: Arc<dyn Driver>) -> io::Result<Runtime> {
+    let shared_driver = crate::loom::sync::Arc::new(SharedDriver::new(driver));
+    let n = config.worker_threads;
+    let mut locals = Vec::with_capacity(n);
+    let mut remotes = Vec::with_capacity(n);
+    let mut parkers = Vec::with_capacity(n);
+    for _ in 0..n {
+        let (local, remote, parker) = worker::new_parts(shared_driver.clone());
+        locals.push(local);
+        remotes.push(remote);
+        parkers.push(parker);
+    }
+    let blocking = BlockingPool::new(&config);
+    let shared = Shared::new(remotes.into_boxed_slice(), shared_driver, blocking, config);
+    let handle = Handle {
+        shared: crate::loom::sync::Arc::new(shared),
+    };
+    let latch = Arc::new(WorkerLatch::default());
+    let mut threads = Vec::with_capacity(n);
+    for (index, (local, parker)) in locals.into_iter().zip(parkers).enumerate() {
+        let handle2 = handle.clone();
+        let latch2 = latch.clone();
+        let mut builder = std::thread::Builder::new().name(format!("filch-worker-{index}"));
+        if let Some(size) = handle.shared.config.stack_size {
+            builder = builder.stack_size(size);
+        }
+        latch.started();
+        let spawned = builder.spawn(move || {
+            struct Exit(Arc<WorkerLatch>);
+            impl Drop for Exit {
+                fn drop(&mut self) {
+                    self.0.exited();
+                }
+            }
+            let _exit = Exit(latch2);
+            let config = &handle2.shared.config;
+            if let Some(f) = &config.on_thread_start {
+                f();
+            }
+            let stop = config.on_thread_stop.clone();
+            worker::run(handle2, index, local, parker);
+            if let Some(f) = stop {
+                f();
+            }
+        });
+        match spawned {
+            Ok(thread) => threads.push(thread),
+            Err(err) => {
+                latch.exited();
+                // Stop what started; dropping the runtime runs the normal shutdown.
+                drop(Runtime::from_parts(handle, latch, threads));
+                return Err(err);
+            }
+        }
+    }
+    Ok(Runtime::from_parts(handle, latch, threads))
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("worker_threads", &self.worker_threads)
+            .field("max_blocking_threads", &self.max_blocking_threads)
+            .field("thread_keep_alive", &self.keep_alive)
+            .field("thread_stack_size", &self.stack_size)
+            .field("driver", &self.driver.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    fn parse(value: &str) -> io::Result<usize> {
+        parse_env("FILCH_TEST_VAR", value.into(), 100, "8")
+    }
+
+    #[test]
+    fn accepts_positive_counts() {
+        assert_eq!(parse("4").unwrap(), 4);
+        assert_eq!(parse(" 12 ").unwrap(), 12);
+    }
+
+    #[test]
+    fn rejects_bad_values_with_named_messages() {
+        for (value, needle) in [
+            ("0", "0 threads"),
+            ("-3", "negative"),
+            ("abc", "not a number"),
+            ("", "empty"),
+            ("4.5", "not a number"),
+            ("1000", "too large"),
+        ] {
+            let err = parse(value).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{value}");
+            let msg = err.to_string();
+            assert!(msg.contains("FILCH_TEST_VAR"), "{msg}");
+            assert!(msg.contains(needle), "{value}: {msg}");
+            if !value.trim().is_empty() {
+                assert!(msg.contains(value), "message shows the value: {msg}");
+            }
+        }
+    }
+
+    #[test]
+    fn rejects_non_utf8() {
+        use std::os::unix::ffi::OsStringExt;
+        let value = OsString::from_vec(vec![0x66, 0xff, 0x6f]);
+        let err = parse_env("FILCH_TEST_VAR", value, 100, "8").unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+        assert!(err.to_string().contains("not valid UTF-8"), "{err}");
+    }
+}

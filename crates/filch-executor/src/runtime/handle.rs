@@ -1,0 +1,192 @@
+//! [`Handle`]: a cloneable reference to a running runtime.
+
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::sync::Arc as StdArc;
+
+use crate::context;
+use crate::driver::Driver;
+use crate::loom::sync::Arc;
+use crate::scheduler::Shared;
+use crate::task::{self, JoinHandle, Notified, Schedule, Task};
+
+/// A handle to a runtime: spawn onto it from any thread, find the current one, read its
+/// configuration. Cheap to clone.
+///
+/// ```
+/// let rt = filch_executor::runtime::Runtime::new().unwrap();
+/// let handle = rt.handle().clone();
+/// let join = std::thread::spawn(move || handle.spawn(async { 5 })).join().unwrap();
+/// assert_eq!(rt.block_on(join).unwrap(), 5);
+/// ```
+#[derive(Clone)]
+pub struct Handle {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl Handle {
+    /// The current runtime's handle.
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime; see [`try_current`](Self::try_current).
+    #[track_caller]
+    pub fn current() -> Handle {
+        match Handle::try_current() {
+            Ok(handle) => handle,
+            Err(err) => panic!("{err}"),
+        }
+    }
+
+    /// The current runtime's handle, or an error outside a runtime.
+    ///
+    /// ```
+    /// use filch_executor::runtime::{Handle, Runtime};
+    ///
+    /// assert!(Handle::try_current().is_err());
+    /// let rt = Runtime::new().unwrap();
+    /// rt.block_on(async { assert!(Handle::try_current().is_ok()) });
+    /// ```
+    pub fn try_current() -> Result<Handle, TryCurrentError> {
+        context::try_with_current(Handle::clone)
+    }
+
+    /// Spawns a task on this runtime. Works from any thread. After the runtime has shut down
+    /// the future is dropped at once and the handle resolves to a cancelled `JoinError`.
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.spawn_inner(future)
+    }
+
+    pub(crate) fn spawn_inner<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (task, notified, join) = task::new_task(future, self.clone());
+        match self.shared.owned.insert(task) {
+            Ok(()) => self.shared.schedule(notified, false),
+            Err(task) => {
+                drop(notified);
+                task.shutdown();
+            }
+        }
+        join
+    }
+
+    /// Runs a blocking function on this runtime's blocking pool.
+    /// See [`spawn_blocking`](crate::task::spawn_blocking).
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.shared.blocking.spawn(self, f)
+    }
+
+    /// Makes this runtime current on this thread until the guard is dropped.
+    ///
+    /// ```
+    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// let _guard = rt.enter();
+    /// let join = filch_executor::spawn(async { 1 });
+    /// # drop(_guard);
+    /// # assert_eq!(rt.block_on(join).unwrap(), 1);
+    /// ```
+    pub fn enter(&self) -> EnterGuard<'_> {
+        EnterGuard {
+            _guard: context::set_current(self),
+            _handle: PhantomData,
+        }
+    }
+
+    /// The runtime's driver, for I/O resources that downcast it to their own type.
+    pub fn driver(&self) -> &StdArc<dyn Driver> {
+        self.shared.driver.driver()
+    }
+
+    /// The number of worker threads this runtime runs.
+    pub fn worker_threads(&self) -> usize {
+        self.shared.config.worker_threads
+    }
+
+    /// The most blocking threads this runtime may start.
+    pub fn max_blocking_threads(&self) -> usize {
+        self.shared.config.max_blocking_threads
+    }
+}
+
+impl Schedule for Handle {
+    fn schedule(&self, task: Notified, is_yield: bool) {
+        self.shared.schedule(task, is_yield);
+    }
+
+    fn release(&self, task: &Task) -> Option<Task> {
+        self.shared.release(task)
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle")
+            .field("worker_threads", &self.worker_threads())
+            .field("max_blocking_threads", &self.max_blocking_threads())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Keeps a runtime current on this thread; see [`Handle::enter`].
+pub struct EnterGuard<'a> {
+    _guard: context::SetCurrentGuard,
+    _handle: PhantomData<&'a Handle>,
+}
+
+impl fmt::Debug for EnterGuard<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EnterGuard").finish_non_exhaustive()
+    }
+}
+
+/// Returned by [`Handle::try_current`] outside a runtime.
+#[derive(Debug)]
+pub struct TryCurrentError {
+    destroyed: bool,
+}
+
+impl TryCurrentError {
+    pub(crate) fn no_runtime() -> TryCurrentError {
+        TryCurrentError { destroyed: false }
+    }
+
+    pub(crate) fn thread_local_destroyed() -> TryCurrentError {
+        TryCurrentError { destroyed: true }
+    }
+
+    /// Whether the thread is exiting and its runtime context is already gone.
+    pub fn is_thread_local_destroyed(&self) -> bool {
+        self.destroyed
+    }
+}
+
+impl fmt::Display for TryCurrentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.destroyed {
+            f.write_str(
+                "the filch runtime context of this thread was already destroyed (the thread is \
+                 exiting); spawn through a runtime Handle instead",
+            )
+        } else {
+            f.write_str(
+                "there is no filch runtime on this thread: run this code inside \
+                 #[filch::main], #[filch::test], Runtime::block_on or a task, or call \
+                 Runtime::enter first",
+            )
+        }
+    }
+}
+
+impl std::error::Error for TryCurrentError {}

@@ -1,0 +1,224 @@
+//! The multi-threaded work-stealing scheduler.
+//!
+//! `docs/architecture.md` explains the design at length; in short:
+//!
+//! * Each worker owns a FIFO `crossbeam_deque::Worker` and a one-task LIFO slot. A task spawned
+//!   or woken on a worker goes into the slot (the task that was there moves to the deque), so a
+//!   message passed between two tasks is handled next, while its data is still in cache.
+//! * A shared `crossbeam_deque::Injector` takes tasks spawned or woken from other threads.
+//! * An idle worker steals half of another worker's deque (`steal_batch_and_pop`), visiting
+//!   victims in random order, then the injector; then it parks (`idle.rs`, `park.rs`).
+//! * Fairness: the LIFO slot is used at most [`worker::MAX_LIFO_POLLS`] times in a row; the
+//!   injector is checked first every [`worker::GLOBAL_QUEUE_INTERVAL`] ticks; the driver is polled
+//!   every [`worker::EVENT_INTERVAL`] ticks while workers are busy; and a LIFO task stuck behind a
+//!   long poll is taken by the parked worker's watchdog (see `worker.rs`).
+
+use std::ptr::NonNull;
+
+use crossbeam_deque::{Injector, Stealer};
+
+use crate::blocking::BlockingPool;
+use crate::loom::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+use crate::loom::sync::Arc;
+use crate::runtime::Config;
+use crate::task::{Notified, Task};
+
+pub(crate) mod idle;
+pub(crate) mod owned;
+pub(crate) mod park;
+pub(crate) mod worker;
+
+use idle::Idle;
+use owned::OwnedTasks;
+use park::{SharedDriver, Unparker};
+use worker::WorkerCtx;
+
+/// What other threads may touch of a worker.
+pub(crate) struct Remote {
+    pub(crate) stealer: Stealer<Notified>,
+    /// The LIFO slot: a `Notified` as a raw pointer, or null. Only swapped, never read then
+    /// written, so the owner and a watchdog thief can never both take the same task.
+    pub(crate) lifo: AtomicPtr<crate::task::raw::Header>,
+    /// Bumped by the owner each time round its loop; a watchdog that sees it unchanged for a
+    /// whole period knows the worker is stuck in one poll.
+    pub(crate) ticks: AtomicUsize,
+    pub(crate) unparker: Unparker,
+}
+
+impl Remote {
+    pub(crate) fn take_lifo(&self) -> Option<Notified> {
+        let ptr = self.lifo.swap(std::ptr::null_mut(), Ordering::AcqRel);
+        // SAFETY: a non-null slot holds a `Notified` put there with `into_raw`, and the swap
+        // made us its only owner.
+        NonNull::new(ptr).map(|p| unsafe { Notified::from_raw(p) })
+    }
+
+    fn has_lifo(&self) -> bool {
+        !self.lifo.load(Ordering::Acquire).is_null()
+    }
+}
+
+/// Everything the workers, handles and tasks of one runtime share.
+pub(crate) struct Shared {
+    pub(crate) remotes: Box<[Remote]>,
+    pub(crate) injector: Injector<Notified>,
+    pub(crate) idle: Idle,
+    pub(crate) owned: OwnedTasks,
+    pub(crate) driver: Arc<SharedDriver>,
+    pub(crate) blocking: BlockingPool,
+    pub(crate) config: Config,
+    shutdown: AtomicBool,
+    /// Set once shutdown has drained the injector for the last time; a push that sees it drains
+    /// again itself (see `schedule_remote`).
+    drained: AtomicBool,
+}
+
+impl Shared {
+    pub(crate) fn new(
+        remotes: Box<[Remote]>,
+        driver: Arc<SharedDriver>,
+        blocking: BlockingPool,
+        config: Config,
+    ) -> Shared {
+        let n = remotes.len();
+        Shared {
+            remotes,
+            injector: Injector::new(),
+            idle: Idle::new(n),
+            owned: OwnedTasks::new(n),
+            driver,
+            blocking,
+            config,
+            shutdown: AtomicBool::new(false),
+            drained: AtomicBool::new(false),
+        }
+    }
+
+    pub(crate) fn is_shutdown(&self) -> bool {
+        self.shutdown.load(Ordering::Acquire)
+    }
+
+    /// Where a notified task goes. `is_yield`: it woke itself during its own poll.
+    pub(crate) fn schedule(&self, task: Notified, is_yield: bool) {
+        if self.is_shutdown() {
+            // The owner-list drain cancels the task; this queue entry is no longer needed.
+            drop(task);
+            return;
+        }
+        crate::context::with_worker(|worker| match worker {
+            Some(worker) if std::ptr::eq(worker.shared(), self) => {
+                self.schedule_local(worker, task, is_yield)
+            }
+            _ => self.schedule_remote(task),
+        })
+    }
+
+    fn schedule_local(&self, worker: &WorkerCtx, task: Notified, is_yield: bool) {
+        if is_yield {
+            worker.local.push(task);
+        } else {
+            let remote = &self.remotes[worker.index];
+            let prev = remote.lifo.swap(task.into_raw().as_ptr(), Ordering::AcqRel);
+            let Some(prev) = NonNull::new(prev) else {
+                // The slot was empty: this worker runs the task next. Waking another worker now
+                // would only make it steal the message's receiver away from warm caches.
+                return;
+            };
+            // SAFETY: the slot held a `Notified` and the swap gave it to us.
+            worker.local.push(unsafe { Notified::from_raw(prev) });
+        }
+        self.notify_parked();
+    }
+
+    fn schedule_remote(&self, task: Notified) {
+        self.injector.push(task);
+        self.notify_parked();
+        if self.is_shutdown() {
+            // Pairs with the fence in `final_drain`: either it sees our push, or we see its flag
+            // and drain ourselves.
+            fence(Ordering::SeqCst);
+            if self.drained.load(Ordering::SeqCst) {
+                self.drain_injector();
+            }
+        }
+    }
+
+    /// Wakes a parked worker if nobody is searching (see `idle.rs`).
+    pub(crate) fn notify_parked(&self) {
+        if let Some(index) = self.idle.worker_to_notify() {
+            self.remotes[index].unparker.unpark();
+        }
+    }
+
+    /// Called by the last searcher before it parks: wake a worker if any queue has work.
+    pub(crate) fn notify_if_work_pending(&self) {
+        let pending =
+            !self.injector.is_empty() || self.remotes.iter().any(|r| !r.stealer.is_empty());
+        if pending {
+            self.notify_parked();
+        }
+    }
+
+    /// Asks a parked worker to look around without changing the counts (it stays parked if it
+    /// finds nothing). Used when the driver may have been left without a thread blocked in it.
+    pub(crate) fn nudge_sleeper(&self) {
+        if let Some(index) = self.idle.any_sleeper() {
+            self.remotes[index].unparker.unpark();
+        }
+    }
+
+    /// Shutdown step 1: refuse new work and wake every worker so it sees the flag.
+    pub(crate) fn begin_shutdown(&self) -> bool {
+        if self.shutdown.swap(true, Ordering::AcqRel) {
+            return false;
+        }
+        for remote in self.remotes.iter() {
+            remote.unparker.unpark();
+        }
+        self.driver.driver().unpark();
+        true
+    }
+
+    /// Shutdown step 4: cancel every task still owned; their futures are dropped here.
+    pub(crate) fn cancel_owned(&self) {
+        loop {
+            let tasks = self.owned.close_and_drain();
+            if tasks.is_empty() {
+                break;
+            }
+            for task in tasks {
+                task.shutdown();
+            }
+        }
+    }
+
+    /// Shutdown step 5: drop every queued `Notified`; from now on pushes drain themselves.
+    pub(crate) fn final_drain(&self) {
+        self.drain_injector();
+        for remote in self.remotes.iter() {
+            drop(remote.take_lifo());
+        }
+        self.drained.store(true, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        self.drain_injector();
+    }
+
+    fn drain_injector(&self) {
+        loop {
+            match self.injector.steal() {
+                crossbeam_deque::Steal::Success(task) => task.shutdown(),
+                crossbeam_deque::Steal::Retry => continue,
+                crossbeam_deque::Steal::Empty => break,
+            }
+        }
+    }
+
+    pub(crate) fn has_lifo(&self, index: usize) -> bool {
+        self.remotes[index].has_lifo()
+    }
+
+    /// Removes a completed task from the owner list.
+    pub(crate) fn release(&self, task: &Task) -> Option<Task> {
+        self.owned.remove(task)
+    }
+}

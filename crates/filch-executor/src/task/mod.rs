@@ -1,0 +1,338 @@
+//! Tasks: spawning, joining, aborting, yielding.
+//!
+//! # The task allocation
+//!
+//! A spawned future lives in one heap allocation ([`raw::Cell`]): a type-erased header holding the
+//! atomic state word and a vtable, then the scheduler hook, the future (the same slot later holds
+//! the output) and the join waker. Wakers point straight at the allocation.
+//!
+//! # References
+//!
+//! The state word counts references. The kinds of reference, and what each may touch:
+//!
+//! | reference | held by | may touch |
+//! |---|---|---|
+//! | `Notified` | a run queue, or the thread about to run it | runs the task (`transition_to_running`) |
+//! | `Task` | the runtime's owner list; an `AbortHandle` | state word; shutdown may cancel |
+//! | `JoinHandle` | the user | the output, once COMPLETE is set |
+//! | waker | whoever the future gave a `Waker` | state word; submits a `Notified` |
+//!
+//! A new task starts with three references (its `Notified`, the owner list's `Task`, and the
+//! `JoinHandle`), NOTIFIED and JOIN_INTEREST set. The allocation is freed when the count reaches
+//! zero.
+//!
+//! # States and transitions
+//!
+//! Flags (see `state.rs`): RUNNING, COMPLETE (never unset), NOTIFIED, CANCELLED (never unset),
+//! JOIN_INTEREST (unset once). Each transition is one compare-and-swap loop on the word and returns
+//! a `#[must_use]` outcome:
+//!
+//! | transition | from | to | outcomes |
+//! |---|---|---|---|
+//! | `transition_to_running` | NOTIFIED, idle | RUNNING | `Success`, `Cancelled` (poll is replaced by cancel), `Failed`/`Dealloc` (already complete: drop the `Notified`) |
+//! | `transition_to_idle` | RUNNING | idle | `Ok`, `OkNotified` (woken during the poll: reschedule behind other tasks), `Cancelled` (aborted during the poll: cancel now) |
+//! | `transition_to_complete` | RUNNING | COMPLETE | returns the old word: JOIN_INTEREST decides who drops the output |
+//! | `transition_to_notified_by_val`/`_by_ref` (wake) | idle | NOTIFIED | `Submit` (schedule a `Notified`), `DoNothing` (already notified, running, or complete), `Dealloc` |
+//! | `transition_to_notified_and_cancel` (abort) | any | +CANCELLED | `true`: the task was idle, schedule it so a worker cancels it |
+//! | `transition_to_shutdown` | idle or queued | RUNNING+CANCELLED | `true`: the caller cancels it now |
+//! | `unset_join_interested` | JOIN_INTEREST | — | old word: if COMPLETE, the handle drops the output |
+//!
+//! The rules these give:
+//! * Only the holder of RUNNING touches the future, so a task is never polled by two threads.
+//! * A wake during a poll only sets NOTIFIED; the runner reschedules the task after the poll
+//!   returns. Waking an already notified task does nothing.
+//! * The future (or, after an abort, the cancelled future) is dropped before COMPLETE is set, so a
+//!   `JoinHandle` that sees completion knows the future is gone.
+//! * Panics while polling or while dropping the future are caught and become a [`JoinError`].
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
+
+mod error;
+mod join;
+pub(crate) mod raw;
+pub(crate) mod state;
+mod waker;
+
+#[cfg(all(test, not(loom)))]
+mod tests;
+
+pub use error::JoinError;
+pub use join::{AbortHandle, JoinHandle};
+
+use raw::Header;
+
+/// The scheduler side of a task: where a woken task goes, and the owner list it leaves.
+pub(crate) trait Schedule: Send + Sync + Sized + 'static {
+    /// Puts a notified task in a run queue. `is_yield` is true when the task woke itself during
+    /// its own poll (a yield): it goes behind the other ready tasks.
+    fn schedule(&self, task: Notified, is_yield: bool);
+
+    /// The task completed: remove it from the owner list, returning the list's reference.
+    fn release(&self, task: &Task) -> Option<Task>;
+}
+
+/// A counted pointer to a task, without a role (see `Task`, `Notified`, `JoinHandle`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RawTask {
+    ptr: NonNull<Header>,
+}
+
+impl RawTask {
+    fn from_raw(ptr: NonNull<Header>) -> RawTask {
+        RawTask { ptr }
+    }
+
+    pub(crate) fn ptr(self) -> NonNull<Header> {
+        self.ptr
+    }
+
+    pub(crate) fn header(&self) -> &Header {
+        // SAFETY: a `RawTask` is only held inside a reference-owning wrapper, so the allocation
+        // is live for at least as long as the borrow of `self`.
+        unsafe { self.ptr.as_ref() }
+    }
+
+    fn abort(self) {
+        if self.header().state.transition_to_notified_and_cancel() {
+            // SAFETY: the transition took a reference for the `Notified` we hand over.
+            unsafe { (self.header().vtable.schedule)(self.ptr) }
+        }
+    }
+}
+
+/// One counted reference to a task, with no role beyond keeping it alive (owner list entries,
+/// abort handles).
+pub(crate) struct Task {
+    raw: RawTask,
+}
+
+// SAFETY: tasks are `Send` (spawn requires `F: Send`, `F::Output: Send`) and everything a `Task`
+// reference can do goes through the atomic state word or the thread-safe vtable functions.
+unsafe impl Send for Task {}
+// SAFETY: as above; `&Task` only reads the header.
+unsafe impl Sync for Task {}
+
+impl Task {
+    /// # Safety
+    ///
+    /// The caller hands over one reference to the live task at `ptr`.
+    pub(crate) unsafe fn from_raw(ptr: NonNull<Header>) -> Task {
+        Task {
+            raw: RawTask::from_raw(ptr),
+        }
+    }
+
+    pub(crate) fn raw(&self) -> RawTask {
+        self.raw
+    }
+
+    pub(crate) fn header(&self) -> &Header {
+        self.raw.header()
+    }
+
+    /// Cancels the task if it is idle (runtime shutdown); consumes this reference.
+    pub(crate) fn shutdown(self) {
+        let ptr = self.raw.ptr;
+        std::mem::forget(self);
+        // SAFETY: we hand our reference to `shutdown`, which consumes it.
+        unsafe { (ptr.as_ref().vtable.shutdown)(ptr) }
+    }
+}
+
+impl Clone for Task {
+    fn clone(&self) -> Task {
+        self.header().state.ref_inc();
+        Task { raw: self.raw }
+    }
+}
+
+impl Drop for Task {
+    fn drop(&mut self) {
+        if self.header().state.ref_dec() {
+            // SAFETY: that was the last reference.
+            unsafe { (self.header().vtable.dealloc)(self.raw.ptr) }
+        }
+    }
+}
+
+impl fmt::Debug for Task {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Task")
+            .field("id", &self.header().id)
+            .field("state", &self.header().state)
+            .finish()
+    }
+}
+
+/// A task that must be polled: the reference that stands for the NOTIFIED bit.
+pub(crate) struct Notified(Task);
+
+impl Notified {
+    /// # Safety
+    ///
+    /// The caller hands over one reference that stands for the task's NOTIFIED bit.
+    pub(crate) unsafe fn from_raw(ptr: NonNull<Header>) -> Notified {
+        // SAFETY: forwarded from the caller.
+        Notified(unsafe { Task::from_raw(ptr) })
+    }
+
+    /// Gives up ownership as a raw pointer (for the LIFO slot); undone by `from_raw`.
+    pub(crate) fn into_raw(self) -> NonNull<Header> {
+        let ptr = self.0.raw.ptr;
+        std::mem::forget(self);
+        ptr
+    }
+
+    /// Polls the task once (or cancels it, if it was aborted). Consumes this reference.
+    pub(crate) fn run(self) {
+        let ptr = self.into_raw();
+        // SAFETY: we hand our `Notified` reference to `poll`, which consumes it.
+        unsafe { (ptr.as_ref().vtable.poll)(ptr) }
+    }
+
+    /// Cancels a task that can no longer run (its runtime is gone). Consumes this reference.
+    pub(crate) fn shutdown(self) {
+        self.0.shutdown()
+    }
+}
+
+impl fmt::Debug for Notified {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Notified").field(&self.0).finish()
+    }
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// Allocates a task; returns the owner list's `Task`, the run queue's `Notified` and the handle.
+pub(crate) fn new_task<F, S>(future: F, scheduler: S) -> (Task, Notified, JoinHandle<F::Output>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    let ptr = raw::allocate(future, scheduler, id);
+    // SAFETY: a new task holds exactly three references, one for each of these.
+    unsafe {
+        (
+            Task::from_raw(ptr),
+            Notified::from_raw(ptr),
+            JoinHandle::from_raw(ptr),
+        )
+    }
+}
+
+/// Spawns a future onto the current runtime and returns a [`JoinHandle`] for its output.
+///
+/// The task starts running at once on one of the runtime's workers; it does not wait for the
+/// handle to be awaited. Dropping the handle detaches the task.
+///
+/// # Panics
+///
+/// When called outside a runtime (not inside a task, `Runtime::block_on`, `#[filch::main]` or
+/// `Runtime::enter`). Use [`Handle::spawn`](crate::runtime::Handle::spawn) to spawn from other
+/// threads.
+///
+/// ```
+/// # let rt = filch_executor::runtime::Runtime::new().unwrap();
+/// # rt.block_on(async {
+/// let handles: Vec<_> = (0..4).map(|i| filch_executor::spawn(async move { i * 2 })).collect();
+/// let mut sum = 0;
+/// for h in handles {
+///     sum += h.await.unwrap();
+/// }
+/// assert_eq!(sum, 12);
+/// # });
+/// ```
+#[track_caller]
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    match crate::context::try_with_current(|handle| handle.spawn_inner(future)) {
+        Ok(handle) => handle,
+        Err(_) => panic!(
+            "filch::spawn was called outside a filch runtime: call it from inside \
+             #[filch::main], #[filch::test], Runtime::block_on or another task, \
+             or spawn through a runtime Handle (Handle::spawn)"
+        ),
+    }
+}
+
+/// Runs a blocking function on the runtime's blocking thread pool and returns a [`JoinHandle`]
+/// for its result.
+///
+/// Blocking threads are named `filch-blocking-{i}`, started on demand up to the runtime's
+/// maximum (512 by default, `FILCH_MAX_BLOCKING_THREADS`) and retired after 10 seconds idle.
+/// Work beyond the maximum waits in a queue. A blocking function that has started cannot be
+/// aborted; one still queued can.
+///
+/// # Panics
+///
+/// When called outside a runtime, like [`spawn`].
+///
+/// ```
+/// # let rt = filch_executor::runtime::Runtime::new().unwrap();
+/// # rt.block_on(async {
+/// let name = filch_executor::task::spawn_blocking(|| {
+///     std::thread::current().name().unwrap().to_string()
+/// })
+/// .await
+/// .unwrap();
+/// assert!(name.starts_with("filch-blocking-"));
+/// # });
+/// ```
+#[track_caller]
+pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    match crate::context::try_with_current(|handle| handle.spawn_blocking(f)) {
+        Ok(handle) => handle,
+        Err(_) => panic!(
+            "filch::task::spawn_blocking was called outside a filch runtime: call it from \
+             inside #[filch::main], Runtime::block_on or a task, or use Handle::spawn_blocking"
+        ),
+    }
+}
+
+/// Yields to the scheduler: the current task goes behind the other ready tasks, which run before
+/// it is polled again.
+///
+/// ```
+/// # let rt = filch_executor::runtime::Runtime::new().unwrap();
+/// # rt.block_on(async {
+/// for _ in 0..3 {
+///     filch_executor::task::yield_now().await;
+/// }
+/// # });
+/// ```
+pub async fn yield_now() {
+    YieldNow { yielded: false }.await
+}
+
+struct YieldNow {
+    yielded: bool,
+}
+
+impl Future for YieldNow {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.yielded {
+            return Poll::Ready(());
+        }
+        self.yielded = true;
+        // A wake during the task's own poll makes the worker requeue it at the back.
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}

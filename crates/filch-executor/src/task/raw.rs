@@ -1,0 +1,410 @@
+//! The task allocation: a type-erased [`Header`] followed by the scheduler hook, the future (whose
+//! slot holds the output once it completes) and the join waker. One allocation per task.
+//!
+//! Everything generic over the future lives here, behind the [`Vtable`]; the rest of the
+//! executor handles tasks through `NonNull<Header>`.
+
+use std::future::Future;
+use std::mem::ManuallyDrop;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::ptr::{self, NonNull};
+use std::task::{Context, Poll, Waker};
+
+use super::error::JoinError;
+use super::state::{State, TransitionToIdle, TransitionToRunning};
+use super::waker::waker_ref;
+use super::{Notified, Schedule, Task};
+use crate::loom::cell::UnsafeCell;
+use crate::loom::sync::Mutex;
+
+/// The type-erased front of every task allocation.
+///
+/// # Invariant
+///
+/// A `Header` is always the first field of a `#[repr(C)]` [`Cell<F, S>`] allocated by
+/// [`allocate`], and `vtable` holds the functions instantiated for exactly that `F` and `S`, so a
+/// `NonNull<Header>` may be cast back to `NonNull<Cell<F, S>>` inside those functions. The
+/// allocation lives until the reference count in `state` reaches zero.
+#[repr(C)]
+pub(crate) struct Header {
+    pub(crate) state: State,
+    pub(crate) vtable: &'static Vtable,
+    /// Unique per process, for `JoinError`'s message and the owner list's sharding.
+    pub(crate) id: u64,
+    /// Where the owner list keeps this task; written under the owner shard's lock only.
+    pub(crate) owner_slot: std::sync::atomic::AtomicUsize,
+}
+
+/// The functions that know the concrete future and scheduler types.
+pub(crate) struct Vtable {
+    /// Runs a `Notified` (consumes its reference).
+    pub(crate) poll: unsafe fn(NonNull<Header>),
+    /// Hands a `Notified` (one reference) to the task's scheduler.
+    pub(crate) schedule: unsafe fn(NonNull<Header>),
+    /// Frees the allocation; the reference count is zero.
+    pub(crate) dealloc: unsafe fn(NonNull<Header>),
+    /// Moves the output into `dst: *mut Poll<Result<T, JoinError>>` if complete, else registers
+    /// the waker.
+    pub(crate) try_read_output: unsafe fn(NonNull<Header>, *mut (), &Waker),
+    /// Drops the join interest and the handle's reference.
+    pub(crate) drop_join_handle: unsafe fn(NonNull<Header>),
+    /// Runtime shutdown: cancels the task if idle; consumes one reference.
+    pub(crate) shutdown: unsafe fn(NonNull<Header>),
+}
+
+/// What the future slot holds.
+pub(crate) enum Stage<F: Future> {
+    Running(F),
+    Finished(Result<F::Output, JoinError>),
+    Consumed,
+}
+
+/// The whole task allocation.
+///
+/// # Invariant
+///
+/// `stage` is only touched by the thread that holds the RUNNING bit, or, once COMPLETE is set and
+/// while JOIN_INTEREST is set, only by the `JoinHandle`; after COMPLETE without JOIN_INTEREST,
+/// only by whoever drops the last reference. `join_waker` is guarded by its mutex.
+#[repr(C)]
+pub(crate) struct Cell<F: Future, S> {
+    pub(crate) header: Header,
+    scheduler: S,
+    stage: UnsafeCell<Stage<F>>,
+    join_waker: Mutex<Option<Waker>>,
+}
+
+struct VtableOf<F, S>(F, S);
+
+impl<F, S> VtableOf<F, S>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    const VTABLE: Vtable = Vtable {
+        poll: poll::<F, S>,
+        schedule: schedule::<F, S>,
+        dealloc: dealloc::<F, S>,
+        try_read_output: try_read_output::<F, S>,
+        drop_join_handle: drop_join_handle::<F, S>,
+        shutdown: shutdown::<F, S>,
+    };
+}
+
+/// Allocates a task with the initial state (notified, join interest, three references).
+pub(crate) fn allocate<F, S>(future: F, scheduler: S, id: u64) -> NonNull<Header>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    let mut cell = Box::<Cell<F, S>>::new_uninit();
+    let p = cell.as_mut_ptr();
+    // SAFETY: `p` points to an uninitialised, properly aligned `Cell<F, S>` owned by `cell`;
+    // every field is written exactly once before `assume_init`, through raw field pointers so no
+    // reference to uninitialised memory is created. Writing the future field by field keeps
+    // large futures from being copied through the stack more than necessary.
+    let cell = unsafe {
+        ptr::addr_of_mut!((*p).header).write(Header {
+            state: State::new(),
+            vtable: &VtableOf::<F, S>::VTABLE,
+            id,
+            owner_slot: std::sync::atomic::AtomicUsize::new(usize::MAX),
+        });
+        ptr::addr_of_mut!((*p).scheduler).write(scheduler);
+        ptr::addr_of_mut!((*p).stage).write(UnsafeCell::new(Stage::Running(future)));
+        ptr::addr_of_mut!((*p).join_waker).write(Mutex::new(None));
+        cell.assume_init()
+    };
+    NonNull::from(Box::leak(cell)).cast()
+}
+
+/// # Safety
+///
+/// `ptr` must point to a live task whose vtable is `VtableOf::<F, S>`.
+unsafe fn cell<'a, F: Future, S>(ptr: NonNull<Header>) -> &'a Cell<F, S> {
+    // SAFETY: the caller promises the allocation is a live `Cell<F, S>` (the Header invariant).
+    unsafe { ptr.cast::<Cell<F, S>>().as_ref() }
+}
+
+/// Drops whatever the stage holds and leaves `Consumed`, even if the drop panics.
+///
+/// # Safety
+///
+/// The caller has exclusive access to the stage (see `Cell`'s invariant).
+unsafe fn drop_stage<F: Future>(stage: *mut Stage<F>) -> std::thread::Result<()> {
+    struct Reset<F: Future>(*mut Stage<F>);
+    impl<F: Future> Drop for Reset<F> {
+        fn drop(&mut self) {
+            // SAFETY: the old value has been dropped (or its drop unwound, after which it must
+            // not be touched); writing without dropping it again is exactly what is needed.
+            unsafe { ptr::write(self.0, Stage::Consumed) }
+        }
+    }
+    catch_unwind(AssertUnwindSafe(|| {
+        let _reset = Reset(stage);
+        // SAFETY: exclusive access per the caller; `Reset` overwrites the slot afterwards so the
+        // dropped value is never observed.
+        unsafe { ptr::drop_in_place(stage) }
+    }))
+}
+
+unsafe fn poll<F, S>(ptr: NonNull<Header>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    // SAFETY: this function is only reachable through `VtableOf::<F, S>`.
+    let cell = unsafe { cell::<F, S>(ptr) };
+    match cell.header.state.transition_to_running() {
+        TransitionToRunning::Success => {}
+        TransitionToRunning::Cancelled => {
+            // SAFETY: we hold RUNNING.
+            unsafe { cancel_and_complete(cell, ptr) };
+            return;
+        }
+        TransitionToRunning::Failed => return,
+        TransitionToRunning::Dealloc => {
+            // SAFETY: the reference count reached zero.
+            unsafe { dealloc::<F, S>(ptr) };
+            return;
+        }
+    }
+
+    // SAFETY: we hold RUNNING, so we have exclusive access to the stage; the future is pinned
+    // because the allocation never moves.
+    let polled = unsafe { poll_future(cell, ptr) };
+    match polled {
+        Poll::Ready(()) => {
+            // SAFETY: we hold RUNNING and the output (or panic) is stored.
+            unsafe { complete(cell, ptr) }
+        }
+        Poll::Pending => match cell.header.state.transition_to_idle() {
+            TransitionToIdle::Ok => {
+                if cell.header.state.ref_dec() {
+                    // SAFETY: the reference count reached zero.
+                    unsafe { dealloc::<F, S>(ptr) }
+                }
+            }
+            TransitionToIdle::OkNotified => {
+                // SAFETY: our reference is now the task's `Notified`.
+                let notified = unsafe { Notified::from_raw(ptr) };
+                cell.scheduler.schedule(notified, true);
+            }
+            TransitionToIdle::Cancelled => {
+                // SAFETY: we still hold RUNNING.
+                unsafe { cancel_and_complete(cell, ptr) }
+            }
+        },
+    }
+}
+
+/// Polls the future once, storing the output (or the panic) when it finishes.
+/// Returns `Ready(())` when the stage now holds the result.
+///
+/// # Safety
+///
+/// The caller holds RUNNING.
+unsafe fn poll_future<F: Future, S>(cell: &Cell<F, S>, ptr: NonNull<Header>) -> Poll<()> {
+    // SAFETY: the waker borrows the caller's reference for the duration of the poll.
+    let waker = ManuallyDrop::new(unsafe { waker_ref(ptr) });
+    let mut cx = Context::from_waker(&waker);
+    let result = cell.stage.with_mut(|stage| {
+        crate::coop::budget(|| {
+            catch_unwind(AssertUnwindSafe(|| {
+                // SAFETY: exclusive access (RUNNING); the allocation is pinned in place.
+                match unsafe { &mut *stage } {
+                    Stage::Running(future) => unsafe { Pin::new_unchecked(future) }.poll(&mut cx),
+                    _ => unreachable!("a task was polled after it completed"),
+                }
+            }))
+        })
+    });
+    let output = match result {
+        Ok(Poll::Pending) => return Poll::Pending,
+        Ok(Poll::Ready(output)) => Ok(output),
+        Err(payload) => Err(JoinError::panic(cell.header.id, payload)),
+    };
+    // The future is dropped before anyone can observe completion.
+    // SAFETY: exclusive access (RUNNING).
+    let dropped = cell.stage.with_mut(|stage| unsafe { drop_stage(stage) });
+    let output = match (output, dropped) {
+        (output, Ok(())) => output,
+        (Ok(value), Err(payload)) => {
+            let _ = catch_unwind(AssertUnwindSafe(move || drop(value)));
+            Err(JoinError::panic(cell.header.id, payload))
+        }
+        (Err(first), Err(_second)) => Err(first),
+    };
+    // SAFETY: exclusive access (RUNNING); the stage is `Consumed`, nothing is overwritten.
+    cell.stage.with_mut(|stage| unsafe { ptr::write(stage, Stage::Finished(output)) });
+    Poll::Ready(())
+}
+
+/// Drops the future (catching a panic in its destructor) and stores the cancellation.
+///
+/// # Safety
+///
+/// The caller holds RUNNING.
+unsafe fn cancel_and_complete<F, S>(cell: &Cell<F, S>, ptr: NonNull<Header>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    // SAFETY: exclusive access (RUNNING).
+    let dropped = cell.stage.with_mut(|stage| unsafe { drop_stage(stage) });
+    let error = match dropped {
+        Ok(()) => JoinError::cancelled(cell.header.id),
+        Err(payload) => JoinError::panic(cell.header.id, payload),
+    };
+    // SAFETY: exclusive access (RUNNING); the stage is `Consumed`.
+    cell.stage.with_mut(|stage| unsafe { ptr::write(stage, Stage::Finished(Err(error))) });
+    // SAFETY: RUNNING held, result stored.
+    unsafe { complete(cell, ptr) }
+}
+
+/// RUNNING → COMPLETE, then notify the join handle, leave the owner list and drop references.
+///
+/// # Safety
+///
+/// The caller holds RUNNING and one reference, which this consumes; the result is stored.
+unsafe fn complete<F, S>(cell: &Cell<F, S>, ptr: NonNull<Header>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    let before = cell.header.state.transition_to_complete();
+    if before.is_join_interested() {
+        let waker = cell.join_waker.lock().take();
+        if let Some(waker) = waker {
+            // A panicking waker must not unwind through the task's bookkeeping.
+            let _ = catch_unwind(AssertUnwindSafe(move || waker.wake()));
+        }
+    } else {
+        // Nobody will read the output; drop it now rather than when the last waker goes.
+        // SAFETY: COMPLETE without JOIN_INTEREST: only reference holders remain, and they never
+        // touch the stage before the count reaches zero; we are the only such toucher here.
+        let _ = cell.stage.with_mut(|stage| unsafe { drop_stage(stage) });
+    }
+    // SAFETY: we hold a reference for the duration of the borrow.
+    let me = ManuallyDrop::new(unsafe { Task::from_raw(ptr) });
+    let released = cell.scheduler.release(&me);
+    let refs = match released {
+        Some(task) => {
+            std::mem::forget(task);
+            2
+        }
+        None => 1,
+    };
+    if cell.header.state.ref_dec_n(refs) {
+        // SAFETY: the reference count reached zero.
+        unsafe { dealloc::<F, S>(ptr) }
+    }
+}
+
+unsafe fn schedule<F, S>(ptr: NonNull<Header>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    // SAFETY: reachable only through `VtableOf::<F, S>`.
+    let cell = unsafe { cell::<F, S>(ptr) };
+    // SAFETY: the caller hands over one reference that represents the NOTIFIED bit.
+    let notified = unsafe { Notified::from_raw(ptr) };
+    cell.scheduler.schedule(notified, false);
+}
+
+unsafe fn dealloc<F, S>(ptr: NonNull<Header>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    // SAFETY: the reference count is zero, so this is the only pointer left to an allocation made
+    // by `allocate::<F, S>` as a `Box<Cell<F, S>>`.
+    let cell = unsafe { Box::from_raw(ptr.cast::<Cell<F, S>>().as_ptr()) };
+    // The stage normally holds only a consumed or finished slot; an output's destructor may still
+    // panic, and that must not unwind into whoever dropped the last waker.
+    let _ = catch_unwind(AssertUnwindSafe(move || drop(cell)));
+}
+
+unsafe fn try_read_output<F, S>(ptr: NonNull<Header>, dst: *mut (), waker: &Waker)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    // SAFETY: reachable only through `VtableOf::<F, S>`.
+    let cell = unsafe { cell::<F, S>(ptr) };
+    let dst = dst.cast::<Poll<Result<F::Output, JoinError>>>();
+    if !cell.header.state.load().is_complete() {
+        {
+            let mut slot = cell.join_waker.lock();
+            match &*slot {
+                Some(existing) if existing.will_wake(waker) => {}
+                _ => {
+                    let old = slot.replace(waker.clone());
+                    drop(slot);
+                    drop(old);
+                }
+            }
+        }
+        // Re-check: completion may have happened before we stored the waker.
+        if !cell.header.state.load().is_complete() {
+            return;
+        }
+    }
+    // SAFETY: COMPLETE is set and we are the join handle (JOIN_INTEREST held), so the stage is
+    // ours; `dst` is a valid `Poll<Result<F::Output, JoinError>>` per the JoinHandle's contract.
+    unsafe {
+        let stage = cell.stage.with_mut(|stage| ptr::replace(stage, Stage::Consumed));
+        match stage {
+            Stage::Finished(output) => *dst = Poll::Ready(output),
+            _ => panic!("JoinHandle polled after it returned its output"),
+        }
+    }
+}
+
+unsafe fn drop_join_handle<F, S>(ptr: NonNull<Header>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    // SAFETY: reachable only through `VtableOf::<F, S>`.
+    let cell = unsafe { cell::<F, S>(ptr) };
+    let before = cell.header.state.unset_join_interested();
+    if before.is_complete() {
+        // SAFETY: complete and we held the join interest: the output is ours to drop.
+        let _ = cell.stage.with_mut(|stage| unsafe { drop_stage(stage) });
+    }
+    let waker = cell.join_waker.lock().take();
+    drop(waker);
+    if cell.header.state.ref_dec() {
+        // SAFETY: the reference count reached zero.
+        unsafe { dealloc::<F, S>(ptr) }
+    }
+}
+
+unsafe fn shutdown<F, S>(ptr: NonNull<Header>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    // SAFETY: reachable only through `VtableOf::<F, S>`.
+    let cell = unsafe { cell::<F, S>(ptr) };
+    if cell.header.state.transition_to_shutdown() {
+        // SAFETY: we hold RUNNING now, and the caller's reference is consumed by `complete`.
+        unsafe { cancel_and_complete(cell, ptr) }
+    } else if cell.header.state.ref_dec() {
+        // SAFETY: the reference count reached zero.
+        unsafe { dealloc::<F, S>(ptr) }
+    }
+}
