@@ -1,0 +1,454 @@
+//! The I/O driver: what an idle filch worker blocks in.
+//!
+//! [`IoDriver`] implements the executor's [`Driver`] seam. One exists per runtime; sockets and
+//! timers find it through the current runtime's [`Handle::driver`] and keep a clone of its
+//! shared state ([`Inner`]), so they stay valid (and report a clear error) even after the
+//! runtime is gone.
+//!
+//! # How a wake reaches a worker blocked in the poller
+//!
+//! 1. A worker with nothing to run calls [`Driver::park`]. The driver takes the timer lock,
+//!    reads the wheel's next deadline, records it as `parked_until`, and calls `Poller::wait`
+//!    with the earlier of that deadline and the executor's timeout.
+//! 2. A task spawned or woken from another thread makes the executor call [`Driver::unpark`],
+//!    which is `Poller::notify`: an eventfd (or kqueue user event) write that makes the wait
+//!    return. `notify` is sticky, so an unpark that comes before the wait is not lost.
+//! 3. A socket event makes the wait return with events. The driver records readiness per source
+//!    ([`crate::scheduled_io`]), advances the timer wheel to the present, and collects every
+//!    waker released by either. Only after every lock is dropped does it call the wakers: each
+//!    one pushes its task on a run queue, which the executor turns into work for the worker
+//!    that is returning from `park` right now.
+//! 4. A new timer that is due *before* the `parked_until` of the parked worker calls
+//!    `Poller::notify`, so the worker recomputes its timeout; the check happens under the timer
+//!    lock, so the parker either sees the new timer or the inserter sees the parker.
+//!
+//! Waker calls are wrapped in `catch_unwind`: a panicking waker (a bug in some foreign executor
+//! or combinator) is reported by the panic hook as usual, the remaining wakers still run, and
+//! no lock is held, so nothing is poisoned or left half-updated.
+//!
+//! The executor guarantees that only one thread is in `park` at a time. Should a second one
+//! arrive anyway, it does not call `Poller::wait` (which would return at once and make it spin):
+//! it sleeps on a condition variable until an unpark, its timeout, or the first parker leaving.
+
+use std::any::Any;
+use std::io;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::Waker;
+use std::time::{Duration, Instant};
+
+use filch_executor::driver::Driver;
+use filch_executor::runtime::Handle;
+use parking_lot::{Condvar, Mutex};
+use polling::Events;
+
+use crate::reactor::Reactor;
+use crate::timer::Wheel;
+
+/// Events fetched per `Poller::wait`.
+const EVENTS_CAPACITY: usize = 1024;
+
+/// Creates the I/O driver for a runtime: the factory to hand to the executor's builder.
+///
+/// ```
+/// use filch_executor::runtime::Builder;
+///
+/// let rt = Builder::new().driver(filch_io::new_driver).build().unwrap();
+/// rt.block_on(async {
+///     filch_io::time::sleep(std::time::Duration::from_millis(1)).await;
+/// });
+/// ```
+///
+/// # Errors
+///
+/// Fails when the OS poller cannot be created (for example when the process has run out of
+/// file descriptors) or does not support edge-triggered mode.
+pub fn new_driver() -> io::Result<Arc<dyn Driver>> {
+    Ok(Arc::new(IoDriver::new()?))
+}
+
+/// The filch I/O driver: a reactor on [`polling`] plus a hierarchical timer wheel.
+///
+/// Build a runtime with it through [`new_driver`]; you rarely need to name this type.
+///
+/// ```
+/// use std::sync::Arc;
+/// use filch_executor::runtime::Builder;
+/// use filch_io::IoDriver;
+///
+/// let rt = Builder::new()
+///     .driver(|| Ok(Arc::new(IoDriver::new()?) as _))
+///     .build()
+///     .unwrap();
+/// assert!(rt.handle().driver().as_any().is::<IoDriver>());
+/// ```
+#[derive(Debug)]
+pub struct IoDriver {
+    inner: Arc<Inner>,
+}
+
+/// State shared by the driver, sockets and timers.
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub(crate) reactor: Reactor,
+    pub(crate) timers: Mutex<Timers>,
+    /// The zero of timer ticks.
+    start: Instant,
+    /// Held by the one thread inside `Poller::wait`.
+    park: Mutex<Events>,
+    /// Where a second, concurrent parker sleeps (see the module docs).
+    side: Mutex<bool>,
+    side_cv: Condvar,
+    side_waiters: AtomicUsize,
+}
+
+/// The timer wheel and what the parked thread is waiting for.
+#[derive(Debug)]
+pub(crate) struct Timers {
+    pub(crate) wheel: Wheel,
+    /// The tick the thread in `Poller::wait` will wake at by itself (`u64::MAX`: never), or
+    /// `None` when no thread is waiting.
+    parked_until: Option<u64>,
+    pub(crate) shutdown: bool,
+}
+
+impl IoDriver {
+    /// Opens the OS poller and creates an empty timer wheel.
+    ///
+    /// # Errors
+    ///
+    /// As for [`new_driver`].
+    pub fn new() -> io::Result<IoDriver> {
+        Ok(IoDriver {
+            inner: Arc::new(Inner {
+                reactor: Reactor::new()?,
+                timers: Mutex::new(Timers {
+                    wheel: Wheel::new(),
+                    parked_until: None,
+                    shutdown: false,
+                }),
+                start: Instant::now(),
+                park: Mutex::new(Events::with_capacity(
+                    std::num::NonZeroUsize::new(EVENTS_CAPACITY).expect("non-zero"),
+                )),
+                side: Mutex::new(false),
+                side_cv: Condvar::new(),
+                side_waiters: AtomicUsize::new(0),
+            }),
+        })
+    }
+
+    #[cfg(test)]
+    pub(crate) fn inner(&self) -> &Arc<Inner> {
+        &self.inner
+    }
+}
+
+/// Calls every waker outside all locks; a panicking waker does not stop the others.
+fn wake_all(wakers: Vec<Waker>) {
+    for waker in wakers {
+        // The panic hook has already reported the panic; the reactor's state is consistent
+        // because no lock is held here, so we carry on with the other wakers.
+        let _ = catch_unwind(AssertUnwindSafe(|| waker.wake()));
+    }
+}
+
+impl Inner {
+    /// Converts a deadline to the first tick at or after it (rounding up: never early).
+    pub(crate) fn deadline_to_tick(&self, deadline: Instant) -> u64 {
+        let nanos = deadline.saturating_duration_since(self.start).as_nanos();
+        u64::try_from(nanos.div_ceil(1_000_000)).unwrap_or(u64::MAX)
+    }
+
+    /// The tick that has fully passed at `now` (rounding down).
+    fn now_tick(&self, now: Instant) -> u64 {
+        u64::try_from(now.saturating_duration_since(self.start).as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn tick_to_instant(&self, tick: u64) -> Option<Instant> {
+        self.start.checked_add(Duration::from_millis(tick))
+    }
+
+    /// Called after a timer was inserted or moved to `when`: interrupts the parked thread if it
+    /// would sleep past `when`. Must be called with the timer lock held (`timers`).
+    pub(crate) fn on_timer_scheduled(&self, timers: &Timers, when: u64) {
+        if let Some(until) = timers.parked_until {
+            if when < until {
+                self.unpark_poller();
+            }
+        }
+    }
+
+    fn unpark_poller(&self) {
+        // `notify` only fails if the eventfd write fails, which cannot happen for a valid
+        // poller; a missed notify would at worst delay a wake to the next event or timeout.
+        let _ = self.reactor.poller().notify();
+    }
+
+    fn park(&self, timeout: Option<Duration>) {
+        let Some(mut events) = self.park.try_lock() else {
+            self.park_on_side(timeout);
+            return;
+        };
+        let now = Instant::now();
+        let caller_deadline = timeout.and_then(|t| now.checked_add(t));
+        let wait_deadline = {
+            let mut timers = self.timers.lock();
+            let next_timer = timers.wheel.next_expiration();
+            timers.parked_until = Some(next_timer.unwrap_or(u64::MAX));
+            let timer_deadline = next_timer.and_then(|tick| self.tick_to_instant(tick));
+            match (caller_deadline, timer_deadline) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            }
+        };
+        let wait_timeout = wait_deadline.map(|d| d.saturating_duration_since(now));
+        events.clear();
+        let result = self.reactor.poller().wait(&mut events, wait_timeout);
+
+        let mut wakers = Vec::new();
+        match result {
+            Ok(_) => self.reactor.dispatch(events.iter(), &mut wakers),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                // epoll_wait/kevent fail only on invalid arguments: a bug, not a condition.
+                panic!("filch I/O driver: waiting on the OS poller failed: {e}");
+            }
+        }
+        events.clear();
+        {
+            let mut timers = self.timers.lock();
+            timers.parked_until = None;
+            let now_tick = self.now_tick(Instant::now());
+            timers.wheel.advance(now_tick, &mut wakers);
+        }
+        drop(events);
+        if self.side_waiters.load(Ordering::SeqCst) > 0 {
+            // Let a thread waiting on the side take its turn in the poller.
+            self.side_cv.notify_all();
+        }
+        wake_all(wakers);
+    }
+
+    fn park_on_side(&self, timeout: Option<Duration>) {
+        let mut notified = self.side.lock();
+        self.side_waiters.fetch_add(1, Ordering::SeqCst);
+        if !*notified {
+            match timeout {
+                Some(t) if t.is_zero() => {}
+                Some(t) => {
+                    let _ = self.side_cv.wait_for(&mut notified, t);
+                }
+                None => self.side_cv.wait(&mut notified),
+            }
+        }
+        *notified = false;
+        self.side_waiters.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    fn unpark(&self) {
+        self.unpark_poller();
+        if self.side_waiters.load(Ordering::SeqCst) > 0 {
+            *self.side.lock() = true;
+            self.side_cv.notify_all();
+        }
+    }
+
+    fn shutdown(&self) {
+        let mut wakers = Vec::new();
+        self.reactor.shutdown(&mut wakers);
+        {
+            let mut timers = self.timers.lock();
+            timers.shutdown = true;
+            timers.wheel.fire_all(&mut wakers);
+        }
+        wake_all(wakers);
+        self.unpark();
+    }
+}
+
+impl Driver for IoDriver {
+    fn park(&self, timeout: Option<Duration>) {
+        self.inner.park(timeout);
+    }
+
+    fn unpark(&self) {
+        self.inner.unpark();
+    }
+
+    fn shutdown(&self) {
+        self.inner.shutdown();
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// Why the current thread has no filch I/O driver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NoDriver {
+    /// Not inside any filch runtime.
+    NoRuntime,
+    /// Inside a runtime built without [`new_driver`].
+    NotIoDriver,
+}
+
+impl NoDriver {
+    pub(crate) fn message(self, what: &str) -> String {
+        match self {
+            NoDriver::NoRuntime => format!(
+                "{what} must be used inside a filch runtime: call it from a task, from inside \
+                 `Runtime::block_on`, or after `Runtime::enter()` (with the `filch` crate, use \
+                 `#[filch::main]`)"
+            ),
+            NoDriver::NotIoDriver => format!(
+                "{what} needs the filch I/O driver, but the current runtime was built without \
+                 it: build the runtime with `Builder::driver(filch_io::new_driver)` (the `filch` \
+                 crate's builder does this for you)"
+            ),
+        }
+    }
+
+    pub(crate) fn into_io_error(self, what: &str) -> io::Error {
+        io::Error::other(self.message(what))
+    }
+}
+
+/// Finds the current runtime's I/O driver.
+pub(crate) fn current() -> Result<Arc<Inner>, NoDriver> {
+    let handle = Handle::try_current().map_err(|_| NoDriver::NoRuntime)?;
+    handle
+        .driver()
+        .as_any()
+        .downcast_ref::<IoDriver>()
+        .map(|driver| driver.inner.clone())
+        .ok_or(NoDriver::NotIoDriver)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::AsFd;
+    use std::sync::atomic::AtomicUsize;
+    use std::task::{Context, Poll, Wake};
+
+    use crate::scheduled_io::{Direction, WaiterSlot};
+
+    struct Panicker;
+    impl Wake for Panicker {
+        fn wake(self: Arc<Self>) {
+            panic!("this waker panics on purpose");
+        }
+    }
+
+    struct Count(AtomicUsize);
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn panicking_waker_does_not_poison_reactor() {
+        let driver = IoDriver::new().unwrap();
+        let inner = driver.inner().clone();
+        let (a, mut b) = std::os::unix::net::UnixStream::pair().unwrap();
+        a.set_nonblocking(true).unwrap();
+        let (key, io) = inner.reactor.register(a.as_fd()).unwrap();
+        // Drain the initial edge (writable).
+        driver.park(Some(Duration::ZERO));
+        if let Ok(Some(ev)) = io.ready_now(Direction::Read) {
+            io.clear_readiness(ev);
+        }
+
+        let panicker = Waker::from(Arc::new(Panicker));
+        assert!(io
+            .poll_ready(&mut Context::from_waker(&panicker), Direction::Read, WaiterSlot::Reader)
+            .is_pending());
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let counter = Waker::from(count.clone());
+        let mut id = None;
+        assert!(io
+            .poll_ready(
+                &mut Context::from_waker(&counter),
+                Direction::Read,
+                WaiterSlot::List(&mut id)
+            )
+            .is_pending());
+
+        std::io::Write::write_all(&mut b, b"x").unwrap();
+        // The panic is contained inside park, and the other waker still runs.
+        while count.0.load(Ordering::SeqCst) == 0 {
+            driver.park(Some(Duration::from_millis(100)));
+        }
+        // The reactor still works: the next event is delivered too.
+        let ev = io.ready_now(Direction::Read).unwrap().unwrap();
+        io.clear_readiness(ev);
+        assert!(io
+            .poll_ready(
+                &mut Context::from_waker(&counter),
+                Direction::Read,
+                WaiterSlot::List(&mut id)
+            )
+            .is_pending());
+        std::io::Write::write_all(&mut b, b"y").unwrap();
+        while count.0.load(Ordering::SeqCst) == 1 {
+            driver.park(Some(Duration::from_millis(100)));
+        }
+        io.remove_waiter(id.unwrap());
+        inner.reactor.deregister(a.as_fd(), key).unwrap();
+    }
+
+    #[test]
+    fn unpark_is_sticky_and_second_parker_does_not_spin() {
+        let driver = Arc::new(IoDriver::new().unwrap());
+        driver.unpark();
+        // Returns at once although no timeout is given.
+        driver.park(None);
+
+        // Hold the poller from a helper thread; a second park must block (not spin) until
+        // unparked.
+        let holder = {
+            let driver = driver.clone();
+            std::thread::spawn(move || driver.park(None))
+        };
+        // Wait until the helper is inside the poller.
+        while driver.inner.park.try_lock().is_some() {
+            std::thread::yield_now();
+        }
+        let side = {
+            let driver = driver.clone();
+            std::thread::spawn(move || driver.park(None))
+        };
+        while driver.inner.side_waiters.load(Ordering::SeqCst) == 0 {
+            std::thread::yield_now();
+        }
+        driver.unpark();
+        holder.join().unwrap();
+        side.join().unwrap();
+    }
+
+    #[test]
+    fn shutdown_wakes_waiters() {
+        let driver = IoDriver::new().unwrap();
+        let inner = driver.inner().clone();
+        let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+        let (key, io) = inner.reactor.register(a.as_fd()).unwrap();
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let w = Waker::from(count.clone());
+        assert!(io
+            .poll_ready(&mut Context::from_waker(&w), Direction::Read, WaiterSlot::Reader)
+            .is_pending());
+        driver.shutdown();
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+        assert!(matches!(
+            io.poll_ready(&mut Context::from_waker(&w), Direction::Read, WaiterSlot::Reader),
+            Poll::Ready(Err(_))
+        ));
+        let (c, _d) = std::os::unix::net::UnixStream::pair().unwrap();
+        assert!(inner.reactor.register(c.as_fd()).is_err());
+        inner.reactor.deregister(a.as_fd(), key).unwrap();
+    }
+}

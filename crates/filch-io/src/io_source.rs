@@ -1,0 +1,206 @@
+//! [`PollEvented`]: a non-blocking descriptor registered with the current runtime's reactor.
+//!
+//! Every socket type wraps one. It owns the descriptor and its registration, and its `Drop`
+//! keeps the order the reactor relies on: delete from the poller, free the slot, then close.
+//! It also holds the patterns every socket operation follows:
+//!
+//! * [`PollEvented::poll_io`] for `poll_*` methods (`AsyncRead`, `AsyncWrite`): one waker slot
+//!   per direction.
+//! * [`PollEvented::async_io`] for `async fn`s: a waiter of its own, so several tasks may wait
+//!   on one socket at once.
+//! * [`PollEvented::try_io`] for `try_*` methods: one attempt, no waiting.
+//!
+//! Each attempt that waits takes one unit of the executor's cooperative budget
+//! ([`filch_executor::coop`]), so a task reading a socket that is always ready still yields.
+
+use std::future::poll_fn;
+use std::io;
+use std::os::fd::AsFd;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+
+use filch_executor::coop;
+
+use crate::driver::{self, Inner};
+use crate::scheduled_io::{Direction, ReadyEvent, ScheduledIo, WaiterSlot};
+
+/// A descriptor registered with a reactor.
+///
+/// # Invariant
+///
+/// `io` is `Some` from construction until `Drop` or [`PollEvented::into_inner`], and while it is
+/// `Some` the descriptor is registered under `key`; it is always deregistered before it is
+/// closed or handed back.
+#[derive(Debug)]
+pub(crate) struct PollEvented<T: AsFd> {
+    io: Option<T>,
+    driver: Arc<Inner>,
+    key: usize,
+    shared: Arc<ScheduledIo>,
+}
+
+impl<T: AsFd> PollEvented<T> {
+    /// Registers `io` (already non-blocking) with the current runtime's reactor. `what` names
+    /// the operation for the error message when there is no runtime.
+    pub(crate) fn new(io: T, what: &str) -> io::Result<Self> {
+        let driver = driver::current().map_err(|e| e.into_io_error(what))?;
+        Self::new_with(io, driver)
+    }
+
+    pub(crate) fn new_with(io: T, driver: Arc<Inner>) -> io::Result<Self> {
+        let (key, shared) = driver.reactor.register(io.as_fd())?;
+        Ok(PollEvented {
+            io: Some(io),
+            driver,
+            key,
+            shared,
+        })
+    }
+
+    /// The driver this source is registered with.
+    pub(crate) fn driver(&self) -> &Arc<Inner> {
+        &self.driver
+    }
+
+    /// The wrapped descriptor.
+    pub(crate) fn get_ref(&self) -> &T {
+        self.io.as_ref().expect("PollEvented invariant: io is Some until dropped")
+    }
+
+    /// Deregisters and returns the descriptor (still in non-blocking mode).
+    pub(crate) fn into_inner(mut self) -> io::Result<T> {
+        let io = self.io.take().expect("PollEvented invariant: io is Some");
+        self.driver.reactor.deregister(io.as_fd(), self.key)?;
+        Ok(io)
+    }
+
+    /// Waits for `direction` in the `poll_*` style (one waker slot per direction).
+    pub(crate) fn poll_ready(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+    ) -> Poll<io::Result<ReadyEvent>> {
+        let slot = match direction {
+            Direction::Read => WaiterSlot::Reader,
+            Direction::Write => WaiterSlot::Writer,
+        };
+        self.shared.poll_ready(cx, direction, slot)
+    }
+
+    /// Forgets readiness after the OS said `WouldBlock` (unless a newer event arrived).
+    pub(crate) fn clear_readiness(&self, event: ReadyEvent) {
+        self.shared.clear_readiness(event);
+    }
+
+    /// Runs `f` until it does not say `WouldBlock`, waiting for `direction` in between, in the
+    /// `poll_*` style. Takes one unit of cooperative budget.
+    pub(crate) fn poll_io<R>(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        mut f: impl FnMut(&T) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        let budget = ready!(coop::poll_proceed(cx));
+        loop {
+            let event = ready!(self.poll_ready(cx, direction))?;
+            match f(self.get_ref()) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(event),
+                result => {
+                    budget.made_progress();
+                    return Poll::Ready(result);
+                }
+            }
+        }
+    }
+
+    /// Waits until `direction` is ready (as far as the reactor knows), as an `async fn` with a
+    /// waiter of its own. Takes one unit of cooperative budget.
+    pub(crate) async fn readiness(&self, direction: Direction) -> io::Result<ReadyEvent> {
+        let mut waiter = ListWaiter::new(&self.shared);
+        poll_fn(|cx| {
+            let budget = ready!(coop::poll_proceed(cx));
+            let event = ready!(self.shared.poll_ready(cx, direction, waiter.slot()))?;
+            budget.made_progress();
+            Poll::Ready(Ok(event))
+        })
+        .await
+    }
+
+    /// Runs `f` until it does not say `WouldBlock`, waiting for `direction` in between, as an
+    /// `async fn` (any number of tasks may wait at once). Takes one unit of cooperative budget.
+    pub(crate) async fn async_io<R>(
+        &self,
+        direction: Direction,
+        mut f: impl FnMut(&T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        let mut waiter = ListWaiter::new(&self.shared);
+        poll_fn(|cx| {
+            let budget = ready!(coop::poll_proceed(cx));
+            loop {
+                let event = ready!(self.shared.poll_ready(cx, direction, waiter.slot()))?;
+                match f(self.get_ref()) {
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        self.clear_readiness(event)
+                    }
+                    result => {
+                        budget.made_progress();
+                        return Poll::Ready(result);
+                    }
+                }
+            }
+        })
+        .await
+    }
+
+    /// One attempt of `f`, without waiting; a `WouldBlock` clears the readiness seen before the
+    /// attempt (unless a newer event arrived meanwhile).
+    pub(crate) fn try_io<R>(
+        &self,
+        direction: Direction,
+        f: impl FnOnce(&T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        let event = self.shared.current_event(direction)?;
+        match f(self.get_ref()) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                self.clear_readiness(event);
+                Err(e)
+            }
+            result => result,
+        }
+    }
+}
+
+impl<T: AsFd> Drop for PollEvented<T> {
+    fn drop(&mut self) {
+        if let Some(io) = self.io.take() {
+            // Deregister first, then close `io` by dropping it. A failed delete (the poller is
+            // gone or the fd is already unknown to it) leaves nothing to clean up.
+            let _ = self.driver.reactor.deregister(io.as_fd(), self.key);
+            drop(io);
+        }
+    }
+}
+
+/// A list-waiter registration that is removed when the owning future is dropped.
+struct ListWaiter<'a> {
+    shared: &'a ScheduledIo,
+    id: Option<u64>,
+}
+
+impl<'a> ListWaiter<'a> {
+    fn new(shared: &'a ScheduledIo) -> Self {
+        ListWaiter { shared, id: None }
+    }
+
+    fn slot(&mut self) -> WaiterSlot<'_> {
+        WaiterSlot::List(&mut self.id)
+    }
+}
+
+impl Drop for ListWaiter<'_> {
+    fn drop(&mut self) {
+        if let Some(id) = self.id {
+            self.shared.remove_waiter(id);
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! The I/O driver of the [filch] async runtime: a reactor on [`polling`], a hierarchical timer
+//! wheel, and async sockets.
+//!
+//! * [`new_driver`] creates the [`IoDriver`] that a runtime's idle worker blocks in: the OS
+//!   poller, with the nearest timer deadline as its timeout.
+//! * [`time`]: [`sleep`](time::sleep), [`timeout`](time::timeout),
+//!   [`interval`](time::interval).
+//! * [`net`]: [`TcpListener`](net::TcpListener), [`TcpStream`](net::TcpStream),
+//!   [`UdpSocket`](net::UdpSocket), [`UnixListener`](net::UnixListener),
+//!   [`UnixStream`](net::UnixStream), [`UnixDatagram`](net::UnixDatagram).
+//!
+//! Most users get all of this through the `filch` crate. Used directly, the driver is plugged
+//! into the executor's builder:
+//!
+//! ```
+//! use std::time::Duration;
+//! use futures_lite::{AsyncReadExt, AsyncWriteExt};
+//! use filch_io::net::{TcpListener, TcpStream};
+//!
+//! let rt = filch_executor::runtime::Builder::new()
+//!     .driver(filch_io::new_driver)
+//!     .build()
+//!     .unwrap();
+//! rt.block_on(async {
+//!     let listener = TcpListener::bind("127.0.0.1:0").await?;
+//!     let addr = listener.local_addr()?;
+//!     filch_executor::spawn(async move {
+//!         let (mut socket, _) = listener.accept().await?;
+//!         filch_io::time::sleep(Duration::from_millis(5)).await;
+//!         socket.write_all(b"late hello").await
+//!     });
+//!     let mut stream = TcpStream::connect(addr).await?;
+//!     let mut reply = String::new();
+//!     stream.read_to_string(&mut reply).await?;
+//!     assert_eq!(reply, "late hello");
+//!     std::io::Result::Ok(())
+//! }).unwrap();
+//! ```
+//!
+//! The design (edge-triggered registration, readiness ticks, the timer wheel, how a wake
+//! reaches a worker blocked in the poller) is written up in `docs/architecture.md`.
+//!
+//! This crate supports Unix platforms whose `polling` backend offers edge-triggered mode
+//! (Linux and Android with epoll, the BSDs and macOS with kqueue).
+//!
+//! [filch]: https://docs.rs/filch
+
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+
+#[cfg(not(unix))]
+compile_error!("filch-io supports Unix platforms only (epoll or kqueue)");
+
+pub(crate) mod loom;
+
+pub mod driver;
+mod error;
+mod io_source;
+pub mod net;
+mod reactor;
+mod scheduled_io;
+pub mod time;
+mod timer;
+
+pub use driver::{new_driver, IoDriver};

@@ -1,0 +1,360 @@
+//! [`TcpStream`].
+
+use std::fmt;
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use socket2::{Domain, Protocol, Socket, Type};
+
+use crate::driver::Inner;
+use crate::io_source::PollEvented;
+use crate::net::addr::{resolve, try_each, ToSocketAddrs};
+use crate::net::tcp::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
+use crate::scheduled_io::Direction;
+
+/// A TCP connection.
+///
+/// Read and write it through the [`futures_io::AsyncRead`] and [`futures_io::AsyncWrite`]
+/// traits (for example with `futures_lite::{AsyncReadExt, AsyncWriteExt}`), which are
+/// implemented on `TcpStream`, on `&TcpStream` and on its split halves; or with
+/// [`readable`](Self::readable) and [`try_read`](Self::try_read).
+///
+/// ```
+/// use futures_lite::{AsyncReadExt, AsyncWriteExt};
+/// use filch_io::net::{TcpListener, TcpStream};
+///
+/// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+/// rt.block_on(async {
+///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+///     let addr = listener.local_addr()?;
+///     let server = filch_executor::spawn(async move {
+///         let (mut stream, _) = listener.accept().await?;
+///         let mut buf = [0; 5];
+///         stream.read_exact(&mut buf).await?;
+///         stream.write_all(&buf).await?;
+///         std::io::Result::Ok(())
+///     });
+///     let mut client = TcpStream::connect(addr).await?;
+///     client.write_all(b"hello").await?;
+///     let mut echo = [0; 5];
+///     client.read_exact(&mut echo).await?;
+///     assert_eq!(&echo, b"hello");
+///     server.await.unwrap()
+/// }).unwrap();
+/// ```
+pub struct TcpStream {
+    io: PollEvented<std::net::TcpStream>,
+}
+
+impl fmt::Debug for TcpStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TcpStream")
+            .field("fd", &self.as_raw_fd())
+            .field("local_addr", &self.local_addr().ok())
+            .field("peer_addr", &self.peer_addr().ok())
+            .finish()
+    }
+}
+
+impl TcpStream {
+    /// Opens a connection to `addr`.
+    ///
+    /// If `addr` resolves to several addresses, each is tried in turn until one connects.
+    /// The connect itself is non-blocking: the task waits, the worker thread does not.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of the last address tried (`ConnectionRefused` when nothing listens), an
+    /// error if `addr` resolves to nothing, or an error outside a filch runtime with the I/O
+    /// driver.
+    pub async fn connect<A: ToSocketAddrs>(addr: A) -> io::Result<TcpStream> {
+        let addrs = resolve(addr).await?;
+        try_each(addrs, Self::connect_addr).await
+    }
+
+    async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
+        let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+        socket.set_nonblocking(true)?;
+        match socket.connect(&addr.into()) {
+            Ok(()) => {}
+            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+            Err(e) => return Err(e),
+        }
+        let stream = TcpStream {
+            io: PollEvented::new(std::net::TcpStream::from(socket), "`TcpStream::connect`")?,
+        };
+        // The connect has finished (either way) when the socket becomes writable.
+        loop {
+            let event = stream.io.readiness(Direction::Write).await?;
+            if let Some(e) = stream.io.get_ref().take_error()? {
+                return Err(e);
+            }
+            match stream.io.get_ref().peer_addr() {
+                Ok(_) => return Ok(stream),
+                Err(e) if e.kind() == io::ErrorKind::NotConnected => {
+                    stream.io.clear_readiness(event)
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    pub(crate) fn from_nonblocking_with(
+        stream: std::net::TcpStream,
+        driver: Arc<Inner>,
+    ) -> io::Result<TcpStream> {
+        Ok(TcpStream {
+            io: PollEvented::new_with(stream, driver)?,
+        })
+    }
+
+    /// Wraps a connected standard-library stream, switching it to non-blocking mode.
+    ///
+    /// ```
+    /// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+    /// let _guard = rt.enter();
+    /// let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// let std_stream = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    /// let stream = filch_io::net::TcpStream::from_std(std_stream).unwrap();
+    /// let back: std::net::TcpStream = stream.into_std().unwrap();
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// Fails outside a filch runtime with the I/O driver, or if the descriptor cannot be
+    /// registered with the OS poller.
+    pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
+        stream.set_nonblocking(true)?;
+        Ok(TcpStream {
+            io: PollEvented::new(stream, "`TcpStream::from_std`")?,
+        })
+    }
+
+    /// Deregisters the stream and returns it as a standard-library stream, still in
+    /// non-blocking mode (call `set_nonblocking(false)` to block on it).
+    ///
+    /// # Errors
+    ///
+    /// Fails if the OS poller refuses to deregister the descriptor.
+    pub fn into_std(self) -> io::Result<std::net::TcpStream> {
+        self.io.into_inner()
+    }
+
+    /// The local address of the connection.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `getsockname`.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().local_addr()
+    }
+
+    /// The address of the peer.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `getpeername` (`NotConnected` once the connection is gone).
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().peer_addr()
+    }
+
+    /// Sets `TCP_NODELAY` (disables Nagle's algorithm when `true`).
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `setsockopt`.
+    pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
+        self.io.get_ref().set_nodelay(nodelay)
+    }
+
+    /// Whether `TCP_NODELAY` is set.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `getsockopt`.
+    pub fn nodelay(&self) -> io::Result<bool> {
+        self.io.get_ref().nodelay()
+    }
+
+    /// Shuts down the read half, the write half, or both. Shutting down writing sends a FIN:
+    /// the peer reads end-of-file once it has read everything sent before.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `shutdown` (`NotConnected` if the connection is gone).
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.io.get_ref().shutdown(how)
+    }
+
+    /// Waits until the stream is (probably) readable: data, end-of-file or an error is waiting.
+    /// The next [`try_read`](Self::try_read) may still say `WouldBlock`; then wait again.
+    ///
+    /// Any number of tasks may wait at once.
+    ///
+    /// # Errors
+    ///
+    /// Fails after the runtime has shut down.
+    pub async fn readable(&self) -> io::Result<()> {
+        self.io.readiness(Direction::Read).await.map(drop)
+    }
+
+    /// Waits until the stream is (probably) writable; see [`readable`](Self::readable).
+    ///
+    /// # Errors
+    ///
+    /// Fails after the runtime has shut down.
+    pub async fn writable(&self) -> io::Result<()> {
+        self.io.readiness(Direction::Write).await.map(drop)
+    }
+
+    /// Reads what is available now into `buf`, without waiting. `Ok(0)` means end-of-file
+    /// (or an empty `buf`); `WouldBlock` means nothing is available yet.
+    ///
+    /// ```
+    /// use filch_io::net::{TcpListener, TcpStream};
+    ///
+    /// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+    /// rt.block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (server, _) = listener.accept().await?;
+    ///     server.try_write(b"ping")?;
+    ///     let mut buf = [0; 16];
+    ///     loop {
+    ///         client.readable().await?;
+    ///         match client.try_read(&mut buf) {
+    ///             Ok(n) => { assert_eq!(&buf[..n], b"ping"); break; }
+    ///             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+    ///             Err(e) => return Err(e),
+    ///         }
+    ///     }
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when no data is available, or the OS error from `recv`.
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.try_io(Direction::Read, |s| (&*s).read(buf))
+    }
+
+    /// Writes what the socket buffer takes now, without waiting.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when the send buffer is full, or the OS error from `send`.
+    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        self.io.try_io(Direction::Write, |s| (&*s).write(buf))
+    }
+
+    /// Reads into `buf` without removing the data from the socket, waiting until some is
+    /// available. Returns `0` at end-of-file.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `recv(MSG_PEEK)`.
+    pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.async_io(Direction::Read, |s| s.peek(buf)).await
+    }
+
+    /// Splits the stream into a read half and a write half that borrow it; both can be used
+    /// at once within one task.
+    ///
+    /// ```
+    /// use futures_lite::{AsyncReadExt, AsyncWriteExt};
+    /// use filch_io::net::{TcpListener, TcpStream};
+    ///
+    /// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+    /// rt.block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let mut client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (mut server, _) = listener.accept().await?;
+    ///     let (mut reader, mut writer) = server.split();
+    ///     client.write_all(b"abc").await?;
+    ///     let mut buf = [0; 3];
+    ///     reader.read_exact(&mut buf).await?;
+    ///     writer.write_all(&buf).await?;
+    ///     client.read_exact(&mut buf).await?;
+    ///     assert_eq!(&buf, b"abc");
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
+    pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
+        super::split(self)
+    }
+
+    /// Splits the stream into owned halves that can move to different tasks. Dropping the
+    /// write half shuts down the write direction; [`OwnedReadHalf::reunite`] puts them back
+    /// together.
+    ///
+    /// ```
+    /// use futures_lite::{AsyncReadExt, AsyncWriteExt};
+    /// use filch_io::net::{TcpListener, TcpStream};
+    ///
+    /// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+    /// rt.block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (mut server, _) = listener.accept().await?;
+    ///     let (mut reader, mut writer) = client.into_split();
+    ///     let sender = filch_executor::spawn(async move { writer.write_all(b"bye").await });
+    ///     let mut buf = Vec::new();
+    ///     server.read_to_end(&mut buf).await?; // the dropped write half sent a FIN
+    ///     assert_eq!(buf, b"bye");
+    ///     sender.await.unwrap()?;
+    ///     drop(server);
+    ///     assert_eq!(reader.read(&mut [0; 8]).await?, 0);
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
+    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
+        super::split_owned(self)
+    }
+
+    pub(crate) fn poll_read_priv(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_io(cx, Direction::Read, |s| (&*s).read(buf))
+    }
+
+    pub(crate) fn poll_write_priv(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.io.poll_io(cx, Direction::Write, |s| (&*s).write(buf))
+    }
+
+    pub(crate) fn poll_write_vectored_priv(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.io
+            .poll_io(cx, Direction::Write, |s| (&*s).write_vectored(bufs))
+    }
+
+    pub(crate) fn shutdown_write_priv(&self) -> io::Result<()> {
+        match self.io.get_ref().shutdown(Shutdown::Write) {
+            // The connection is already gone: the write side is as shut as it gets.
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
+            other => other,
+        }
+    }
+}
+
+crate::net::split::stream_io_traits!(TcpStream);
+
+impl AsFd for TcpStream {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.io.get_ref().as_fd()
+    }
+}
+
+impl AsRawFd for TcpStream {
+    fn as_raw_fd(&self) -> RawFd {
+        self.io.get_ref().as_raw_fd()
+    }
+}

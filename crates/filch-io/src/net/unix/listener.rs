@@ -1,0 +1,134 @@
+//! [`UnixListener`].
+
+use std::fmt;
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::os::unix::net::SocketAddr;
+use std::path::Path;
+use std::task::{Context, Poll};
+
+use crate::io_source::PollEvented;
+use crate::net::unix::UnixStream;
+use crate::scheduled_io::Direction;
+
+/// A Unix domain socket that accepts stream connections.
+///
+/// ```
+/// use filch_io::net::{UnixListener, UnixStream};
+///
+/// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+/// rt.block_on(async {
+///     let dir = std::env::temp_dir().join(format!("filch-doc-{}", std::process::id()));
+///     std::fs::create_dir_all(&dir)?;
+///     let path = dir.join("listener.sock");
+///     let _ = std::fs::remove_file(&path);
+///     let listener = UnixListener::bind(&path)?;
+///     let client = UnixStream::connect(&path).await?;
+///     let (server_side, _addr) = listener.accept().await?;
+///     # let _ = (client, server_side);
+///     std::fs::remove_file(&path)?;
+///     std::io::Result::Ok(())
+/// }).unwrap();
+/// ```
+pub struct UnixListener {
+    io: PollEvented<std::os::unix::net::UnixListener>,
+}
+
+impl fmt::Debug for UnixListener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnixListener")
+            .field("fd", &self.as_raw_fd())
+            .field("local_addr", &self.local_addr().ok())
+            .finish()
+    }
+}
+
+impl UnixListener {
+    /// Creates a listener bound to `path`. The path must not exist yet.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `bind` (`AddrInUse` if the path exists), or an error outside a filch
+    /// runtime with the I/O driver.
+    pub fn bind<P: AsRef<Path>>(path: P) -> io::Result<UnixListener> {
+        Self::from_std(std::os::unix::net::UnixListener::bind(path)?)
+    }
+
+    /// Wraps a standard-library listener, switching it to non-blocking mode.
+    ///
+    /// # Errors
+    ///
+    /// Fails outside a filch runtime with the I/O driver, or if the descriptor cannot be
+    /// registered with the OS poller.
+    pub fn from_std(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
+        listener.set_nonblocking(true)?;
+        Ok(UnixListener {
+            io: PollEvented::new(listener, "`UnixListener`")?,
+        })
+    }
+
+    /// Deregisters the listener and returns it as a standard-library listener, still in
+    /// non-blocking mode.
+    ///
+    /// # Errors
+    ///
+    /// Fails if the OS poller refuses to deregister the descriptor.
+    pub fn into_std(self) -> io::Result<std::os::unix::net::UnixListener> {
+        self.io.into_inner()
+    }
+
+    /// Accepts a connection, waiting for one if none is pending. Like
+    /// [`TcpListener::accept`](crate::net::TcpListener::accept), a descriptor-exhaustion error
+    /// leaves the listener usable.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `accept`, or an error after the runtime has shut down.
+    pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
+        let (stream, addr) = self
+            .io
+            .async_io(Direction::Read, std::os::unix::net::UnixListener::accept)
+            .await?;
+        Ok((self.wrap_accepted(stream)?, addr))
+    }
+
+    /// Polls for a connection; only the most recent task to call it is woken.
+    ///
+    /// # Errors
+    ///
+    /// As for [`accept`](Self::accept).
+    pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
+        let (stream, addr) = std::task::ready!(self.io.poll_io(
+            cx,
+            Direction::Read,
+            std::os::unix::net::UnixListener::accept
+        ))?;
+        Poll::Ready(self.wrap_accepted(stream).map(|s| (s, addr)))
+    }
+
+    fn wrap_accepted(&self, stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
+        stream.set_nonblocking(true)?;
+        UnixStream::from_nonblocking_with(stream, self.io.driver().clone())
+    }
+
+    /// The address the listener is bound to.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `getsockname`.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().local_addr()
+    }
+}
+
+impl AsFd for UnixListener {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.io.get_ref().as_fd()
+    }
+}
+
+impl AsRawFd for UnixListener {
+    fn as_raw_fd(&self) -> RawFd {
+        self.io.get_ref().as_raw_fd()
+    }
+}

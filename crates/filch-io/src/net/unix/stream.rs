@@ -1,0 +1,278 @@
+//! [`UnixStream`].
+
+use std::fmt;
+use std::io::{self, Read, Write};
+use std::net::Shutdown;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::os::unix::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use socket2::{Domain, SockAddr, Socket, Type};
+
+use crate::driver::Inner;
+use crate::io_source::PollEvented;
+use crate::net::unix::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
+use crate::scheduled_io::Direction;
+
+/// A Unix domain stream connection.
+///
+/// Like [`TcpStream`](crate::net::TcpStream), it implements [`futures_io::AsyncRead`] and
+/// [`futures_io::AsyncWrite`] (on the stream, on `&UnixStream` and on its split halves).
+///
+/// ```
+/// use futures_lite::{AsyncReadExt, AsyncWriteExt};
+/// use filch_io::net::UnixStream;
+///
+/// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+/// rt.block_on(async {
+///     let (mut a, mut b) = UnixStream::pair()?;
+///     a.write_all(b"over here").await?;
+///     a.close().await?; // shuts down a's write side
+///     let mut got = String::new();
+///     b.read_to_string(&mut got).await?;
+///     assert_eq!(got, "over here");
+///     std::io::Result::Ok(())
+/// }).unwrap();
+/// ```
+pub struct UnixStream {
+    io: PollEvented<std::os::unix::net::UnixStream>,
+}
+
+impl fmt::Debug for UnixStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnixStream")
+            .field("fd", &self.as_raw_fd())
+            .field("local_addr", &self.local_addr().ok())
+            .field("peer_addr", &self.peer_addr().ok())
+            .finish()
+    }
+}
+
+impl UnixStream {
+    /// Connects to the listener at `path`, without blocking the worker.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `connect` (`NotFound` if nothing is at `path`, `ConnectionRefused` if
+    /// nothing listens there), or an error outside a filch runtime with the I/O driver.
+    pub async fn connect<P: AsRef<Path>>(path: P) -> io::Result<UnixStream> {
+        let address = SockAddr::unix(path)?;
+        let socket = Socket::new(Domain::UNIX, Type::STREAM, None)?;
+        socket.set_nonblocking(true)?;
+        match socket.connect(&address) {
+            Ok(()) => {}
+            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+            Err(e) => return Err(e),
+        }
+        let stream = UnixStream {
+            io: PollEvented::new(
+                std::os::unix::net::UnixStream::from(std::os::fd::OwnedFd::from(socket)),
+                "`UnixStream::connect`",
+            )?,
+        };
+        loop {
+            let event = stream.io.readiness(Direction::Write).await?;
+            if let Some(e) = stream.io.get_ref().take_error()? {
+                return Err(e);
+            }
+            match stream.io.get_ref().peer_addr() {
+                Ok(_) => return Ok(stream),
+                Err(e) if e.kind() == io::ErrorKind::NotConnected => {
+                    stream.io.clear_readiness(event)
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Creates a connected pair of streams.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `socketpair`, or an error outside a filch runtime with the I/O
+    /// driver.
+    pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
+        let (a, b) = std::os::unix::net::UnixStream::pair()?;
+        Ok((Self::from_std(a)?, Self::from_std(b)?))
+    }
+
+    pub(crate) fn from_nonblocking_with(
+        stream: std::os::unix::net::UnixStream,
+        driver: Arc<Inner>,
+    ) -> io::Result<UnixStream> {
+        Ok(UnixStream {
+            io: PollEvented::new_with(stream, driver)?,
+        })
+    }
+
+    /// Wraps a connected standard-library stream, switching it to non-blocking mode.
+    ///
+    /// # Errors
+    ///
+    /// Fails outside a filch runtime with the I/O driver, or if the descriptor cannot be
+    /// registered with the OS poller.
+    pub fn from_std(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
+        stream.set_nonblocking(true)?;
+        Ok(UnixStream {
+            io: PollEvented::new(stream, "`UnixStream`")?,
+        })
+    }
+
+    /// Deregisters the stream and returns it as a standard-library stream, still in
+    /// non-blocking mode.
+    ///
+    /// # Errors
+    ///
+    /// Fails if the OS poller refuses to deregister the descriptor.
+    pub fn into_std(self) -> io::Result<std::os::unix::net::UnixStream> {
+        self.io.into_inner()
+    }
+
+    /// The local address.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `getsockname`.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().local_addr()
+    }
+
+    /// The peer's address.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `getpeername`.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().peer_addr()
+    }
+
+    /// Shuts down the read half, the write half, or both.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from `shutdown`.
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.io.get_ref().shutdown(how)
+    }
+
+    /// Waits until the stream is (probably) readable; any number of tasks may wait at once.
+    ///
+    /// # Errors
+    ///
+    /// Fails after the runtime has shut down.
+    pub async fn readable(&self) -> io::Result<()> {
+        self.io.readiness(Direction::Read).await.map(drop)
+    }
+
+    /// Waits until the stream is (probably) writable.
+    ///
+    /// # Errors
+    ///
+    /// Fails after the runtime has shut down.
+    pub async fn writable(&self) -> io::Result<()> {
+        self.io.readiness(Direction::Write).await.map(drop)
+    }
+
+    /// Reads what is available now, without waiting; `Ok(0)` is end-of-file.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when nothing is available, or the OS error from `recv`.
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.try_io(Direction::Read, |s| (&*s).read(buf))
+    }
+
+    /// Writes what fits now, without waiting.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when the send buffer is full, or the OS error from `send`.
+    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        self.io.try_io(Direction::Write, |s| (&*s).write(buf))
+    }
+
+    /// Splits the stream into borrowed read and write halves.
+    ///
+    /// ```
+    /// use futures_lite::{AsyncReadExt, AsyncWriteExt};
+    ///
+    /// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+    /// rt.block_on(async {
+    ///     let (mut a, mut b) = filch_io::net::UnixStream::pair()?;
+    ///     let (mut reader, mut writer) = a.split();
+    ///     writer.write_all(b"x").await?;
+    ///     let mut byte = [0];
+    ///     b.read_exact(&mut byte).await?;
+    ///     b.write_all(&byte).await?;
+    ///     reader.read_exact(&mut byte).await?;
+    ///     assert_eq!(&byte, b"x");
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
+    pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
+        super::split(self)
+    }
+
+    /// Splits the stream into owned halves for different tasks; dropping the write half shuts
+    /// down the write direction.
+    ///
+    /// ```
+    /// use futures_lite::AsyncReadExt;
+    ///
+    /// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+    /// rt.block_on(async {
+    ///     let (a, mut b) = filch_io::net::UnixStream::pair()?;
+    ///     let (_reader, writer) = a.into_split();
+    ///     drop(writer);
+    ///     assert_eq!(b.read(&mut [0; 4]).await?, 0);
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
+    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
+        super::split_owned(self)
+    }
+
+    pub(crate) fn poll_read_priv(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_io(cx, Direction::Read, |s| (&*s).read(buf))
+    }
+
+    pub(crate) fn poll_write_priv(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.io.poll_io(cx, Direction::Write, |s| (&*s).write(buf))
+    }
+
+    pub(crate) fn poll_write_vectored_priv(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.io
+            .poll_io(cx, Direction::Write, |s| (&*s).write_vectored(bufs))
+    }
+
+    pub(crate) fn shutdown_write_priv(&self) -> io::Result<()> {
+        match self.io.get_ref().shutdown(Shutdown::Write) {
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
+            other => other,
+        }
+    }
+}
+
+crate::net::split::stream_io_traits!(UnixStream);
+
+impl AsFd for UnixStream {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.io.get_ref().as_fd()
+    }
+}
+
+impl AsRawFd for UnixStream {
+    fn as_raw_fd(&self) -> RawFd {
+        self.io.get_ref().as_raw_fd()
+    }
+}

@@ -1,0 +1,222 @@
+//! The reactor: the OS poller and the table of registered sources.
+//!
+//! # Edge-triggered, registered once
+//!
+//! `polling` offers oneshot mode everywhere and edge mode on epoll and kqueue. We register every
+//! source once, for both directions, in **edge** mode, and keep its readiness in user space
+//! ([`ScheduledIo`]). A task that is waiting costs no system call to re-arm, and a socket that is
+//! read until `WouldBlock` costs one `epoll_ctl` in its whole life (add) plus one at close
+//! (delete). Oneshot mode would need a `modify` call every time any task started waiting, and a
+//! reader and a writer of one socket would have to merge their interests into each re-arm. mio
+//! and tokio make the same choice. The price is that readiness must be cached and cleared with
+//! care (the tick in [`ScheduledIo`]); and that the platform must support edge mode, which every
+//! Unix `polling` backend we target does (epoll, kqueue); [`Reactor::new`] refuses otherwise with
+//! an error that says so.
+//!
+//! # Keys, and why a stale event cannot reach a new source
+//!
+//! A source's `polling` key is its slot index in [`Sources`] plus the slot's generation
+//! (`index | generation << INDEX_BITS`). Dropping a socket first deletes the descriptor from the
+//! poller, then frees the slot (which bumps the generation), and only then closes the
+//! descriptor. The poller can still hand out an event for the old source after that: the
+//! thread in `Poller::wait` may have fetched it into its event buffer just before the delete.
+//! That event carries the old generation, the slot's generation has moved on, and the dispatch
+//! ignores it. So even when the slot index (and the descriptor number) is reused at once, no
+//! event of the old source is ever delivered to the new one.
+
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd};
+use std::sync::Arc;
+use std::task::Waker;
+
+use polling::{Event, PollMode, Poller};
+
+use crate::loom::sync::Mutex;
+use crate::scheduled_io::{ScheduledIo, READABLE, WRITABLE};
+
+/// Bits of a key that hold the slot index; the rest hold the generation.
+const INDEX_BITS: u32 = 24;
+const INDEX_MASK: usize = (1 << INDEX_BITS) - 1;
+/// Highest usable slot index (keeps every key below `usize::MAX`, which `polling` reserves).
+const MAX_INDEX: usize = INDEX_MASK - 1;
+const GENERATION_MASK: usize = usize::MAX >> INDEX_BITS;
+
+#[derive(Debug, Default)]
+struct Slot {
+    generation: usize,
+    io: Option<Arc<ScheduledIo>>,
+}
+
+/// The table of registered sources.
+#[derive(Debug, Default)]
+struct Sources {
+    slots: Vec<Slot>,
+    free: Vec<usize>,
+    shutdown: bool,
+}
+
+/// The OS poller plus the sources registered with it.
+#[derive(Debug)]
+pub(crate) struct Reactor {
+    poller: Poller,
+    sources: Mutex<Sources>,
+}
+
+impl Reactor {
+    /// Opens the OS poller.
+    pub(crate) fn new() -> io::Result<Reactor> {
+        let poller = Poller::new()?;
+        if !poller.supports_edge() {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "filch-io needs an edge-triggered OS poller (epoll or kqueue), \
+                 and this platform's poller does not support edge mode",
+            ));
+        }
+        Ok(Reactor {
+            poller,
+            sources: Mutex::new(Sources::default()),
+        })
+    }
+
+    pub(crate) fn poller(&self) -> &Poller {
+        &self.poller
+    }
+
+    /// Registers `fd` for both directions, edge-triggered. Returns the key and the readiness
+    /// record.
+    ///
+    /// The caller must call [`Reactor::deregister`] before `fd` is closed.
+    pub(crate) fn register(&self, fd: BorrowedFd<'_>) -> io::Result<(usize, Arc<ScheduledIo>)> {
+        let io = Arc::new(ScheduledIo::default());
+        let key = {
+            let mut sources = self.sources.lock();
+            if sources.shutdown {
+                return Err(crate::scheduled_io::shutdown_error());
+            }
+            let index = match sources.free.pop() {
+                Some(index) => index,
+                None => {
+                    let index = sources.slots.len();
+                    if index > MAX_INDEX {
+                        return Err(io::Error::other(
+                            "too many sockets registered with one filch runtime (16 million)",
+                        ));
+                    }
+                    sources.slots.push(Slot::default());
+                    index
+                }
+            };
+            let slot = &mut sources.slots[index];
+            slot.io = Some(io.clone());
+            index | (slot.generation << INDEX_BITS)
+        };
+        // SAFETY: `add_with_mode` requires that the source is deleted from the poller before it
+        // is closed. Every caller is `PollEvented`, whose `Drop` and `into_inner` call
+        // `deregister` (which deletes it) before the descriptor is dropped; if this call fails,
+        // the descriptor was never added.
+        let added = unsafe {
+            self.poller
+                .add_with_mode(fd.as_raw_fd(), Event::all(key), PollMode::Edge)
+        };
+        if let Err(e) = added {
+            self.release(key);
+            return Err(e);
+        }
+        Ok((key, io))
+    }
+
+    /// Removes `fd` from the poller and frees its slot. Must run before `fd` is closed.
+    pub(crate) fn deregister(&self, fd: BorrowedFd<'_>, key: usize) -> io::Result<()> {
+        let result = self.poller.delete(fd);
+        self.release(key);
+        result
+    }
+
+    fn release(&self, key: usize) {
+        let index = key & INDEX_MASK;
+        let mut sources = self.sources.lock();
+        let slot = &mut sources.slots[index];
+        debug_assert_eq!(slot.generation, key >> INDEX_BITS);
+        slot.io = None;
+        slot.generation = (slot.generation + 1) & GENERATION_MASK;
+        sources.free.push(index);
+    }
+
+    /// Records the events in `events` and moves the wakers they release into `wakers`.
+    pub(crate) fn dispatch(&self, events: impl Iterator<Item = Event>, wakers: &mut Vec<Waker>) {
+        let sources = self.sources.lock();
+        for event in events {
+            let index = event.key & INDEX_MASK;
+            let Some(slot) = sources.slots.get(index) else {
+                continue;
+            };
+            if slot.generation != event.key >> INDEX_BITS {
+                // An event for a source that has since been deregistered.
+                continue;
+            }
+            let Some(io) = &slot.io else { continue };
+            let mut ready = 0;
+            if event.readable {
+                ready |= READABLE;
+            }
+            if event.writable {
+                ready |= WRITABLE;
+            }
+            io.set_readiness(ready, wakers);
+        }
+    }
+
+    /// Marks every source as shut down, refuses new registrations, and collects all wakers.
+    pub(crate) fn shutdown(&self, wakers: &mut Vec<Waker>) {
+        let mut sources = self.sources.lock();
+        sources.shutdown = true;
+        for slot in &sources.slots {
+            if let Some(io) = &slot.io {
+                io.shutdown(wakers);
+            }
+        }
+    }
+
+    /// Number of registered sources (for tests and debugging).
+    #[cfg(test)]
+    pub(crate) fn registered(&self) -> usize {
+        let sources = self.sources.lock();
+        sources.slots.len() - sources.free.len()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::os::fd::AsFd;
+
+    #[test]
+    fn stale_event_is_ignored_after_slot_reuse() {
+        let reactor = Reactor::new().unwrap();
+        let (a, _) = std::os::unix::net::UnixStream::pair().unwrap();
+        let (key_a, io_a) = reactor.register(a.as_fd()).unwrap();
+        reactor.deregister(a.as_fd(), key_a).unwrap();
+        let (b, _) = std::os::unix::net::UnixStream::pair().unwrap();
+        let (key_b, io_b) = reactor.register(b.as_fd()).unwrap();
+        assert_eq!(key_a & INDEX_MASK, key_b & INDEX_MASK, "slot is reused");
+        assert_ne!(key_a, key_b, "but under a new generation");
+        let mut wakers = Vec::new();
+        reactor.dispatch([Event::readable(key_a)].into_iter(), &mut wakers);
+        assert!(io_b
+            .ready_now(crate::scheduled_io::Direction::Read)
+            .unwrap()
+            .is_none());
+        assert!(io_a
+            .ready_now(crate::scheduled_io::Direction::Read)
+            .unwrap()
+            .is_none());
+        reactor.dispatch([Event::readable(key_b)].into_iter(), &mut wakers);
+        assert!(io_b
+            .ready_now(crate::scheduled_io::Direction::Read)
+            .unwrap()
+            .is_some());
+        reactor.deregister(b.as_fd(), key_b).unwrap();
+        assert_eq!(reactor.registered(), 0);
+    }
+}

@@ -1,0 +1,199 @@
+//! [`Interval`]: a stream of evenly spaced ticks.
+
+use std::future::poll_fn;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use crate::time::{sleep_until, Sleep};
+
+/// What an [`Interval`] does when ticks were missed because `tick` was not called in time
+/// (the task was busy, or the runtime overloaded).
+///
+/// A tick counts as missed when the time of the tick after it has already passed by the time
+/// the late tick completes; lateness shorter than one period changes nothing.
+///
+/// ```
+/// use std::time::Duration;
+/// use filch_io::time::{interval, MissedTickBehavior};
+///
+/// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+/// rt.block_on(async {
+///     let mut ticks = interval(Duration::from_millis(10));
+///     assert_eq!(ticks.missed_tick_behavior(), MissedTickBehavior::Burst);
+///     ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
+///     ticks.tick().await;
+/// });
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MissedTickBehavior {
+    /// The default, as in tokio: the missed ticks complete at once, one per `tick` call, until
+    /// the interval has caught up with its original schedule (`start + n * period`).
+    #[default]
+    Burst,
+    /// The next tick comes one full period after the late tick completed: the schedule shifts
+    /// later and the time between any two ticks is at least one period.
+    Delay,
+    /// Missed ticks are dropped: the next tick is the next one on the original schedule that is
+    /// still in the future.
+    Skip,
+}
+
+impl MissedTickBehavior {
+    /// The deadline after a tick due at `due` that completed at `now` (late by at least
+    /// one period).
+    fn next_after_missed(self, due: Instant, now: Instant, period: Duration) -> Instant {
+        match self {
+            MissedTickBehavior::Burst => due + period,
+            MissedTickBehavior::Delay => now + period,
+            MissedTickBehavior::Skip => {
+                let behind = now.saturating_duration_since(due).as_nanos();
+                let period_nanos = period.as_nanos();
+                let into_period = behind % period_nanos;
+                // `period_nanos - into_period` is in (0, period] and fits in u64 nanoseconds
+                // whenever `period` does.
+                let rest = u64::try_from(period_nanos - into_period).unwrap_or(u64::MAX);
+                now + Duration::from_nanos(rest)
+            }
+        }
+    }
+}
+
+/// Creates an interval whose first tick completes at once and whose later ticks come every
+/// `period`.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+///
+/// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+/// rt.block_on(async {
+///     let mut ticks = filch_io::time::interval(Duration::from_millis(5));
+///     let first = ticks.tick().await;
+///     let second = ticks.tick().await;
+///     assert_eq!(second - first, Duration::from_millis(5));
+///     assert!(Instant::now() >= second);
+/// });
+/// ```
+///
+/// # Panics
+///
+/// Panics if `period` is zero (an interval that never waits would spin), and outside a filch
+/// runtime with the I/O driver, like [`sleep`](crate::time::sleep).
+#[track_caller]
+pub fn interval(period: Duration) -> Interval {
+    interval_at(Instant::now(), period)
+}
+
+/// Creates an interval whose first tick completes at `start` and whose later ticks come every
+/// `period` after it.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+///
+/// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+/// rt.block_on(async {
+///     let start = Instant::now() + Duration::from_millis(3);
+///     let mut ticks = filch_io::time::interval_at(start, Duration::from_millis(5));
+///     assert_eq!(ticks.tick().await, start);
+/// });
+/// ```
+///
+/// # Panics
+///
+/// As for [`interval`].
+#[track_caller]
+pub fn interval_at(start: Instant, period: Duration) -> Interval {
+    assert!(
+        !period.is_zero(),
+        "`filch_io::time::interval` needs a non-zero period; use `yield_now` in a loop to run \
+         something as often as possible"
+    );
+    Interval {
+        sleep: sleep_until(start),
+        period,
+        missed_tick_behavior: MissedTickBehavior::default(),
+    }
+}
+
+/// Ticks every period; see [`interval`].
+#[derive(Debug)]
+pub struct Interval {
+    /// Completes at the next tick's scheduled time.
+    sleep: Sleep,
+    period: Duration,
+    missed_tick_behavior: MissedTickBehavior,
+}
+
+impl Interval {
+    /// Waits for the next tick and returns the instant it was scheduled for.
+    ///
+    /// Cancel-safe: dropping the future before it completes loses no tick.
+    pub async fn tick(&mut self) -> Instant {
+        poll_fn(|cx| self.poll_tick(cx)).await
+    }
+
+    /// Polls for the next tick; `Ready` carries the instant it was scheduled for.
+    ///
+    /// Takes one unit of the executor's cooperative budget, like [`Sleep`].
+    pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
+        let budget = std::task::ready!(filch_executor::coop::poll_proceed(cx));
+        std::task::ready!(self.sleep.poll_elapsed(cx));
+        budget.made_progress();
+        let due = self.sleep.deadline();
+        let now = Instant::now();
+        let next = due
+            .checked_add(self.period)
+            .unwrap_or_else(|| crate::time::sleep::far_future(now));
+        let next = if now >= next {
+            self.missed_tick_behavior
+                .next_after_missed(due, now, self.period)
+        } else {
+            next
+        };
+        self.sleep.reset(next);
+        Poll::Ready(due)
+    }
+
+    /// Restarts the schedule: the next tick comes one period from now.
+    pub fn reset(&mut self) {
+        self.sleep.reset(Instant::now() + self.period);
+    }
+
+    /// The time between ticks.
+    pub fn period(&self) -> Duration {
+        self.period
+    }
+
+    /// What happens when ticks are missed; [`MissedTickBehavior::Burst`] by default.
+    pub fn missed_tick_behavior(&self) -> MissedTickBehavior {
+        self.missed_tick_behavior
+    }
+
+    /// Sets what happens when ticks are missed.
+    pub fn set_missed_tick_behavior(&mut self, behavior: MissedTickBehavior) {
+        self.missed_tick_behavior = behavior;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missed_tick_policies() {
+        let due = Instant::now();
+        let period = Duration::from_millis(10);
+        let now = due + Duration::from_millis(35);
+        assert_eq!(
+            MissedTickBehavior::Burst.next_after_missed(due, now, period),
+            due + period
+        );
+        assert_eq!(
+            MissedTickBehavior::Delay.next_after_missed(due, now, period),
+            now + period
+        );
+        assert_eq!(
+            MissedTickBehavior::Skip.next_after_missed(due, now, period),
+            due + Duration::from_millis(40)
+        );
+    }
+}

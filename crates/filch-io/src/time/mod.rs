@@ -1,0 +1,33 @@
+//! Timers: [`sleep`], [`timeout`] and [`interval`].
+//!
+//! Timers are kept in the I/O driver's hierarchical timing wheel (1 ms resolution, O(1) insert
+//! and cancel) and fired by the worker that blocks in the OS poller, which uses the nearest
+//! deadline as its poll timeout. A timer never completes before its deadline; on an idle runtime
+//! it completes within about a millisecond after it (see `examples/timer_lateness.rs`).
+//!
+//! All constructors must be called inside a filch runtime built with the I/O driver; outside
+//! one they panic with a message that says how to fix it.
+//!
+//! ```
+//! use std::time::{Duration, Instant};
+//! use filch_io::time::{sleep, timeout};
+//!
+//! let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+//! rt.block_on(async {
+//!     let start = Instant::now();
+//!     sleep(Duration::from_millis(10)).await;
+//!     assert!(start.elapsed() >= Duration::from_millis(10));
+//!
+//!     let slow = sleep(Duration::from_secs(60));
+//!     assert!(timeout(Duration::from_millis(5), slow).await.is_err());
+//! });
+//! ```
+
+mod interval;
+mod sleep;
+mod timeout;
+
+pub use crate::error::Elapsed;
+pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
+pub use sleep::{sleep, sleep_until, Sleep};
+pub use timeout::{timeout, timeout_at, Timeout};

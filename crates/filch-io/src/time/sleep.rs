@@ -1,0 +1,227 @@
+//! [`Sleep`]: a future that completes at a deadline.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use filch_executor::coop;
+
+use crate::driver::{self, Inner};
+use crate::timer::{Inserted, TimerKey};
+
+/// Waits until `duration` has elapsed.
+///
+/// The returned [`Sleep`] completes no earlier than `duration` after this call. Its timer is
+/// registered when it is first polled and removed when it is dropped.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+///
+/// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+/// rt.block_on(async {
+///     let start = Instant::now();
+///     filch_io::time::sleep(Duration::from_millis(20)).await;
+///     assert!(start.elapsed() >= Duration::from_millis(20));
+/// });
+/// ```
+///
+/// # Panics
+///
+/// Panics when called outside a filch runtime, or inside one built without the I/O driver; the
+/// message says how to fix it.
+#[track_caller]
+pub fn sleep(duration: Duration) -> Sleep {
+    let now = Instant::now();
+    let deadline = now.checked_add(duration).unwrap_or_else(|| far_future(now));
+    sleep_until(deadline)
+}
+
+/// Waits until `deadline`.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+///
+/// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+/// rt.block_on(async {
+///     let deadline = Instant::now() + Duration::from_millis(5);
+///     filch_io::time::sleep_until(deadline).await;
+///     assert!(Instant::now() >= deadline);
+/// });
+/// ```
+///
+/// # Panics
+///
+/// As for [`sleep`].
+#[track_caller]
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    let driver = match driver::current() {
+        Ok(driver) => driver,
+        Err(e) => panic!("{}", e.message("`filch_io::time::sleep`")),
+    };
+    Sleep {
+        deadline,
+        driver,
+        entry: None,
+        elapsed: false,
+    }
+}
+
+/// About thirty years from `now`: the deadline of a sleep whose duration overflows `Instant`.
+pub(crate) fn far_future(now: Instant) -> Instant {
+    now + Duration::from_secs(86_400 * 365 * 30)
+}
+
+/// A future that completes at a deadline; see [`sleep`] and [`sleep_until`].
+///
+/// `Sleep` is `Unpin`, so it can be polled through `&mut` and reused with [`Sleep::reset`].
+#[must_use = "a Sleep does nothing unless awaited or polled"]
+pub struct Sleep {
+    deadline: Instant,
+    driver: Arc<Inner>,
+    /// The wheel entry, registered on first poll.
+    entry: Option<TimerKey>,
+    /// The deadline has been observed to pass.
+    elapsed: bool,
+}
+
+impl fmt::Debug for Sleep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sleep")
+            .field("deadline", &self.deadline)
+            .field("elapsed", &self.elapsed)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sleep {
+    /// The instant at which this sleep completes.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// Whether the deadline has passed.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+    /// let _guard = rt.enter();
+    /// let sleep = filch_io::time::sleep(Duration::from_secs(60));
+    /// assert!(!sleep.is_elapsed());
+    /// ```
+    pub fn is_elapsed(&self) -> bool {
+        self.elapsed || Instant::now() >= self.deadline
+    }
+
+    /// Moves the deadline, whether or not the sleep has completed; it will complete (again) at
+    /// `deadline`.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+    /// rt.block_on(async {
+    ///     let mut sleep = filch_io::time::sleep(Duration::from_secs(60));
+    ///     let soon = Instant::now() + Duration::from_millis(2);
+    ///     sleep.reset(soon);
+    ///     (&mut sleep).await;
+    ///     assert!(Instant::now() >= soon);
+    /// });
+    /// ```
+    pub fn reset(&mut self, deadline: Instant) {
+        self.deadline = deadline;
+        self.elapsed = false;
+        if let Some(key) = self.entry.take() {
+            self.driver.timers.lock().wheel.remove(key);
+        }
+    }
+
+    /// Polls without taking cooperative budget (used by `Timeout`, whose inner future has
+    /// already spent it).
+    pub(crate) fn poll_elapsed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.elapsed {
+            return Poll::Ready(());
+        }
+        let deadline_passed = Instant::now() >= self.deadline;
+        let mut timers = self.driver.timers.lock();
+        if deadline_passed {
+            if let Some(key) = self.entry.take() {
+                timers.wheel.remove(key);
+            }
+            self.elapsed = true;
+            return Poll::Ready(());
+        }
+        if timers.shutdown {
+            drop(timers);
+            panic!(
+                "a filch timer was polled after its runtime shut down; timers can only be \
+                 awaited while the runtime that created them is running"
+            );
+        }
+        let fired = match self.entry {
+            Some(key) => timers.wheel.poll(key, cx.waker()),
+            None => {
+                let when = self.driver.deadline_to_tick(self.deadline);
+                match timers.wheel.insert(when, cx.waker().clone()) {
+                    Inserted::Pending(key) => {
+                        self.entry = Some(key);
+                        self.driver.on_timer_scheduled(&timers, when);
+                        false
+                    }
+                    Inserted::Fired(key) => {
+                        self.entry = Some(key);
+                        true
+                    }
+                }
+            }
+        };
+        if !fired {
+            return Poll::Pending;
+        }
+        // The wheel only fires at or after the deadline's tick (rounded up), so the deadline
+        // has passed; check the clock anyway, so "never early" does not rest on arithmetic
+        // alone.
+        let key = self.entry.take().expect("entry was just set");
+        timers.wheel.remove(key);
+        if Instant::now() >= self.deadline {
+            self.elapsed = true;
+            Poll::Ready(())
+        } else {
+            let when = self.driver.deadline_to_tick(self.deadline);
+            let when = when.max(timers.wheel.elapsed() + 1);
+            match timers.wheel.insert(when, cx.waker().clone()) {
+                Inserted::Pending(key) => {
+                    self.entry = Some(key);
+                    self.driver.on_timer_scheduled(&timers, when);
+                }
+                Inserted::Fired(_) => unreachable!("inserted after the wheel's present"),
+            }
+            Poll::Pending
+        }
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        let budget = std::task::ready!(coop::poll_proceed(cx));
+        let result = this.poll_elapsed(cx);
+        if result.is_ready() {
+            budget.made_progress();
+        }
+        result
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        if let Some(key) = self.entry.take() {
+            self.driver.timers.lock().wheel.remove(key);
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! [`Timeout`]: a future with a deadline.
+
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use crate::error::Elapsed;
+use crate::time::{sleep, sleep_until, Sleep};
+
+/// Requires `future` to complete within `duration`.
+///
+/// Resolves to `Ok(output)` if the future completes first, or to `Err(Elapsed)` once the
+/// duration has passed, in which case the future is dropped (cancelled) along with the
+/// `Timeout`. The future is polled before the timer, so a future that is ready at the deadline
+/// still wins.
+///
+/// ```
+/// use std::time::Duration;
+/// use filch_io::time::{sleep, timeout};
+///
+/// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+/// rt.block_on(async {
+///     assert_eq!(timeout(Duration::from_secs(5), async { 7 }).await, Ok(7));
+///     assert!(timeout(Duration::from_millis(1), sleep(Duration::from_secs(5))).await.is_err());
+/// });
+/// ```
+///
+/// # Panics
+///
+/// As for [`sleep`]: outside a filch runtime with the I/O driver.
+#[track_caller]
+pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoFuture> {
+    Timeout {
+        future: future.into_future(),
+        sleep: sleep(duration),
+    }
+}
+
+/// Requires `future` to complete before `deadline`; see [`timeout`].
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use filch_io::time::timeout_at;
+///
+/// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+/// rt.block_on(async {
+///     let deadline = Instant::now() + Duration::from_secs(5);
+///     assert_eq!(timeout_at(deadline, async { "done" }).await, Ok("done"));
+/// });
+/// ```
+///
+/// # Panics
+///
+/// As for [`sleep`].
+#[track_caller]
+pub fn timeout_at<F: IntoFuture>(deadline: Instant, future: F) -> Timeout<F::IntoFuture> {
+    Timeout {
+        future: future.into_future(),
+        sleep: sleep_until(deadline),
+    }
+}
+
+/// A future with a deadline; see [`timeout`].
+#[derive(Debug)]
+#[must_use = "a Timeout does nothing unless awaited or polled"]
+pub struct Timeout<F> {
+    /// Structurally pinned: never moved out of a pinned `Timeout`.
+    future: F,
+    /// `Unpin`, not structurally pinned.
+    sleep: Sleep,
+}
+
+impl<F> Timeout<F> {
+    /// The wrapped future.
+    pub fn get_ref(&self) -> &F {
+        &self.future
+    }
+
+    /// The wrapped future, mutably.
+    pub fn get_mut(&mut self) -> &mut F {
+        &mut self.future
+    }
+
+    /// Unwraps the future, dropping the deadline.
+    pub fn into_inner(self) -> F {
+        self.future
+    }
+}
+
+impl<F: Future> Future for Timeout<F> {
+    type Output = Result<F::Output, Elapsed>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // SAFETY: `future` is structurally pinned: it is only ever accessed through this pinned
+        // projection while `Timeout` is pinned (the `&mut` accessors require `Timeout: Unpin`
+        // to be reached through a pin, which implies `F: Unpin`), `Timeout` has no `Drop` impl
+        // that could move it, and `sleep` is `Unpin` so handing out `&mut` to it is fine.
+        let (future, sleep) = unsafe {
+            let this = self.get_unchecked_mut();
+            (Pin::new_unchecked(&mut this.future), &mut this.sleep)
+        };
+        if let Poll::Ready(output) = future.poll(cx) {
+            return Poll::Ready(Ok(output));
+        }
+        // The inner future may have spent the task's budget; the deadline is checked anyway
+        // (without taking budget), so a timeout still fires under a busy inner future.
+        match sleep.poll_elapsed(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(Elapsed::new())),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}

@@ -1,0 +1,572 @@
+//! The timer wheel: a hierarchical timing wheel with O(1) insert and cancel.
+//!
+//! # Algorithm
+//!
+//! Time is counted in whole milliseconds ("ticks") since the driver started. The wheel has
+//! [`LEVELS`] levels of [`SLOTS`] slots. A slot on level `l` covers `64^l` ticks, so level 0 holds
+//! timers due in the current 64 ms, level 1 those due in the current ~4 s, and so on up to
+//! level 5 (about 2.2 years in all). A timer goes to the lowest level on which its deadline and
+//! the wheel's current time [`Wheel::elapsed`] fall in the same slot-range block; which level that
+//! is comes from the highest bit in which the two differ (`elapsed ^ when`). Deadlines beyond the
+//! top level are parked in the top level and re-filed when their slot comes round.
+//!
+//! Each slot is an intrusive doubly linked list threaded through a slab of [`Entry`]s by index,
+//! and each level keeps a 64-bit mask of its non-empty slots. Inserting is linking at a list head
+//! and setting a bit; cancelling is unlinking by index: both O(1), whatever the number of timers.
+//! Finding the next deadline is a `trailing_zeros` per level. When time advances past the start
+//! of a non-empty slot, its entries either fire (their deadline has passed) or cascade to a lower
+//! level; an entry cascades at most [`LEVELS`] - 1 times in its life, so advancing is O(1)
+//! amortized per timer.
+//!
+//! This is the structure of tokio's `time::wheel` (itself after Varghese and Lauck, "Hashed and
+//! Hierarchical Timing Wheels", 1987), with its 6 × 64 geometry and 1 ms resolution; the code
+//! here is our own.
+//!
+//! # Never early
+//!
+//! A deadline becomes the tick `ceil(deadline - start)`, time becomes `floor(now - start)`, and an
+//! entry fires only when `when <= elapsed`. So `start + when >= deadline` and
+//! `now >= start + elapsed >= start + when`: a timer never fires before its deadline.
+
+use std::task::Waker;
+
+/// Number of levels.
+pub(crate) const LEVELS: usize = 6;
+/// Slots per level.
+pub(crate) const SLOTS: usize = 64;
+const SLOT_BITS: u32 = 6;
+/// Largest distance between `elapsed` and a slot position (one rotation of the top level).
+const MAX_SPAN: u64 = (1 << (SLOT_BITS * LEVELS as u32)) - 1;
+const NIL: u32 = u32::MAX;
+
+/// Where an entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EntryState {
+    /// On the free list.
+    Free,
+    /// Linked into `levels[level].slots[slot]`.
+    Pending { level: u8, slot: u8 },
+    /// Deadline reached; the waker has been handed out. Stays until its owner removes it.
+    Fired,
+}
+
+#[derive(Debug)]
+struct Entry {
+    when: u64,
+    waker: Option<Waker>,
+    state: EntryState,
+    prev: u32,
+    next: u32,
+}
+
+#[derive(Debug)]
+struct Level {
+    occupied: u64,
+    heads: [u32; SLOTS],
+}
+
+impl Level {
+    fn new() -> Level {
+        Level {
+            occupied: 0,
+            heads: [NIL; SLOTS],
+        }
+    }
+}
+
+/// A handle to one entry. Only the owner (a `Sleep`) holds it, and it stays valid until
+/// [`Wheel::remove`]; keys of removed entries are never used again by their owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TimerKey(u32);
+
+/// A slot that has come due: which level and slot, and its start tick.
+#[derive(Debug, Clone, Copy)]
+struct Expiration {
+    level: usize,
+    slot: usize,
+    deadline: u64,
+}
+
+/// The hierarchical timing wheel. Not synchronized: the driver keeps it behind a mutex.
+#[derive(Debug)]
+pub(crate) struct Wheel {
+    elapsed: u64,
+    levels: Vec<Level>,
+    entries: Vec<Entry>,
+    free: Vec<u32>,
+    /// Number of pending (linked) entries.
+    pending: usize,
+    /// Link and unlink operations performed, for tests that prove cost stays linear.
+    ops: u64,
+}
+
+impl Default for Wheel {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// What [`Wheel::insert`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub(crate) enum Inserted {
+    /// The entry waits in the wheel.
+    Pending(TimerKey),
+    /// The deadline had already passed: the entry is `Fired` and its waker was not stored.
+    Fired(TimerKey),
+}
+
+impl Inserted {
+    #[cfg(test)]
+    pub(crate) fn key(self) -> TimerKey {
+        match self {
+            Inserted::Pending(k) | Inserted::Fired(k) => k,
+        }
+    }
+}
+
+impl Wheel {
+    /// An empty wheel at tick 0.
+    pub(crate) fn new() -> Wheel {
+        Wheel {
+            elapsed: 0,
+            levels: (0..LEVELS).map(|_| Level::new()).collect(),
+            entries: Vec::new(),
+            free: Vec::new(),
+            pending: 0,
+            ops: 0,
+        }
+    }
+
+    /// The tick up to which the wheel has processed timers.
+    pub(crate) fn elapsed(&self) -> u64 {
+        self.elapsed
+    }
+
+    /// Number of link/unlink operations so far (test instrumentation).
+    #[cfg(test)]
+    pub(crate) fn ops(&self) -> u64 {
+        self.ops
+    }
+
+    /// Number of entries waiting in the wheel.
+    #[cfg(test)]
+    pub(crate) fn pending(&self) -> usize {
+        self.pending
+    }
+
+    /// Adds a timer due at tick `when`.
+    pub(crate) fn insert(&mut self, when: u64, waker: Waker) -> Inserted {
+        let index = match self.free.pop() {
+            Some(index) => index,
+            None => {
+                let index = u32::try_from(self.entries.len())
+                    .ok()
+                    .filter(|&i| i != NIL)
+                    .expect("more than 4 billion timers alive at once");
+                self.entries.push(Entry {
+                    when: 0,
+                    waker: None,
+                    state: EntryState::Free,
+                    prev: NIL,
+                    next: NIL,
+                });
+                index
+            }
+        };
+        let entry = &mut self.entries[index as usize];
+        entry.when = when;
+        if when <= self.elapsed {
+            entry.state = EntryState::Fired;
+            entry.waker = None;
+            Inserted::Fired(TimerKey(index))
+        } else {
+            entry.waker = Some(waker);
+            self.link(index);
+            Inserted::Pending(TimerKey(index))
+        }
+    }
+
+    /// Whether the entry has fired. If not, stores `waker` (unless it would wake the same task).
+    pub(crate) fn poll(&mut self, key: TimerKey, waker: &Waker) -> bool {
+        let entry = &mut self.entries[key.0 as usize];
+        match entry.state {
+            EntryState::Fired => true,
+            EntryState::Pending { .. } => {
+                match &entry.waker {
+                    Some(w) if w.will_wake(waker) => {}
+                    _ => entry.waker = Some(waker.clone()),
+                }
+                false
+            }
+            EntryState::Free => unreachable!("timer key used after removal"),
+        }
+    }
+
+    /// Cancels and frees an entry, fired or not.
+    pub(crate) fn remove(&mut self, key: TimerKey) {
+        match self.entries[key.0 as usize].state {
+            EntryState::Pending { .. } => self.unlink(key.0),
+            EntryState::Fired => {}
+            EntryState::Free => unreachable!("timer key removed twice"),
+        }
+        let entry = &mut self.entries[key.0 as usize];
+        entry.state = EntryState::Free;
+        entry.waker = None;
+        self.free.push(key.0);
+    }
+
+    /// The start tick of the earliest non-empty slot, if any timer is pending. Time may be
+    /// advanced to that tick without skipping any deadline.
+    pub(crate) fn next_expiration(&self) -> Option<u64> {
+        self.next_slot().map(|exp| exp.deadline)
+    }
+
+    fn next_slot(&self) -> Option<Expiration> {
+        // Entries on level l all lie beyond the current 64^l block and those on lower levels
+        // within it, so the first level with anything holds the earliest slot.
+        for (level_index, level) in self.levels.iter().enumerate() {
+            if level.occupied == 0 {
+                continue;
+            }
+            let shift = SLOT_BITS * level_index as u32;
+            let slot_range = 1u64 << shift;
+            let level_range = slot_range << SLOT_BITS;
+            let now_slot = ((self.elapsed >> shift) as usize) % SLOTS;
+            let rotated = level.occupied.rotate_right(now_slot as u32);
+            let slot = (rotated.trailing_zeros() as usize + now_slot) % SLOTS;
+            let level_start = self.elapsed & !(level_range - 1);
+            let mut deadline = level_start + slot as u64 * slot_range;
+            if deadline <= self.elapsed {
+                // Only the top level wraps: a slot "behind" us is one rotation ahead.
+                debug_assert!(level_index == LEVELS - 1 || deadline == self.elapsed);
+                if deadline < self.elapsed || level_index == LEVELS - 1 {
+                    deadline += level_range;
+                }
+            }
+            return Some(Expiration {
+                level: level_index,
+                slot,
+                deadline,
+            });
+        }
+        None
+    }
+
+    /// Advances time to tick `now`, moving the wakers of every timer due by then into `wakers`.
+    pub(crate) fn advance(&mut self, now: u64, wakers: &mut Vec<Waker>) {
+        while let Some(exp) = self.next_slot() {
+            if exp.deadline > now {
+                break;
+            }
+            self.elapsed = exp.deadline.max(self.elapsed);
+            let mut cursor = self.levels[exp.level].heads[exp.slot];
+            self.levels[exp.level].heads[exp.slot] = NIL;
+            self.levels[exp.level].occupied &= !(1u64 << exp.slot);
+            while cursor != NIL {
+                let index = cursor;
+                let entry = &mut self.entries[index as usize];
+                cursor = entry.next;
+                entry.prev = NIL;
+                entry.next = NIL;
+                self.pending -= 1;
+                self.ops += 1;
+                if entry.when <= self.elapsed {
+                    entry.state = EntryState::Fired;
+                    wakers.extend(entry.waker.take());
+                } else {
+                    // Cascade to a lower level (or round the top level again).
+                    self.link(index);
+                }
+            }
+        }
+        if now > self.elapsed {
+            self.elapsed = now;
+        }
+    }
+
+    /// Fires every pending entry (driver shutdown), moving the wakers into `wakers`. Entries
+    /// stay `Fired` until their owners remove them.
+    pub(crate) fn fire_all(&mut self, wakers: &mut Vec<Waker>) {
+        for level in 0..LEVELS {
+            for slot in 0..SLOTS {
+                let mut cursor = self.levels[level].heads[slot];
+                self.levels[level].heads[slot] = NIL;
+                while cursor != NIL {
+                    let entry = &mut self.entries[cursor as usize];
+                    cursor = entry.next;
+                    entry.prev = NIL;
+                    entry.next = NIL;
+                    entry.state = EntryState::Fired;
+                    wakers.extend(entry.waker.take());
+                }
+            }
+            self.levels[level].occupied = 0;
+        }
+        self.pending = 0;
+    }
+
+    fn level_for(elapsed: u64, when: u64) -> usize {
+        const SLOT_MASK: u64 = (1 << SLOT_BITS) - 1;
+        let masked = (elapsed ^ when) | SLOT_MASK;
+        let significant = 63 - masked.leading_zeros() as usize;
+        (significant / SLOT_BITS as usize).min(LEVELS - 1)
+    }
+
+    fn link(&mut self, index: u32) {
+        let when = self.entries[index as usize].when;
+        debug_assert!(when > self.elapsed);
+        // Deadlines beyond one rotation of the top level are filed at its far end and re-filed
+        // when that slot comes round; `when` itself is kept, so they never fire early.
+        let position = when.min(self.elapsed + MAX_SPAN);
+        let level = Self::level_for(self.elapsed, position);
+        let slot = ((position >> (SLOT_BITS * level as u32)) as usize) % SLOTS;
+        let head = self.levels[level].heads[slot];
+        {
+            let entry = &mut self.entries[index as usize];
+            entry.prev = NIL;
+            entry.next = head;
+            entry.state = EntryState::Pending {
+                level: level as u8,
+                slot: slot as u8,
+            };
+        }
+        if head != NIL {
+            self.entries[head as usize].prev = index;
+        }
+        self.levels[level].heads[slot] = index;
+        self.levels[level].occupied |= 1u64 << slot;
+        self.pending += 1;
+        self.ops += 1;
+    }
+
+    fn unlink(&mut self, index: u32) {
+        let (level, slot, prev, next) = match self.entries[index as usize] {
+            Entry {
+                state: EntryState::Pending { level, slot },
+                prev,
+                next,
+                ..
+            } => (level as usize, slot as usize, prev, next),
+            _ => unreachable!("unlink of an entry that is not pending"),
+        };
+        if prev != NIL {
+            self.entries[prev as usize].next = next;
+        } else {
+            self.levels[level].heads[slot] = next;
+            if next == NIL {
+                self.levels[level].occupied &= !(1u64 << slot);
+            }
+        }
+        if next != NIL {
+            self.entries[next as usize].prev = prev;
+        }
+        let entry = &mut self.entries[index as usize];
+        entry.prev = NIL;
+        entry.next = NIL;
+        self.pending -= 1;
+        self.ops += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+    use std::task::Wake;
+
+    /// A waker that records which timer it belongs to.
+    struct Tag(u64, Arc<Mutex<Vec<u64>>>);
+    impl Wake for Tag {
+        fn wake(self: Arc<Self>) {
+            self.1.lock().unwrap().push(self.0);
+        }
+    }
+
+    fn tagged(tag: u64, log: &Arc<Mutex<Vec<u64>>>) -> Waker {
+        Waker::from(Arc::new(Tag(tag, log.clone())))
+    }
+
+    /// Small xorshift PRNG so the tests need no `rand`.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+    }
+
+    #[test]
+    fn level_for_matches_geometry() {
+        assert_eq!(Wheel::level_for(0, 1), 0);
+        assert_eq!(Wheel::level_for(0, 63), 0);
+        assert_eq!(Wheel::level_for(0, 64), 1);
+        assert_eq!(Wheel::level_for(0, 4095), 1);
+        assert_eq!(Wheel::level_for(0, 4096), 2);
+        assert_eq!(Wheel::level_for(63, 64), 1);
+        assert_eq!(Wheel::level_for(0, u64::MAX), LEVELS - 1);
+    }
+
+    #[test]
+    fn fires_exactly_at_deadline_never_before() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut rng = Rng(0x1234_5678_9abc_def1);
+        let mut wheel = Wheel::new();
+        let mut deadlines = Vec::new();
+        for i in 0..2000u64 {
+            // Mixed scales: level 0 to level 3.
+            let when = 1 + rng.next() % [60, 4_000, 250_000, 1_000_000][i as usize % 4];
+            let _ = wheel.insert(when, tagged(when, &log));
+            deadlines.push(when);
+        }
+        let mut wakers = Vec::new();
+        let mut now = 0;
+        let mut step = Rng(99);
+        while wheel.pending > 0 {
+            now += 1 + step.next() % 700;
+            wheel.advance(now, &mut wakers);
+            for w in wakers.drain(..) {
+                w.wake();
+            }
+            for &fired in log.lock().unwrap().iter() {
+                assert!(fired <= now, "timer for {fired} fired at {now}");
+            }
+            // Everything due by `now` has fired.
+            let fired = log.lock().unwrap().len();
+            assert_eq!(fired, deadlines.iter().filter(|&&d| d <= now).count());
+        }
+    }
+
+    #[test]
+    fn next_expiration_never_skips_a_deadline() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut wheel = Wheel::new();
+        let mut rng = Rng(7);
+        for _ in 0..500 {
+            let when = 1 + rng.next() % 300_000;
+            let _ = wheel.insert(when, tagged(when, &log));
+        }
+        let mut wakers = Vec::new();
+        // Jump straight to each reported expiration, as the driver does when it sleeps.
+        while let Some(next) = wheel.next_expiration() {
+            wheel.advance(next, &mut wakers);
+            for w in wakers.drain(..) {
+                w.wake();
+            }
+            let fired = log.lock().unwrap().clone();
+            for &f in &fired {
+                assert!(f <= next);
+            }
+        }
+        let mut fired = log.lock().unwrap().clone();
+        assert_eq!(fired.len(), 500);
+        // Fired in non-decreasing deadline order when driven slot by slot.
+        let sorted = {
+            let mut s = fired.clone();
+            s.sort_unstable();
+            s
+        };
+        fired.dedup();
+        let mut sorted_dedup = sorted.clone();
+        sorted_dedup.dedup();
+        assert_eq!(fired, sorted_dedup);
+    }
+
+    #[test]
+    fn far_future_deadline_is_not_fired_early() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut wheel = Wheel::new();
+        let when = MAX_SPAN * 3 + 17;
+        let _ = wheel.insert(when, tagged(1, &log));
+        let mut wakers = Vec::new();
+        let mut steps = 0;
+        while let Some(next) = wheel.next_expiration() {
+            assert!(next <= when);
+            wheel.advance(next, &mut wakers);
+            steps += 1;
+            if next < when {
+                assert!(wakers.is_empty(), "fired at {next}, deadline {when}");
+            }
+        }
+        assert_eq!(wakers.len(), 1);
+        assert!(steps < 64, "cascades are bounded, took {steps}");
+    }
+
+    #[test]
+    fn insert_in_the_past_fires_at_once() {
+        let mut wheel = Wheel::new();
+        let mut wakers = Vec::new();
+        wheel.advance(100, &mut wakers);
+        let key = match wheel.insert(50, Waker::noop().clone()) {
+            Inserted::Fired(k) => k,
+            other => panic!("expected fired, got {other:?}"),
+        };
+        assert!(wheel.poll(key, Waker::noop()));
+        wheel.remove(key);
+    }
+
+    #[test]
+    fn cancel_and_reset() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut wheel = Wheel::new();
+        let a = wheel.insert(10, tagged(10, &log)).key();
+        let b = wheel.insert(20, tagged(20, &log)).key();
+        let c = wheel.insert(30, tagged(30, &log)).key();
+        wheel.remove(b);
+        wheel.remove(c);
+        let c = wheel.insert(5, tagged(5, &log)).key();
+        let mut wakers = Vec::new();
+        wheel.advance(40, &mut wakers);
+        for w in wakers.drain(..) {
+            w.wake();
+        }
+        assert_eq!(*log.lock().unwrap(), vec![5, 10]);
+        assert!(wheel.poll(a, Waker::noop()));
+        wheel.remove(a);
+        wheel.remove(c);
+        assert_eq!(wheel.pending(), 0);
+        // Freed slots are reused.
+        let d = wheel.insert(100, Waker::noop().clone()).key();
+        assert!(d == a || d == b || d == c);
+    }
+
+    /// A million timers inserted and cancelled before they fire: the work done (links and
+    /// unlinks) is exactly one link and one unlink per timer, whatever the spread of deadlines.
+    #[test]
+    fn million_insert_cancel_is_linear() {
+        let n: u64 = if cfg!(miri) { 1_000 } else { 1_000_000 };
+        let mut wheel = Wheel::new();
+        let mut rng = Rng(42);
+        let mut keys = Vec::with_capacity(n as usize);
+        for _ in 0..n {
+            let when = 1 + rng.next() % 10_000_000;
+            keys.push(wheel.insert(when, Waker::noop().clone()).key());
+        }
+        assert_eq!(wheel.pending(), n as usize);
+        for key in keys {
+            wheel.remove(key);
+        }
+        assert_eq!(wheel.pending(), 0);
+        assert_eq!(wheel.ops(), 2 * n);
+        assert_eq!(wheel.next_expiration(), None);
+        assert!(wheel.levels.iter().all(|l| l.occupied == 0));
+    }
+
+    #[test]
+    fn fire_all_wakes_everything() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut wheel = Wheel::new();
+        let keys: Vec<_> = [3u64, 300, 300_000]
+            .iter()
+            .map(|&w| wheel.insert(w, tagged(w, &log)).key())
+            .collect();
+        let mut wakers = Vec::new();
+        wheel.fire_all(&mut wakers);
+        assert_eq!(wakers.len(), 3);
+        for key in keys {
+            assert!(wheel.poll(key, Waker::noop()));
+        }
+    }
+}
