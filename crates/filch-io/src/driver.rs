@@ -365,7 +365,11 @@ mod tests {
 
         let panicker = Waker::from(Arc::new(Panicker));
         assert!(io
-            .poll_ready(&mut Context::from_waker(&panicker), Direction::Read, WaiterSlot::Reader)
+            .poll_ready(
+                &mut Context::from_waker(&panicker),
+                Direction::Read,
+                WaiterSlot::Reader
+            )
             .is_pending());
         let count = Arc::new(Count(AtomicUsize::new(0)));
         let counter = Waker::from(count.clone());
@@ -439,12 +443,20 @@ mod tests {
         let count = Arc::new(Count(AtomicUsize::new(0)));
         let w = Waker::from(count.clone());
         assert!(io
-            .poll_ready(&mut Context::from_waker(&w), Direction::Read, WaiterSlot::Reader)
+            .poll_ready(
+                &mut Context::from_waker(&w),
+                Direction::Read,
+                WaiterSlot::Reader
+            )
             .is_pending());
         driver.shutdown();
         assert_eq!(count.0.load(Ordering::SeqCst), 1);
         assert!(matches!(
-            io.poll_ready(&mut Context::from_waker(&w), Direction::Read, WaiterSlot::Reader),
+            io.poll_ready(
+                &mut Context::from_waker(&w),
+                Direction::Read,
+                WaiterSlot::Reader
+            ),
             Poll::Ready(Err(_))
         ));
         let (c, _d) = std::os::unix::net::UnixStream::pair().unwrap();

@@ -64,7 +64,9 @@ impl<T: AsFd> PollEvented<T> {
 
     /// The wrapped descriptor.
     pub(crate) fn get_ref(&self) -> &T {
-        self.io.as_ref().expect("PollEvented invariant: io is Some until dropped")
+        self.io
+            .as_ref()
+            .expect("PollEvented invariant: io is Some until dropped")
     }
 
     /// Deregisters and returns the descriptor (still in non-blocking mode).
@@ -139,9 +141,7 @@ impl<T: AsFd> PollEvented<T> {
             loop {
                 let event = ready!(self.shared.poll_ready(cx, direction, waiter.slot()))?;
                 match f(self.get_ref()) {
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                        self.clear_readiness(event)
-                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(event),
                     result => {
                         budget.made_progress();
                         return Poll::Ready(result);

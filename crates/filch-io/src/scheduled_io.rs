@@ -228,8 +228,8 @@ impl ScheduledIo {
         slot: WaiterSlot<'_>,
     ) -> Poll<io::Result<ReadyEvent>> {
         // Fast path: no lock when the bit is already set.
-        if let Some(ev) = Self::decode(Snapshot(self.state.load(Ordering::Acquire)), direction)
-            .transpose()
+        if let Some(ev) =
+            Self::decode(Snapshot(self.state.load(Ordering::Acquire)), direction).transpose()
         {
             return Poll::Ready(ev);
         }
@@ -336,7 +336,10 @@ mod tests {
         // A new edge arrives between the failed read and the clear.
         io.set_readiness(READABLE, &mut wakers);
         io.clear_readiness(ev);
-        assert!(io.ready_now(Direction::Read).unwrap().is_some(), "newer event was erased");
+        assert!(
+            io.ready_now(Direction::Read).unwrap().is_some(),
+            "newer event was erased"
+        );
         // A clear with the current tick does clear.
         let ev = io.ready_now(Direction::Read).unwrap().unwrap();
         io.clear_readiness(ev);
@@ -351,10 +354,18 @@ mod tests {
         let rw = Waker::from(reader.clone());
         let ww = Waker::from(writer.clone());
         assert!(io
-            .poll_ready(&mut Context::from_waker(&rw), Direction::Read, WaiterSlot::Reader)
+            .poll_ready(
+                &mut Context::from_waker(&rw),
+                Direction::Read,
+                WaiterSlot::Reader
+            )
             .is_pending());
         assert!(io
-            .poll_ready(&mut Context::from_waker(&ww), Direction::Write, WaiterSlot::Writer)
+            .poll_ready(
+                &mut Context::from_waker(&ww),
+                Direction::Write,
+                WaiterSlot::Writer
+            )
             .is_pending());
         let mut wakers = Vec::new();
         io.set_readiness(WRITABLE, &mut wakers);
@@ -375,7 +386,11 @@ mod tests {
         for (count, id) in counts.iter().zip(ids.iter_mut()) {
             let w = Waker::from(count.clone());
             assert!(io
-                .poll_ready(&mut Context::from_waker(&w), Direction::Read, WaiterSlot::List(id))
+                .poll_ready(
+                    &mut Context::from_waker(&w),
+                    Direction::Read,
+                    WaiterSlot::List(id)
+                )
                 .is_pending());
         }
         io.remove_waiter(ids[1].unwrap());
@@ -396,13 +411,21 @@ mod tests {
         let w = Waker::from(count.clone());
         let mut id = None;
         assert!(io
-            .poll_ready(&mut Context::from_waker(&w), Direction::Write, WaiterSlot::List(&mut id))
+            .poll_ready(
+                &mut Context::from_waker(&w),
+                Direction::Write,
+                WaiterSlot::List(&mut id)
+            )
             .is_pending());
         let mut wakers = Vec::new();
         io.shutdown(&mut wakers);
         wake_all(&mut wakers);
         assert_eq!(count.0.load(std::sync::atomic::Ordering::SeqCst), 1);
-        match io.poll_ready(&mut Context::from_waker(&w), Direction::Write, WaiterSlot::Writer) {
+        match io.poll_ready(
+            &mut Context::from_waker(&w),
+            Direction::Write,
+            WaiterSlot::Writer,
+        ) {
             Poll::Ready(Err(e)) => assert!(e.to_string().contains("shut down")),
             other => panic!("expected shutdown error, got {other:?}"),
         }

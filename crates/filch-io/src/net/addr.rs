@@ -59,16 +59,20 @@ pub(crate) async fn resolve<A: ToSocketAddrs>(addr: A) -> io::Result<Vec<SocketA
         Plan::Ready(result) => return result,
         Plan::Lookup(s) => Box::new(move || std::net::ToSocketAddrs::to_socket_addrs(&s))
             as Box<dyn FnOnce() -> io::Result<std::vec::IntoIter<SocketAddr>> + Send>,
-        Plan::LookupHost(host, port) => Box::new(move || {
-            std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), port))
-        }),
+        Plan::LookupHost(host, port) => {
+            Box::new(move || std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), port)))
+        }
     };
-    let handle = Handle::try_current().map_err(|_| {
-        crate::driver::NoDriver::NoRuntime.into_io_error("resolving a host name")
-    })?;
-    match handle.spawn_blocking(move || lookup().map(Iterator::collect)).await {
+    let handle = Handle::try_current()
+        .map_err(|_| crate::driver::NoDriver::NoRuntime.into_io_error("resolving a host name"))?;
+    match handle
+        .spawn_blocking(move || lookup().map(Iterator::collect))
+        .await
+    {
         Ok(result) => result,
-        Err(e) => Err(io::Error::other(format!("host name lookup task failed: {e}"))),
+        Err(e) => Err(io::Error::other(format!(
+            "host name lookup task failed: {e}"
+        ))),
     }
 }
 

@@ -97,9 +97,7 @@ impl UdpSocket {
     /// The OS error from `send` (for example `ConnectionRefused` after an ICMP port
     /// unreachable, or an error if the socket is not connected).
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io
-            .async_io(Direction::Write, |s| s.send(buf))
-            .await
+        self.io.async_io(Direction::Write, |s| s.send(buf)).await
     }
 
     /// Receives a datagram from the connected peer into `buf`; excess bytes of a longer
@@ -152,8 +150,7 @@ impl UdpSocket {
     ///
     /// `WouldBlock` when the send buffer is full, or the OS error from `sendto`.
     pub fn try_send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
-        self.io
-            .try_io(Direction::Write, |s| s.send_to(buf, target))
+        self.io.try_io(Direction::Write, |s| s.send_to(buf, target))
     }
 
     /// Receives a datagram now, without waiting.

@@ -132,7 +132,9 @@ impl TcpListener {
     /// As for [`accept`](Self::accept).
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
         let (stream, addr) =
-            std::task::ready!(self.io.poll_io(cx, Direction::Read, std::net::TcpListener::accept))?;
+            std::task::ready!(self
+                .io
+                .poll_io(cx, Direction::Read, std::net::TcpListener::accept))?;
         Poll::Ready(self.wrap_accepted(stream).map(|s| (s, addr)))
     }
 
