@@ -162,7 +162,12 @@ impl BlockingPool {
         while state.num_threads > 0 {
             match deadline {
                 Some(deadline) => {
-                    if self.inner.exited.wait_until(&mut state, deadline).timed_out() {
+                    if self
+                        .inner
+                        .exited
+                        .wait_until(&mut state, deadline)
+                        .timed_out()
+                    {
                         break;
                     }
                 }

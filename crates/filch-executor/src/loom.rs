@@ -3,7 +3,7 @@
 
 #[cfg(not(loom))]
 pub(crate) mod sync {
-    pub(crate) use parking_lot::{Condvar, Mutex, MutexGuard};
+    pub(crate) use parking_lot::{Condvar, Mutex};
     pub(crate) use std::sync::Arc;
 
     pub(crate) mod atomic {
@@ -22,7 +22,7 @@ pub(crate) mod sync {
     /// `parking_lot`-shaped wrappers over loom's `std`-shaped locks.
     #[derive(Debug, Default)]
     pub(crate) struct Mutex<T>(loom::sync::Mutex<T>);
-    pub(crate) type MutexGuard<'a, T> = loom::sync::MutexGuard<'a, T>;
+    type MutexGuard<'a, T> = loom::sync::MutexGuard<'a, T>;
 
     impl<T> Mutex<T> {
         pub(crate) fn new(value: T) -> Self {
@@ -30,9 +30,6 @@ pub(crate) mod sync {
         }
         pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
             self.0.lock().unwrap()
-        }
-        pub(crate) fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
-            self.0.try_lock().ok()
         }
     }
 
@@ -67,10 +64,6 @@ pub(crate) mod sync {
             self.0.notify_one();
             true
         }
-        pub(crate) fn notify_all(&self) -> usize {
-            self.0.notify_all();
-            0
-        }
     }
 }
 
@@ -100,4 +93,3 @@ pub(crate) mod cell {
 pub(crate) mod cell {
     pub(crate) use loom::cell::UnsafeCell;
 }
-

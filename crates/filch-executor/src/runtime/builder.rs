@@ -190,9 +190,8 @@ fn parse_env(name: &str, value: OsString, max: usize, default: &str) -> io::Resu
         "set it to a whole number of at least 1 (for example {name}=4), \
          or unset it to use the default ({default})"
     );
-    let invalid = |what: String| {
-        io::Error::new(io::ErrorKind::InvalidInput, format!("{what}; {fix}"))
-    };
+    let invalid =
+        |what: String| io::Error::new(io::ErrorKind::InvalidInput, format!("{what}; {fix}"));
     let Some(text) = value.to_str() else {
         return Err(invalid(format!("{name}={value:?} is not valid UTF-8")));
     };
@@ -201,7 +200,9 @@ fn parse_env(name: &str, value: OsString, max: usize, default: &str) -> io::Resu
         return Err(invalid(format!("{name} is set but empty")));
     }
     match trimmed.parse::<usize>() {
-        Ok(0) => Err(invalid(format!("{name}=\"{text}\" is invalid: 0 threads cannot run anything"))),
+        Ok(0) => Err(invalid(format!(
+            "{name}=\"{text}\" is invalid: 0 threads cannot run anything"
+        ))),
         Ok(n) if n > max => Err(invalid(format!(
             "{name}=\"{text}\" is too large: the most filch supports is {max}"
         ))),

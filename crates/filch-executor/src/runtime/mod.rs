@@ -175,9 +175,8 @@ impl Runtime {
             return;
         }
         // Dropping a runtime from one of its own workers must not wait for that worker.
-        let on_own_worker = crate::context::with_worker(|w| {
-            w.is_some_and(|w| std::ptr::eq(w.shared(), &**shared))
-        });
+        let on_own_worker =
+            crate::context::with_worker(|w| w.is_some_and(|w| std::ptr::eq(w.shared(), &**shared)));
         if self.latch.wait(deadline, on_own_worker) {
             let me = std::thread::current().id();
             for thread in self.threads.drain(..) {

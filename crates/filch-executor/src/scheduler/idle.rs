@@ -141,7 +141,7 @@ impl Idle {
         self.num_workers
     }
 
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(crate) fn num_searching(&self) -> usize {
         searching(self.state.load(SeqCst))
     }
@@ -172,7 +172,10 @@ mod tests {
         assert!(idle.transition_worker_to_searching());
         assert!(!idle.transition_worker_to_searching());
         assert!(!idle.transition_worker_to_parked(2, true));
-        assert!(idle.transition_worker_to_parked(3, true), "last searcher parks");
+        assert!(
+            idle.transition_worker_to_parked(3, true),
+            "last searcher parks"
+        );
     }
 
     #[test]

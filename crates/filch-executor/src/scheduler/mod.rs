@@ -28,6 +28,9 @@ pub(crate) mod owned;
 pub(crate) mod park;
 pub(crate) mod worker;
 
+#[cfg(all(test, loom))]
+mod loom_tests;
+
 use idle::Idle;
 use owned::OwnedTasks;
 use park::{SharedDriver, Unparker};

@@ -22,25 +22,39 @@ use std::sync::Arc as StdArc;
 use std::time::Duration;
 
 use crate::driver::Driver;
-use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use crate::loom::sync::{Arc, Condvar, Mutex, MutexGuard};
+use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use crate::loom::sync::{Arc, Condvar, Mutex};
 
 const EMPTY: usize = 0;
 const PARKED_CONDVAR: usize = 1;
 const PARKED_DRIVER: usize = 2;
 const NOTIFIED: usize = 3;
 
-/// The runtime's driver and the lock that lets one thread at a time block in it.
+/// The runtime's driver and the flag that lets one thread at a time block in it.
+///
+/// The flag is a plain atomic try-lock: nobody ever waits for it, so a mutex would add nothing
+/// (and loom's `Mutex::try_lock` reports false deadlocks, tokio-rs/loom#376).
 pub(crate) struct SharedDriver {
     driver: StdArc<dyn Driver>,
-    lock: Mutex<()>,
+    locked: AtomicBool,
+}
+
+/// Holding the driver; dropping it lets the next parker in.
+pub(crate) struct DriverGuard<'a> {
+    locked: &'a AtomicBool,
+}
+
+impl Drop for DriverGuard<'_> {
+    fn drop(&mut self) {
+        self.locked.store(false, SeqCst);
+    }
 }
 
 impl SharedDriver {
     pub(crate) fn new(driver: StdArc<dyn Driver>) -> SharedDriver {
         SharedDriver {
             driver,
-            lock: Mutex::new(()),
+            locked: AtomicBool::new(false),
         }
     }
 
@@ -49,8 +63,14 @@ impl SharedDriver {
     }
 
     /// Takes the driver if nobody is blocked in it.
-    pub(crate) fn try_lock(&self) -> Option<MutexGuard<'_, ()>> {
-        self.lock.try_lock()
+    pub(crate) fn try_lock(&self) -> Option<DriverGuard<'_>> {
+        if self.locked.swap(true, SeqCst) {
+            None
+        } else {
+            Some(DriverGuard {
+                locked: &self.locked,
+            })
+        }
     }
 }
 
@@ -116,7 +136,10 @@ impl Parker {
 
 impl Inner {
     fn park_driver(&self, timeout: Option<Duration>) {
-        match self.state.compare_exchange(EMPTY, PARKED_DRIVER, SeqCst, SeqCst) {
+        match self
+            .state
+            .compare_exchange(EMPTY, PARKED_DRIVER, SeqCst, SeqCst)
+        {
             Ok(_) => {}
             Err(NOTIFIED) => {
                 self.state.swap(EMPTY, SeqCst);
@@ -133,7 +156,10 @@ impl Inner {
 
     fn park_condvar(&self) {
         let mut guard = self.mutex.lock();
-        match self.state.compare_exchange(EMPTY, PARKED_CONDVAR, SeqCst, SeqCst) {
+        match self
+            .state
+            .compare_exchange(EMPTY, PARKED_CONDVAR, SeqCst, SeqCst)
+        {
             Ok(_) => {}
             Err(NOTIFIED) => {
                 self.state.swap(EMPTY, SeqCst);

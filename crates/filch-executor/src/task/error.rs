@@ -148,7 +148,10 @@ mod tests {
     fn panic_keeps_payload_and_message() {
         let err = JoinError::panic(3, Box::new(String::from("bad input")));
         assert!(err.is_panic());
-        assert_eq!(err.to_string(), "task 3 panicked with message \"bad input\"");
+        assert_eq!(
+            err.to_string(),
+            "task 3 panicked with message \"bad input\""
+        );
         let payload = err.into_panic();
         assert_eq!(payload.downcast_ref::<String>().unwrap(), "bad input");
         let err = JoinError::panic(4, Box::new(17_u32));

@@ -58,6 +58,8 @@ pub(crate) mod raw;
 pub(crate) mod state;
 mod waker;
 
+#[cfg(all(test, loom))]
+mod loom_tests;
 #[cfg(all(test, not(loom)))]
 mod tests;
 

@@ -240,7 +240,8 @@ unsafe fn poll_future<F: Future, S>(cell: &Cell<F, S>, ptr: NonNull<Header>) -> 
         (Err(first), Err(_second)) => Err(first),
     };
     // SAFETY: exclusive access (RUNNING); the stage is `Consumed`, nothing is overwritten.
-    cell.stage.with_mut(|stage| unsafe { ptr::write(stage, Stage::Finished(output)) });
+    cell.stage
+        .with_mut(|stage| unsafe { ptr::write(stage, Stage::Finished(output)) });
     Poll::Ready(())
 }
 
@@ -262,7 +263,8 @@ where
         Err(payload) => JoinError::panic(cell.header.id, payload),
     };
     // SAFETY: exclusive access (RUNNING); the stage is `Consumed`.
-    cell.stage.with_mut(|stage| unsafe { ptr::write(stage, Stage::Finished(Err(error))) });
+    cell.stage
+        .with_mut(|stage| unsafe { ptr::write(stage, Stage::Finished(Err(error))) });
     // SAFETY: RUNNING held, result stored.
     unsafe { complete(cell, ptr) }
 }
@@ -363,7 +365,9 @@ where
     // SAFETY: COMPLETE is set and we are the join handle (JOIN_INTEREST held), so the stage is
     // ours; `dst` is a valid `Poll<Result<F::Output, JoinError>>` per the JoinHandle's contract.
     unsafe {
-        let stage = cell.stage.with_mut(|stage| ptr::replace(stage, Stage::Consumed));
+        let stage = cell
+            .stage
+            .with_mut(|stage| ptr::replace(stage, Stage::Consumed));
         match stage {
             Stage::Finished(output) => *dst = Poll::Ready(output),
             _ => panic!("JoinHandle polled after it returned its output"),

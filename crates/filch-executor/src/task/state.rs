@@ -24,7 +24,7 @@ const JOIN_INTEREST: usize = 1 << 4;
 
 const REF_SHIFT: usize = 5;
 const REF_ONE: usize = 1 << REF_SHIFT;
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 const FLAGS: usize = REF_ONE - 1;
 
 /// A new task: notified (it goes straight into a run queue), with a join handle, and three
@@ -140,7 +140,10 @@ impl State {
         loop {
             let (next, out) = f(Snapshot(current));
             let Some(next) = next else { return out };
-            match self.0.compare_exchange_weak(current, next.0, AcqRel, Acquire) {
+            match self
+                .0
+                .compare_exchange_weak(current, next.0, AcqRel, Acquire)
+            {
                 Ok(_) => return out,
                 Err(actual) => current = actual,
             }
@@ -213,7 +216,10 @@ impl State {
                 };
                 (Some(next), out)
             } else {
-                (Some(Snapshot(s.0 | NOTIFIED)), TransitionToNotifiedByVal::Submit)
+                (
+                    Some(Snapshot(s.0 | NOTIFIED)),
+                    TransitionToNotifiedByVal::Submit,
+                )
             }
         })
     }
@@ -225,7 +231,10 @@ impl State {
                 if s.is_notified() {
                     (None, TransitionToNotifiedByRef::DoNothing)
                 } else {
-                    (Some(Snapshot(s.0 | NOTIFIED)), TransitionToNotifiedByRef::DoNothing)
+                    (
+                        Some(Snapshot(s.0 | NOTIFIED)),
+                        TransitionToNotifiedByRef::DoNothing,
+                    )
                 }
             } else if s.is_complete() || s.is_notified() {
                 (None, TransitionToNotifiedByRef::DoNothing)
@@ -324,13 +333,23 @@ mod tests {
         assert_eq!(s.transition_to_running(), TransitionToRunning::Success);
         assert!(!s.load().is_notified());
         assert_eq!(s.transition_to_idle(), TransitionToIdle::Ok);
+        assert!(!s.ref_dec(), "the runner drops its reference");
         // a waker clone is a new reference; wake by value turns it into the Notified.
         s.ref_inc();
-        assert_eq!(s.transition_to_notified_by_val(), TransitionToNotifiedByVal::Submit);
+        assert_eq!(
+            s.transition_to_notified_by_val(),
+            TransitionToNotifiedByVal::Submit
+        );
         // a second wake while notified only drops its reference.
         s.ref_inc();
-        assert_eq!(s.transition_to_notified_by_val(), TransitionToNotifiedByVal::DoNothing);
-        assert_eq!(s.transition_to_notified_by_ref(), TransitionToNotifiedByRef::DoNothing);
+        assert_eq!(
+            s.transition_to_notified_by_val(),
+            TransitionToNotifiedByVal::DoNothing
+        );
+        assert_eq!(
+            s.transition_to_notified_by_ref(),
+            TransitionToNotifiedByRef::DoNothing
+        );
         assert_eq!(s.load().ref_count(), 3);
     }
 
@@ -338,10 +357,17 @@ mod tests {
     fn wake_during_poll_is_remembered() {
         let s = State::new();
         assert_eq!(s.transition_to_running(), TransitionToRunning::Success);
-        assert_eq!(s.transition_to_notified_by_ref(), TransitionToNotifiedByRef::DoNothing);
+        assert_eq!(
+            s.transition_to_notified_by_ref(),
+            TransitionToNotifiedByRef::DoNothing
+        );
         assert_eq!(s.transition_to_idle(), TransitionToIdle::OkNotified);
         assert!(s.load().is_notified());
-        assert_eq!(s.load().ref_count(), 3, "the runner's reference became the Notified");
+        assert_eq!(
+            s.load().ref_count(),
+            3,
+            "the runner's reference became the Notified"
+        );
     }
 
     #[test]
@@ -349,9 +375,12 @@ mod tests {
         let s = State::new();
         assert_eq!(s.transition_to_running(), TransitionToRunning::Success);
         assert_eq!(s.transition_to_idle(), TransitionToIdle::Ok);
-        assert!(s.ref_dec() == false);
+        assert!(!s.ref_dec());
         assert!(s.transition_to_notified_and_cancel());
-        assert!(!s.transition_to_notified_and_cancel(), "second abort does nothing");
+        assert!(
+            !s.transition_to_notified_and_cancel(),
+            "second abort does nothing"
+        );
         assert_eq!(s.transition_to_running(), TransitionToRunning::Cancelled);
     }
 
@@ -373,7 +402,10 @@ mod tests {
         assert_eq!(s.transition_to_running(), TransitionToRunning::Success);
         let _ = s.transition_to_complete();
         assert!(!s.transition_to_notified_and_cancel());
-        assert_eq!(s.transition_to_notified_by_ref(), TransitionToNotifiedByRef::DoNothing);
+        assert_eq!(
+            s.transition_to_notified_by_ref(),
+            TransitionToNotifiedByRef::DoNothing
+        );
         assert!(!s.transition_to_shutdown());
         assert!(s.unset_join_interested().is_complete());
     }

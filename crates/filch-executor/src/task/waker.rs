@@ -69,4 +69,3 @@ unsafe fn drop_waker(data: *const ()) {
         unsafe { (h.vtable.dealloc)(NonNull::new_unchecked(data as *mut Header)) }
     }
 }
-
