@@ -21,13 +21,14 @@ use filch_benches::stats::median;
 use filch_benches::workloads::{self, TimerReport};
 
 const USAGE: &str = "\
-usage: compare [--threads N] [--quick] [--only TEXT]... [--rounds N] [--list]
+usage: compare [--threads N] [--quick] [--only TEXT]... [--rounds N] [--runtime NAME]... [--list]
 
   --threads N   worker threads for every runtime and for the load generator
                 (default: the number of CPUs)
   --quick       fewer and shorter runs: a couple of minutes on two cores
   --only TEXT   run only the workloads whose name contains TEXT (repeatable)
   --rounds N    how many times each runtime runs each workload (the median is reported)
+  --runtime NAME  run only this runtime (filch, tokio or smol; repeatable): for profiling
   --list        print the workloads and what each stresses, then exit";
 
 /// Settings from the command line.
@@ -37,9 +38,18 @@ struct Options {
     quick: bool,
     only: Vec<String>,
     rounds: Option<usize>,
+    runtimes: Vec<Kind>,
 }
 
 impl Options {
+    /// The runtimes to run, in table order.
+    fn kinds(&self) -> Vec<Kind> {
+        Kind::ALL
+            .into_iter()
+            .filter(|kind| self.runtimes.is_empty() || self.runtimes.contains(kind))
+            .collect()
+    }
+
     fn wants(&self, workload: &str) -> bool {
         self.only.is_empty()
             || self
@@ -115,6 +125,7 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
         quick: false,
         only: Vec::new(),
         rounds: None,
+        runtimes: Vec::new(),
     };
     let mut args = args.iter();
     while let Some(arg) = args.next() {
@@ -122,6 +133,10 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
             "--threads" => options.threads = positive(args.next(), "--threads")?,
             "--rounds" => options.rounds = Some(positive(args.next(), "--rounds")?),
             "--quick" => options.quick = true,
+            "--runtime" => match args.next().and_then(|name| Kind::from_name(name)) {
+                Some(kind) => options.runtimes.push(kind),
+                None => return Err("--runtime needs one of: filch, tokio, smol".into()),
+            },
             "--only" => match args.next() {
                 Some(text) => options.only.push(text.clone()),
                 None => return Err("--only needs some text to match workload names".into()),
@@ -251,11 +266,32 @@ fn run(options: &Options) -> io::Result<()> {
     Ok(())
 }
 
-/// The three runtimes, kept for the whole executor part.
+/// The runtimes, kept for the whole executor part; only those selected are built.
 struct Runtimes {
-    filch: Filch,
-    tokio: Tokio,
-    smol: Smol,
+    filch: Option<Filch>,
+    tokio: Option<Tokio>,
+    smol: Option<Smol>,
+}
+
+impl Runtimes {
+    fn build(options: &Options) -> io::Result<Runtimes> {
+        let kinds = options.kinds();
+        let threads = options.threads;
+        Ok(Runtimes {
+            filch: kinds
+                .contains(&Kind::Filch)
+                .then(|| Filch::new(threads))
+                .transpose()?,
+            tokio: kinds
+                .contains(&Kind::Tokio)
+                .then(|| Tokio::new(threads))
+                .transpose()?,
+            smol: kinds
+                .contains(&Kind::Smol)
+                .then(|| Smol::new(threads))
+                .transpose()?,
+        })
+    }
 }
 
 /// Runs `$body` with `$rt` bound to the runtime of `$kind` (each arm monomorphises `$body`).
@@ -263,15 +299,21 @@ macro_rules! on {
     ($runtimes:expr, $kind:expr, |$rt:ident| $body:expr) => {
         match $kind {
             Kind::Filch => {
-                let $rt = &$runtimes.filch;
+                let $rt = $runtimes
+                    .filch
+                    .as_ref()
+                    .expect("only selected runtimes run");
                 $body
             }
             Kind::Tokio => {
-                let $rt = &$runtimes.tokio;
+                let $rt = $runtimes
+                    .tokio
+                    .as_ref()
+                    .expect("only selected runtimes run");
                 $body
             }
             Kind::Smol => {
-                let $rt = &$runtimes.smol;
+                let $rt = $runtimes.smol.as_ref().expect("only selected runtimes run");
                 $body
             }
         }
@@ -298,24 +340,20 @@ fn run_executor(options: &Options, rows: &mut Vec<Row>) -> io::Result<()> {
     if names.is_empty() && !timers {
         return Ok(());
     }
-    let runtimes = Runtimes {
-        filch: Filch::new(options.threads)?,
-        tokio: Tokio::new(options.threads)?,
-        smol: Smol::new(options.threads)?,
-    };
+    let runtimes = Runtimes::build(options)?;
 
     for name in names {
         eprint!("compare: {name} ");
         // Warm every runtime up once, and size a sample from the slowest warm-up.
         let mut slowest: f64 = 0.0;
-        for kind in Kind::ALL {
+        for kind in options.kinds() {
             slowest = slowest.max(on!(runtimes, kind, |rt| sample(rt, name, 1)));
         }
         let budget = options.executor_sample().as_secs_f64() * 1e3;
         let iterations = ((budget / slowest.max(1e-3)).ceil() as usize).clamp(1, 1_000);
         let mut row = Row::new(format!("{name} (ms)"), Unit::Millis);
         for _ in 0..options.executor_rounds() {
-            for kind in Kind::ALL {
+            for kind in options.kinds() {
                 row.push(kind, on!(runtimes, kind, |rt| sample(rt, name, iterations)));
             }
             eprint!(".");
@@ -330,7 +368,7 @@ fn run_executor(options: &Options, rows: &mut Vec<Row>) -> io::Result<()> {
         let mut p50 = Row::new("timers: lateness p50 (us)", Unit::Micros);
         let mut p99 = Row::new("timers: lateness p99 (us)", Unit::Micros);
         for _ in 0..options.slow_rounds() {
-            for kind in Kind::ALL {
+            for kind in options.kinds() {
                 let report: TimerReport = on!(runtimes, kind, |rt| workloads::timers(rt));
                 wall.push(kind, report.elapsed.as_secs_f64() * 1e3);
                 p50.push(kind, report.lateness_p50.as_secs_f64() * 1e6);
@@ -495,7 +533,7 @@ fn run_net(options: &Options, rows: &mut Vec<Row>, notes: &mut Vec<String>) -> i
         let mut p50 = Row::new(format!("{name}: p50 (us)"), Unit::Micros);
         let mut p99 = Row::new(format!("{name}: p99 (us)"), Unit::Micros);
         for _ in 0..options.slow_rounds() {
-            for kind in Kind::ALL {
+            for kind in options.kinds() {
                 let service = config.service();
                 let position = servers
                     .iter()
@@ -634,7 +672,10 @@ fn ratio(filch: Option<f64>, other: Option<f64>, unit: Unit) -> String {
             } else {
                 ratio > 1.0
             };
-            format!("{ratio:.2}{}", if behind { "*" } else { "" })
+            // Only a difference that shows in the printed digits gets the mark.
+            let shown = format!("{ratio:.2}");
+            let mark = if behind && shown != "1.00" { "*" } else { "" };
+            format!("{shown}{mark}")
         }
         _ => "n/a".into(),
     }

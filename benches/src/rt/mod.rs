@@ -16,8 +16,8 @@ mod filch;
 mod smol;
 mod tokio;
 
-pub use self::smol::Smol;
 pub use self::filch::Filch;
+pub use self::smol::Smol;
 pub use self::tokio::Tokio;
 
 /// A multi-threaded async runtime, as far as the benchmark workloads need one.
