@@ -27,7 +27,9 @@ impl Drop for RecordDropThread {
 
 /// Spawns an idle task (polled once, waiting forever) that records where its future is dropped.
 fn idle_task(
-    spawner: impl FnOnce(std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>) -> JoinHandle<()>,
+    spawner: impl FnOnce(
+        std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
+    ) -> JoinHandle<()>,
 ) -> (JoinHandle<()>, Arc<Mutex<Option<String>>>) {
     let dropped_on = Arc::new(Mutex::new(None));
     let started = Arc::new(AtomicBool::new(false));
@@ -43,7 +45,11 @@ fn idle_task(
 }
 
 fn assert_dropped_on_worker(dropped_on: &Mutex<Option<String>>) {
-    let name = dropped_on.lock().unwrap().clone().expect("the future was dropped");
+    let name = dropped_on
+        .lock()
+        .unwrap()
+        .clone()
+        .expect("the future was dropped");
     assert!(
         name.starts_with("filch-worker-"),
         "an aborted task's future must be dropped on a worker, not on {name:?}"
@@ -144,7 +150,11 @@ fn a_running_task_is_cancelled_when_its_poll_returns() {
         wait_until("the poll is in progress", || polls.load(SeqCst) == 1);
         handle.abort();
         assert!(!handle.is_finished(), "the poll has not returned yet");
-        assert_eq!(drops.dropped(), 0, "the future cannot be dropped while it is polled");
+        assert_eq!(
+            drops.dropped(),
+            0,
+            "the future cannot be dropped while it is polled"
+        );
         release.store(true, SeqCst);
         let err = block_on(handle).unwrap_err();
         assert!(err.is_cancelled());
@@ -246,7 +256,11 @@ fn abort_leaks_nothing() {
         }
         assert!(cancelled >= 500, "every pending task was cancelled");
         assert_eq!(futures.dropped(), 1_000, "every future was dropped");
-        assert_eq!(outputs.dropped(), outputs.made(), "every output was dropped");
+        assert_eq!(
+            outputs.dropped(),
+            outputs.made(),
+            "every output was dropped"
+        );
     });
 }
 

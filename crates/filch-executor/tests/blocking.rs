@@ -19,16 +19,18 @@ use futures_lite::future::block_on;
 fn blocking_work_runs_on_named_blocking_threads() {
     guard(|| {
         let rt = rt(1);
-        let (name, value) = rt.block_on(async {
-            spawn_blocking(|| (thread_name(), 6 * 7)).await.unwrap()
-        });
+        let (name, value) =
+            rt.block_on(async { spawn_blocking(|| (thread_name(), 6 * 7)).await.unwrap() });
         assert_eq!(name, "filch-blocking-0");
         assert_eq!(value, 42);
         // From a task and through a handle on another thread as well.
-        let from_task = block_on(rt.spawn(async { spawn_blocking(thread_name).await.unwrap() })).unwrap();
+        let from_task =
+            block_on(rt.spawn(async { spawn_blocking(thread_name).await.unwrap() })).unwrap();
         assert!(from_task.starts_with("filch-blocking-"), "{from_task}");
         let handle = rt.handle().clone();
-        let h = thread::spawn(move || handle.spawn_blocking(thread_name)).join().unwrap();
+        let h = thread::spawn(move || handle.spawn_blocking(thread_name))
+            .join()
+            .unwrap();
         assert!(block_on(h).unwrap().starts_with("filch-blocking-"));
     });
 }
@@ -65,8 +67,9 @@ fn threads_start_on_demand_up_to_the_maximum_and_extra_work_queues() {
         all_spawned.store(true, SeqCst);
         let names: BTreeSet<String> = handles.into_iter().map(|h| block_on(h).unwrap()).collect();
         assert_eq!(max_seen.load(SeqCst), 2, "exactly the maximum ran at once");
-        let expected: BTreeSet<String> =
-            ["filch-blocking-0", "filch-blocking-1"].map(String::from).into();
+        let expected: BTreeSet<String> = ["filch-blocking-0", "filch-blocking-1"]
+            .map(String::from)
+            .into();
         assert_eq!(names, expected, "two threads served all six jobs");
     });
 }
@@ -76,10 +79,17 @@ fn a_blocking_thread_stays_for_more_work() {
     guard(|| {
         // With one thread allowed, a thread that exited after each job would show up as
         // filch-blocking-1, -2, ...
-        let rt = Builder::new().worker_threads(1).max_blocking_threads(1).build().unwrap();
+        let rt = Builder::new()
+            .worker_threads(1)
+            .max_blocking_threads(1)
+            .build()
+            .unwrap();
         for _ in 0..5 {
             let name = block_on(rt.handle().spawn_blocking(thread_name)).unwrap();
-            assert_eq!(name, "filch-blocking-0", "the idle thread is reused, not replaced");
+            assert_eq!(
+                name, "filch-blocking-0",
+                "the idle thread is reused, not replaced"
+            );
         }
     });
 }
@@ -95,12 +105,26 @@ fn idle_threads_retire_after_the_keep_alive() {
             .on_thread_stop(move || s.lock().unwrap().push(thread_name()))
             .build()
             .unwrap();
-        assert_eq!(block_on(rt.handle().spawn_blocking(thread_name)).unwrap(), "filch-blocking-0");
-        wait_until("the idle blocking thread exits", || !stopped.lock().unwrap().is_empty());
-        assert_eq!(*stopped.lock().unwrap(), ["filch-blocking-0"], "only the blocking thread stopped");
+        assert_eq!(
+            block_on(rt.handle().spawn_blocking(thread_name)).unwrap(),
+            "filch-blocking-0"
+        );
+        wait_until("the idle blocking thread exits", || {
+            !stopped.lock().unwrap().is_empty()
+        });
+        assert_eq!(
+            *stopped.lock().unwrap(),
+            ["filch-blocking-0"],
+            "only the blocking thread stopped"
+        );
         // New work starts a new thread.
-        assert_eq!(block_on(rt.handle().spawn_blocking(thread_name)).unwrap(), "filch-blocking-1");
-        wait_until("the second one retires too", || stopped.lock().unwrap().len() == 2);
+        assert_eq!(
+            block_on(rt.handle().spawn_blocking(thread_name)).unwrap(),
+            "filch-blocking-1"
+        );
+        wait_until("the second one retires too", || {
+            stopped.lock().unwrap().len() == 2
+        });
     });
 }
 
@@ -136,7 +160,11 @@ fn busy_threads_do_not_retire() {
 #[test]
 fn a_panic_in_blocking_work_is_caught() {
     guard(|| {
-        let rt = Builder::new().worker_threads(1).max_blocking_threads(1).build().unwrap();
+        let rt = Builder::new()
+            .worker_threads(1)
+            .max_blocking_threads(1)
+            .build()
+            .unwrap();
         let err = block_on(rt.handle().spawn_blocking(|| panic!("blocking boom"))).unwrap_err();
         assert!(err.is_panic());
         assert_eq!(panic_message(&*err.into_panic()), "blocking boom");
@@ -148,7 +176,11 @@ fn a_panic_in_blocking_work_is_caught() {
 #[test]
 fn queued_blocking_work_can_be_aborted() {
     guard(|| {
-        let rt = Builder::new().worker_threads(1).max_blocking_threads(1).build().unwrap();
+        let rt = Builder::new()
+            .worker_threads(1)
+            .max_blocking_threads(1)
+            .build()
+            .unwrap();
         let running = Arc::new(AtomicBool::new(false));
         let release = Arc::new(AtomicBool::new(false));
         let (r, rel) = (running.clone(), release.clone());
@@ -192,6 +224,10 @@ fn started_blocking_work_runs_to_completion_despite_abort() {
         wait_until("the job runs", || running.load(SeqCst));
         h.abort();
         release.store(true, SeqCst);
-        assert_eq!(block_on(h).unwrap(), 5, "a started blocking function cannot be cancelled");
+        assert_eq!(
+            block_on(h).unwrap(),
+            5,
+            "a started blocking function cannot be cancelled"
+        );
     });
 }

@@ -8,15 +8,16 @@ use std::ffi::OsStr;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
 
-use filch_executor::runtime::{
-    Builder, Runtime, MAX_BLOCKING_THREADS_ENV, WORKER_THREADS_ENV,
-};
+use filch_executor::runtime::{Builder, Runtime, MAX_BLOCKING_THREADS_ENV, WORKER_THREADS_ENV};
 
 const WORKERS: &str = "FILCH_WORKER_THREADS";
 const BLOCKING: &str = "FILCH_MAX_BLOCKING_THREADS";
 
 fn counts(rt: &Runtime) -> (usize, usize) {
-    (rt.handle().worker_threads(), rt.handle().max_blocking_threads())
+    (
+        rt.handle().worker_threads(),
+        rt.handle().max_blocking_threads(),
+    )
 }
 
 #[track_caller]
@@ -25,7 +26,10 @@ fn expect_invalid(result: io::Result<Runtime>, needles: &[&str]) {
     assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{err}");
     let msg = err.to_string();
     for needle in needles {
-        assert!(msg.contains(needle), "message {msg:?} should mention {needle:?}");
+        assert!(
+            msg.contains(needle),
+            "message {msg:?} should mention {needle:?}"
+        );
     }
 }
 
@@ -102,7 +106,10 @@ fn environment_variables_and_builder_validation() {
     }
 
     // A count of zero set on the builder is the same kind of error.
-    expect_invalid(Builder::new().worker_threads(0).build(), &["worker_threads", "0"]);
+    expect_invalid(
+        Builder::new().worker_threads(0).build(),
+        &["worker_threads", "0"],
+    );
     expect_invalid(
         Builder::new().max_blocking_threads(0).build(),
         &["max_blocking_threads", "0"],

@@ -29,7 +29,10 @@ fn panic_in_poll_gives_the_payload_to_the_join_handle() {
         let err = block_on(rt.spawn(async move { panic!("boom {n}") })).unwrap_err();
         assert!(err.is_panic() && !err.is_cancelled());
         let shown = err.to_string();
-        assert!(shown.contains("panicked") && shown.contains("boom 7"), "{shown}");
+        assert!(
+            shown.contains("panicked") && shown.contains("boom 7"),
+            "{shown}"
+        );
         assert!(format!("{err:?}").contains("boom 7"));
         let payload = err.into_panic();
         assert_eq!(payload.downcast_ref::<String>().unwrap(), "boom 7");
@@ -56,10 +59,16 @@ fn cancelled_join_error_api() {
         assert!(err.is_cancelled() && !err.is_panic());
         assert!(err.to_string().contains("cancelled"), "{err}");
         let err = err.try_into_panic().unwrap_err();
-        assert!(err.is_cancelled(), "try_into_panic gives a cancellation back");
+        assert!(
+            err.is_cancelled(),
+            "try_into_panic gives a cancellation back"
+        );
         let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| err.into_panic()));
         let msg = panic_message(&*caught.unwrap_err());
-        assert!(msg.contains("is_panic"), "into_panic on a cancellation explains: {msg}");
+        assert!(
+            msg.contains("is_panic"),
+            "into_panic on a cancellation explains: {msg}"
+        );
         // It is a std error, usable with `?` into Box<dyn Error>.
         let boxed: Box<dyn std::error::Error + Send + Sync> =
             Box::new(block_on(rt.spawn(async { panic!("x") })).unwrap_err());
@@ -160,8 +169,15 @@ fn panic_while_dropping_a_completed_future_is_caught_and_the_output_dropped() {
         let outputs = DropCount::new();
         let err = block_on(rt.spawn(ReadyThenPanicOnDrop(Some(outputs.guard())))).unwrap_err();
         assert!(err.is_panic());
-        assert_eq!(panic_message(&*err.into_panic()), "drop after completion panicked");
-        assert_eq!(outputs.dropped(), 1, "the output nobody can receive was dropped");
+        assert_eq!(
+            panic_message(&*err.into_panic()),
+            "drop after completion panicked"
+        );
+        assert_eq!(
+            outputs.dropped(),
+            1,
+            "the output nobody can receive was dropped"
+        );
         assert_eq!(block_on(rt.spawn(async { 5 })).unwrap(), 5);
     });
 }
@@ -234,7 +250,10 @@ fn is_finished_implies_the_future_is_gone() {
             while !handle.is_finished() {
                 std::thread::yield_now();
             }
-            assert!(dropped.load(SeqCst), "is_finished before the future was dropped");
+            assert!(
+                dropped.load(SeqCst),
+                "is_finished before the future was dropped"
+            );
             block_on(handle).unwrap();
         }
     });

@@ -52,10 +52,18 @@ fn builder_sets_every_option() {
         assert_eq!(rt.handle().max_blocking_threads(), 5);
         assert_eq!(rt.block_on(async { spawn(async { 2 }).await }).unwrap(), 2);
         common::wait_until("3 workers started", || starts.load(SeqCst) == 3);
-        assert_eq!(stops.load(SeqCst), 0, "nothing stops while the runtime runs");
+        assert_eq!(
+            stops.load(SeqCst),
+            0,
+            "nothing stops while the runtime runs"
+        );
         drop(rt);
         assert_eq!(starts.load(SeqCst), 3);
-        assert_eq!(stops.load(SeqCst), 3, "dropping the runtime stopped every worker");
+        assert_eq!(
+            stops.load(SeqCst),
+            3,
+            "dropping the runtime stopped every worker"
+        );
     });
 }
 
@@ -81,8 +89,15 @@ fn thread_callbacks_count_blocking_threads_too() {
         assert_eq!(block_on(h).unwrap(), 1);
         drop(rt);
         assert_eq!(starts.load(SeqCst), 3, "2 workers and 1 blocking thread");
-        assert_eq!(stops.load(SeqCst), 3, "all of them stopped by the time drop returned");
-        assert!(names.lock().unwrap().contains(&"filch-blocking-0".to_string()));
+        assert_eq!(
+            stops.load(SeqCst),
+            3,
+            "all of them stopped by the time drop returned"
+        );
+        assert!(names
+            .lock()
+            .unwrap()
+            .contains(&"filch-blocking-0".to_string()));
     });
 }
 
@@ -91,7 +106,10 @@ fn runtime_new_works() {
     guard(|| {
         let rt = Runtime::new().unwrap();
         assert!(rt.handle().worker_threads() >= 1);
-        assert_eq!(rt.block_on(async { spawn(async { 40 }).await.unwrap() + 2 }), 42);
+        assert_eq!(
+            rt.block_on(async { spawn(async { 40 }).await.unwrap() + 2 }),
+            42
+        );
     });
 }
 
@@ -162,7 +180,9 @@ fn runtime_spawn_and_handle_spawn_from_other_threads() {
             .map(|t| {
                 let handle = handle.clone();
                 thread::spawn(move || {
-                    let hs: Vec<_> = (0..100).map(|i| handle.spawn(async move { t * 100 + i })).collect();
+                    let hs: Vec<_> = (0..100)
+                        .map(|i| handle.spawn(async move { t * 100 + i }))
+                        .collect();
                     hs.into_iter().map(|h| block_on(h).unwrap()).sum::<usize>()
                 })
             })
@@ -180,8 +200,12 @@ fn handle_current_inside_block_on_tasks_and_blocking_threads() {
         let two = rt(2);
         let counts = two.block_on(async {
             let in_block_on = Handle::current().worker_threads();
-            let in_task = spawn(async { Handle::current().worker_threads() }).await.unwrap();
-            let in_blocking = spawn_blocking(|| Handle::current().worker_threads()).await.unwrap();
+            let in_task = spawn(async { Handle::current().worker_threads() })
+                .await
+                .unwrap();
+            let in_blocking = spawn_blocking(|| Handle::current().worker_threads())
+                .await
+                .unwrap();
             // A task spawned through Handle::current runs on that runtime.
             let via_current = Handle::current()
                 .spawn(async { Handle::try_current().unwrap().worker_threads() })
@@ -190,7 +214,11 @@ fn handle_current_inside_block_on_tasks_and_blocking_threads() {
             (in_block_on, in_task, in_blocking, via_current)
         });
         assert_eq!(counts, (2, 2, 2, 2));
-        let in_one = one.block_on(async { spawn(async { Handle::current().worker_threads() }).await.unwrap() });
+        let in_one = one.block_on(async {
+            spawn(async { Handle::current().worker_threads() })
+                .await
+                .unwrap()
+        });
         assert_eq!(in_one, 1);
         // The context is restored after block_on returns.
         assert!(Handle::try_current().is_err());
@@ -204,7 +232,10 @@ fn no_current_runtime_outside_with_a_helpful_error() {
         assert!(!err.is_thread_local_destroyed());
         let msg = err.to_string();
         assert!(msg.contains("no filch runtime"), "{msg}");
-        assert!(msg.contains("block_on") || msg.contains("enter"), "names a fix: {msg}");
+        assert!(
+            msg.contains("block_on") || msg.contains("enter"),
+            "names a fix: {msg}"
+        );
         let caught = std::panic::catch_unwind(Handle::current);
         let msg = panic_message(&*caught.unwrap_err());
         assert!(msg.contains("no filch runtime"), "{msg}");
@@ -217,7 +248,10 @@ fn spawn_outside_a_runtime_panics_naming_the_fix() {
         let caught = std::panic::catch_unwind(|| drop(spawn(async {})));
         let msg = panic_message(&*caught.unwrap_err());
         assert!(msg.contains("outside a filch runtime"), "{msg}");
-        assert!(msg.contains("Handle::spawn") && msg.contains("block_on"), "names the fix: {msg}");
+        assert!(
+            msg.contains("Handle::spawn") && msg.contains("block_on"),
+            "names the fix: {msg}"
+        );
 
         let caught = std::panic::catch_unwind(|| drop(spawn_blocking(|| ())));
         let msg = panic_message(&*caught.unwrap_err());
@@ -250,7 +284,11 @@ fn enter_makes_the_runtime_current_until_dropped() {
 #[test]
 fn handle_reports_its_configuration() {
     guard(|| {
-        let rt = Builder::new().worker_threads(2).max_blocking_threads(7).build().unwrap();
+        let rt = Builder::new()
+            .worker_threads(2)
+            .max_blocking_threads(7)
+            .build()
+            .unwrap();
         let h = rt.handle().clone();
         assert_eq!((h.worker_threads(), h.max_blocking_threads()), (2, 7));
         let from_task = block_on(rt.spawn(async {

@@ -54,7 +54,11 @@ fn dropping_the_runtime_cancels_every_unfinished_task() {
             }));
         }
         drop(rt);
-        assert_eq!(futures.dropped(), futures.made(), "every future was dropped by the drop");
+        assert_eq!(
+            futures.dropped(),
+            futures.made(),
+            "every future was dropped by the drop"
+        );
         for h in handles {
             assert!(h.is_finished());
             assert!(block_on(h).unwrap_err().is_cancelled());
@@ -139,7 +143,12 @@ fn shutdown_races_with_wakes_and_spawns_from_other_threads() {
                         thread::yield_now();
                     }
                 });
-                let (handle, st, f, l) = (rt.handle().clone(), stop.clone(), futures.clone(), late.clone());
+                let (handle, st, f, l) = (
+                    rt.handle().clone(),
+                    stop.clone(),
+                    futures.clone(),
+                    late.clone(),
+                );
                 s.spawn(move || {
                     while !st.load(SeqCst) {
                         let g = f.guard();
@@ -155,7 +164,11 @@ fn shutdown_races_with_wakes_and_spawns_from_other_threads() {
                 stop.store(true, SeqCst);
             });
             wakers.lock().unwrap().clear();
-            assert_eq!(futures.dropped(), futures.made(), "a future outlived the runtime");
+            assert_eq!(
+                futures.dropped(),
+                futures.made(),
+                "a future outlived the runtime"
+            );
             for h in handles.into_iter().chain(late.lock().unwrap().drain(..)) {
                 assert!(block_on(h).unwrap_err().is_cancelled());
             }
@@ -197,7 +210,11 @@ fn futures_that_spawn_while_being_dropped_are_cancelled_too() {
         }
         drop(rt);
         assert_eq!(futures.made(), 20);
-        assert_eq!(futures.dropped(), 20, "tasks spawned during shutdown leaked");
+        assert_eq!(
+            futures.dropped(),
+            20,
+            "tasks spawned during shutdown leaked"
+        );
     });
 }
 
@@ -252,7 +269,10 @@ fn shutdown_timeout_returns_while_blocking_work_runs() {
             took < Duration::from_secs(20),
             "shutdown_timeout(100ms) waited {took:?} for blocking work"
         );
-        assert!(!finished.load(SeqCst), "it returned before the blocking work ended");
+        assert!(
+            !finished.load(SeqCst),
+            "it returned before the blocking work ended"
+        );
         // The work itself goes on and its handle still gets the result.
         tx.send(()).unwrap();
         assert_eq!(block_on(job).unwrap(), "done");
@@ -280,7 +300,10 @@ fn shutdown_timeout_returns_while_a_worker_is_stuck_in_a_poll() {
         let start = Instant::now();
         rt.shutdown_timeout(Duration::from_millis(100));
         let took = start.elapsed();
-        assert!(took < Duration::from_secs(20), "shutdown_timeout waited {took:?}");
+        assert!(
+            took < Duration::from_secs(20),
+            "shutdown_timeout waited {took:?}"
+        );
         assert_eq!(futures.dropped(), 0, "the future is still being polled");
         // When the poll returns the task is cancelled and its future dropped.
         release.store(true, SeqCst);
@@ -292,7 +315,11 @@ fn shutdown_timeout_returns_while_a_worker_is_stuck_in_a_poll() {
 #[test]
 fn shutdown_cancels_queued_blocking_work() {
     guard(|| {
-        let rt = Builder::new().worker_threads(1).max_blocking_threads(1).build().unwrap();
+        let rt = Builder::new()
+            .worker_threads(1)
+            .max_blocking_threads(1)
+            .build()
+            .unwrap();
         let (tx, rx) = mpsc::channel::<()>();
         let running = Arc::new(AtomicBool::new(false));
         let r = running.clone();
@@ -308,7 +335,10 @@ fn shutdown_cancels_queued_blocking_work() {
         assert!(block_on(queued).unwrap_err().is_cancelled());
         tx.send(()).unwrap();
         block_on(first).unwrap();
-        assert!(!ran.load(SeqCst), "queued blocking work never runs after shutdown");
+        assert!(
+            !ran.load(SeqCst),
+            "queued blocking work never runs after shutdown"
+        );
     });
 }
 
@@ -333,12 +363,16 @@ fn spawn_through_a_handle_after_shutdown_is_cancelled_and_dropped() {
         // From another thread, inside a context entered on the dead runtime, and blocking work.
         let h2 = handle.clone();
         let g = futures.guard();
-        let h = thread::spawn(move || h2.spawn(async move { drop(g) })).join().unwrap();
+        let h = thread::spawn(move || h2.spawn(async move { drop(g) }))
+            .join()
+            .unwrap();
         assert!(block_on(h).unwrap_err().is_cancelled());
         {
             let _enter = handle.enter();
             let g = futures.guard();
-            assert!(block_on(spawn(async move { drop(g) })).unwrap_err().is_cancelled());
+            assert!(block_on(spawn(async move { drop(g) }))
+                .unwrap_err()
+                .is_cancelled());
         }
         let g = futures.guard();
         let ran = Arc::new(AtomicBool::new(false));

@@ -104,7 +104,9 @@ fn dropping_the_join_handle_detaches_the_task() {
         go.store(true, SeqCst);
         wait_until("the detached task finishes", || finished.load(SeqCst));
         // ...and its output is dropped, since nobody will read it.
-        wait_until("the detached task's output is dropped", || outputs.dropped() == 1);
+        wait_until("the detached task's output is dropped", || {
+            outputs.dropped() == 1
+        });
         assert_eq!(outputs.made(), 1);
     });
 }
@@ -119,7 +121,11 @@ fn dropping_the_handle_of_a_finished_task_drops_its_output() {
         wait_until("the task finishes", || handle.is_finished());
         assert_eq!(outputs.dropped(), 0, "the output waits for its handle");
         drop(handle);
-        assert_eq!(outputs.dropped(), 1, "dropping the handle dropped the output");
+        assert_eq!(
+            outputs.dropped(),
+            1,
+            "dropping the handle dropped the output"
+        );
     });
 }
 
@@ -139,7 +145,11 @@ impl Probe {
         self.polls.load(SeqCst)
     }
     fn waker(&self) -> Waker {
-        self.waker.lock().unwrap().clone().expect("polled at least once")
+        self.waker
+            .lock()
+            .unwrap()
+            .clone()
+            .expect("polled at least once")
     }
 }
 
@@ -265,7 +275,7 @@ impl Future for WakeDuringPoll {
         if n == 1 {
             for _ in 0..10 {
                 cx.waker().wake_by_ref();
-                cx.waker().clone().wake();
+                common::wake_by_value(cx.waker());
             }
             let w = cx.waker().clone();
             thread::spawn(move || {
@@ -322,7 +332,7 @@ fn waking_a_queued_task_many_times_polls_it_once() {
         let waker = probe.waker();
         for _ in 0..50 {
             waker.wake_by_ref();
-            waker.clone().wake();
+            common::wake_by_value(&waker);
         }
         thread::scope(|s| {
             for _ in 0..4 {
@@ -334,12 +344,20 @@ fn waking_a_queued_task_many_times_polls_it_once() {
                 });
             }
         });
-        assert_eq!(probe.polls(), 1, "the worker is busy; nothing polled the task yet");
+        assert_eq!(
+            probe.polls(),
+            1,
+            "the worker is busy; nothing polled the task yet"
+        );
         release.store(true, SeqCst);
         block_on(blocker).unwrap();
         wait_until("the woken task is polled", || probe.polls() >= 2);
         settle(&rt);
-        assert_eq!(probe.polls(), 2, "200 wakes of a queued task must poll it once");
+        assert_eq!(
+            probe.polls(),
+            2,
+            "200 wakes of a queued task must poll it once"
+        );
 
         probe.ready.store(true, SeqCst);
         waker.wake();
@@ -370,7 +388,7 @@ fn a_task_is_never_polled_concurrently() {
                         if t % 2 == 0 {
                             w.wake_by_ref();
                         } else {
-                            w.clone().wake();
+                            common::wake_by_value(&w);
                         }
                         thread::yield_now();
                     }

@@ -28,7 +28,10 @@ pub(crate) fn guard<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -
 
 /// [`guard`] with an explicit limit.
 #[track_caller]
-pub(crate) fn guard_for<R: Send + 'static>(limit: Duration, f: impl FnOnce() -> R + Send + 'static) -> R {
+pub(crate) fn guard_for<R: Send + 'static>(
+    limit: Duration,
+    f: impl FnOnce() -> R + Send + 'static,
+) -> R {
     let (tx, rx) = mpsc::channel();
     let thread = thread::Builder::new()
         .name("test-guarded".into())
@@ -59,7 +62,10 @@ pub(crate) fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
 
 /// A runtime with `n` workers.
 pub(crate) fn rt(n: usize) -> Runtime {
-    Builder::new().worker_threads(n).build().expect("build runtime")
+    Builder::new()
+        .worker_threads(n)
+        .build()
+        .expect("build runtime")
 }
 
 /// Counts how many values it handed out and how many of them were dropped.
@@ -137,4 +143,11 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
 /// The current thread's name, or `"<unnamed>"`.
 pub(crate) fn thread_name() -> String {
     thread::current().name().unwrap_or("<unnamed>").to_string()
+}
+
+/// Wakes through a fresh clone, by value (the path `Waker::wake` takes, which consumes a
+/// reference), as opposed to `wake_by_ref`.
+pub(crate) fn wake_by_value(waker: &std::task::Waker) {
+    let clone = waker.clone();
+    clone.wake();
 }
