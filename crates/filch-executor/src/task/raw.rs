@@ -215,9 +215,14 @@ unsafe fn poll_future<F: Future, S>(cell: &Cell<F, S>, ptr: NonNull<Header>) -> 
     let result = cell.stage.with_mut(|stage| {
         crate::coop::budget(|| {
             catch_unwind(AssertUnwindSafe(|| {
-                // SAFETY: exclusive access (RUNNING); the allocation is pinned in place.
+                // SAFETY: we hold RUNNING, so nobody else touches the stage.
                 match unsafe { &mut *stage } {
-                    Stage::Running(future) => unsafe { Pin::new_unchecked(future) }.poll(&mut cx),
+                    Stage::Running(future) => {
+                        // SAFETY: the future lives in the task allocation, which never moves
+                        // and drops the future in place, so it stays pinned.
+                        let future = unsafe { Pin::new_unchecked(future) };
+                        future.poll(&mut cx)
+                    }
                     _ => unreachable!("a task was polled after it completed"),
                 }
             }))

@@ -29,7 +29,7 @@ const FLAGS: usize = REF_ONE - 1;
 
 /// A new task: notified (it goes straight into a run queue), with a join handle, and three
 /// references: the run queue's `Notified`, the owner list's `Task` and the `JoinHandle`.
-const INITIAL: usize = NOTIFIED | JOIN_INTEREST | 3 * REF_ONE;
+const INITIAL: usize = NOTIFIED | JOIN_INTEREST | (3 * REF_ONE);
 
 /// The atomic state word of a task.
 pub(crate) struct State(AtomicUsize);

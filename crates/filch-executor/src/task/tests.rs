@@ -87,7 +87,7 @@ impl Probe {
 
 impl Future for Probe {
     type Output = Output;
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Output> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Output> {
         let n = self.counts.polls.fetch_add(1, SeqCst);
         if self.panic_on_poll {
             panic!("probe panicked");
@@ -97,10 +97,8 @@ impl Future for Probe {
                 cx.waker().wake_by_ref();
             }
             *self.counts.waker.lock().unwrap() = Some(cx.waker().clone());
-            self.pending += 0;
             return Poll::Pending;
         }
-        let _ = &mut self;
         Poll::Ready(Output(self.counts.clone(), 7))
     }
 }
