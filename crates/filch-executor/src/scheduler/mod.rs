@@ -119,6 +119,7 @@ impl Shared {
     fn schedule_local(&self, worker: &WorkerCtx, task: Notified, is_yield: bool) {
         if is_yield {
             worker.local.push(task);
+            worker.yielded.set(true);
         } else {
             let remote = &self.remotes[worker.index];
             let prev = remote.lifo.swap(task.into_raw().as_ptr(), Ordering::AcqRel);

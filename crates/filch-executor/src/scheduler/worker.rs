@@ -4,8 +4,9 @@
 //!
 //! Each turn bumps the worker's tick and takes one task, looking in this order:
 //!
-//! 1. every [`GLOBAL_QUEUE_INTERVAL`] ticks, the injector first, so tasks from outside are not
-//!    starved by a worker whose own tasks keep re-spawning locally;
+//! 1. every [`GLOBAL_QUEUE_INTERVAL`] ticks, and right after a task yielded, the injector first,
+//!    so tasks from outside are not starved by a worker whose own tasks keep re-spawning locally,
+//!    and a yielding task goes behind them too;
 //! 2. the LIFO slot, unless it already supplied [`MAX_LIFO_POLLS`] tasks in a row (then its task
 //!    moves to the back of the deque, so two tasks messaging each other cannot starve the rest);
 //! 3. the local deque (FIFO);
@@ -47,6 +48,7 @@
 //!    for (bounded by the timeout).
 //! 7. `Driver::shutdown` wakes everything still registered with the I/O driver.
 
+use std::cell::Cell;
 use std::time::Duration;
 
 use crossbeam_deque::{Steal, Worker};
@@ -73,6 +75,9 @@ pub(crate) struct WorkerCtx {
     handle: Handle,
     pub(crate) index: usize,
     pub(crate) local: Worker<Notified>,
+    /// A task yielded during the last poll: look at the injector before the local deque, so
+    /// the yielder also goes behind tasks that arrived from outside.
+    pub(crate) yielded: Cell<bool>,
 }
 
 impl WorkerCtx {
@@ -107,6 +112,7 @@ pub(crate) fn run(handle: Handle, index: usize, local: Worker<Notified>, parker:
         handle,
         index,
         local,
+        yielded: Cell::new(false),
     };
     let _worker = context::set_worker(&ctx);
     let _current = context::set_current(&ctx.handle);
@@ -157,7 +163,7 @@ impl WorkerCtx {
 
     fn next_task(&self, core: &mut Core) -> Option<Notified> {
         let shared = self.shared();
-        if core.tick % GLOBAL_QUEUE_INTERVAL == 0 {
+        if self.yielded.take() || core.tick % GLOBAL_QUEUE_INTERVAL == 0 {
             if let Some(task) = self.steal_injector() {
                 core.lifo_polls = 0;
                 return Some(task);
