@@ -256,23 +256,31 @@ impl ScheduledIo {
                 &mut waiters.list[index].waker
             }
         };
-        match stored {
-            Some(waker) if waker.will_wake(cx.waker()) => {}
-            _ => *stored = Some(cx.waker().clone()),
-        }
+        // A displaced waker is dropped after the lock is released: dropping a waker can run
+        // arbitrary code (the last reference to a task), which must not find this lock held.
+        let displaced = match stored {
+            Some(waker) if waker.will_wake(cx.waker()) => None,
+            _ => stored.replace(cx.waker().clone()),
+        };
         // Re-read under the lock: the reactor sets the bits before it takes this lock.
-        match Self::decode(Snapshot(self.state.load(Ordering::Acquire)), direction) {
+        let result = match Self::decode(Snapshot(self.state.load(Ordering::Acquire)), direction) {
             Ok(None) => Poll::Pending,
             other => Poll::Ready(other.map(|ev| ev.expect("checked Some"))),
-        }
+        };
+        drop(waiters);
+        drop(displaced);
+        result
     }
 
     /// Forgets a list waiter (called when the future that owns `id` is dropped).
     pub(crate) fn remove_waiter(&self, id: u64) {
-        let mut waiters = self.waiters.lock();
-        if let Some(index) = waiters.list.iter().position(|w| w.id == id) {
-            waiters.list.swap_remove(index);
-        }
+        let removed = {
+            let mut waiters = self.waiters.lock();
+            let index = waiters.list.iter().position(|w| w.id == id);
+            index.map(|index| waiters.list.swap_remove(index))
+        };
+        // Dropped outside the lock, like every waker (see `poll_ready`).
+        drop(removed);
     }
 
     /// Clears the bits of `event` unless the reactor recorded a newer event since it was

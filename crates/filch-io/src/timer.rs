@@ -187,24 +187,23 @@ impl Wheel {
         }
     }
 
-    /// Whether the entry has fired. If not, stores `waker` (unless it would wake the same task).
-    pub(crate) fn poll(&mut self, key: TimerKey, waker: &Waker) -> bool {
+    /// Whether the entry has fired. If not, stores `waker` (unless it would wake the same task)
+    /// and hands back the waker it displaced, for the caller to drop after unlocking.
+    pub(crate) fn poll(&mut self, key: TimerKey, waker: &Waker) -> (bool, Option<Waker>) {
         let entry = &mut self.entries[key.0 as usize];
         match entry.state {
-            EntryState::Fired => true,
-            EntryState::Pending { .. } => {
-                match &entry.waker {
-                    Some(w) if w.will_wake(waker) => {}
-                    _ => entry.waker = Some(waker.clone()),
-                }
-                false
-            }
+            EntryState::Fired => (true, None),
+            EntryState::Pending { .. } => match &entry.waker {
+                Some(w) if w.will_wake(waker) => (false, None),
+                _ => (false, entry.waker.replace(waker.clone())),
+            },
             EntryState::Free => unreachable!("timer key used after removal"),
         }
     }
 
-    /// Cancels and frees an entry, fired or not.
-    pub(crate) fn remove(&mut self, key: TimerKey) {
+    /// Cancels and frees an entry, fired or not. Returns its waker, for the caller to drop after
+    /// unlocking (dropping a waker may run arbitrary code).
+    pub(crate) fn remove(&mut self, key: TimerKey) -> Option<Waker> {
         match self.entries[key.0 as usize].state {
             EntryState::Pending { .. } => self.unlink(key.0),
             EntryState::Fired => {}
@@ -212,8 +211,9 @@ impl Wheel {
         }
         let entry = &mut self.entries[key.0 as usize];
         entry.state = EntryState::Free;
-        entry.waker = None;
+        let waker = entry.waker.take();
         self.free.push(key.0);
+        waker
     }
 
     /// The start tick of the earliest non-empty slot, if any timer is pending. Time may be
@@ -503,7 +503,7 @@ mod tests {
             Inserted::Fired(k) => k,
             other => panic!("expected fired, got {other:?}"),
         };
-        assert!(wheel.poll(key, Waker::noop()));
+        assert!(wheel.poll(key, Waker::noop()).0);
         wheel.remove(key);
     }
 
@@ -523,7 +523,7 @@ mod tests {
             w.wake();
         }
         assert_eq!(*log.lock().unwrap(), vec![5, 10]);
-        assert!(wheel.poll(a, Waker::noop()));
+        assert!(wheel.poll(a, Waker::noop()).0);
         wheel.remove(a);
         wheel.remove(c);
         assert_eq!(wheel.pending(), 0);
@@ -566,7 +566,7 @@ mod tests {
         wheel.fire_all(&mut wakers);
         assert_eq!(wakers.len(), 3);
         for key in keys {
-            assert!(wheel.poll(key, Waker::noop()));
+            assert!(wheel.poll(key, Waker::noop()).0);
         }
     }
 }

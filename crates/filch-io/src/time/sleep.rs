@@ -4,7 +4,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use filch_executor::coop;
@@ -134,8 +134,15 @@ impl Sleep {
     pub fn reset(&mut self, deadline: Instant) {
         self.deadline = deadline;
         self.elapsed = false;
+        self.unregister();
+    }
+
+    /// Removes the wheel entry, if any. The entry's waker is dropped after the lock is
+    /// released: dropping a waker can run arbitrary code, which must not find the lock held.
+    fn unregister(&mut self) {
         if let Some(key) = self.entry.take() {
-            self.driver.timers.lock().wheel.remove(key);
+            let waker = self.driver.timers.lock().wheel.remove(key);
+            drop(waker);
         }
     }
 
@@ -145,15 +152,15 @@ impl Sleep {
         if self.elapsed {
             return Poll::Ready(());
         }
-        let deadline_passed = Instant::now() >= self.deadline;
-        let mut timers = self.driver.timers.lock();
-        if deadline_passed {
-            if let Some(key) = self.entry.take() {
-                timers.wheel.remove(key);
-            }
+        if Instant::now() >= self.deadline {
+            self.unregister();
             self.elapsed = true;
             return Poll::Ready(());
         }
+        // Wakers displaced while the lock is held; dropped after it is released (declared
+        // before the guard, so dropped after it).
+        let mut displaced: [Option<Waker>; 2] = [None, None];
+        let mut timers = self.driver.timers.lock();
         if timers.shutdown {
             drop(timers);
             panic!(
@@ -162,7 +169,11 @@ impl Sleep {
             );
         }
         let fired = match self.entry {
-            Some(key) => timers.wheel.poll(key, cx.waker()),
+            Some(key) => {
+                let (fired, old) = timers.wheel.poll(key, cx.waker());
+                displaced[0] = old;
+                fired
+            }
             None => {
                 let when = self.driver.deadline_to_tick(self.deadline);
                 match timers.wheel.insert(when, cx.waker().clone()) {
@@ -185,22 +196,21 @@ impl Sleep {
         // has passed; check the clock anyway, so "never early" does not rest on arithmetic
         // alone.
         let key = self.entry.take().expect("entry was just set");
-        timers.wheel.remove(key);
+        displaced[1] = timers.wheel.remove(key);
         if Instant::now() >= self.deadline {
             self.elapsed = true;
-            Poll::Ready(())
-        } else {
-            let when = self.driver.deadline_to_tick(self.deadline);
-            let when = when.max(timers.wheel.elapsed() + 1);
-            match timers.wheel.insert(when, cx.waker().clone()) {
-                Inserted::Pending(key) => {
-                    self.entry = Some(key);
-                    self.driver.on_timer_scheduled(&timers, when);
-                }
-                Inserted::Fired(_) => unreachable!("inserted after the wheel's present"),
-            }
-            Poll::Pending
+            return Poll::Ready(());
         }
+        let when = self.driver.deadline_to_tick(self.deadline);
+        let when = when.max(timers.wheel.elapsed() + 1);
+        match timers.wheel.insert(when, cx.waker().clone()) {
+            Inserted::Pending(key) => {
+                self.entry = Some(key);
+                self.driver.on_timer_scheduled(&timers, when);
+            }
+            Inserted::Fired(_) => unreachable!("inserted after the wheel's present"),
+        }
+        Poll::Pending
     }
 }
 
@@ -220,8 +230,6 @@ impl Future for Sleep {
 
 impl Drop for Sleep {
     fn drop(&mut self) {
-        if let Some(key) = self.entry.take() {
-            self.driver.timers.lock().wheel.remove(key);
-        }
+        self.unregister();
     }
 }
