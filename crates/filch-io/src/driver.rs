@@ -2,7 +2,7 @@
 //!
 //! [`IoDriver`] implements the executor's [`Driver`] seam. One exists per runtime; sockets and
 //! timers find it through the current runtime's [`Handle::driver`] and keep a clone of its
-//! shared state ([`Inner`]), so they stay valid (and report a clear error) even after the
+//! shared state (`Inner`), so they stay valid (and report a clear error) even after the
 //! runtime is gone.
 //!
 //! # How a wake reaches a worker blocked in the poller
@@ -14,7 +14,7 @@
 //!    which is `Poller::notify`: an eventfd (or kqueue user event) write that makes the wait
 //!    return. `notify` is sticky, so an unpark that comes before the wait is not lost.
 //! 3. A socket event makes the wait return with events. The driver records readiness per source
-//!    ([`crate::scheduled_io`]), advances the timer wheel to the present, and collects every
+//!    (`scheduled_io.rs`), advances the timer wheel to the present, and collects every
 //!    waker released by either. Only after every lock is dropped does it call the wakers: each
 //!    one pushes its task on a run queue, which the executor turns into work for the worker
 //!    that is returning from `park` right now.
