@@ -20,9 +20,9 @@ use futures_lite::{AsyncReadExt, AsyncWriteExt};
 #[test]
 fn ping_pong_never_loses_a_wakeup() {
     let rounds = if cfg!(debug_assertions) {
-        5_000
+        20_000
     } else {
-        50_000
+        100_000
     };
     let rt = runtime(2);
     rt.block_on(async {
