@@ -261,23 +261,49 @@ fn ping_pong_through_the_lifo_slot_does_not_starve_the_deque() {
     });
 }
 
+/// A chain of tasks, each spawning the next (into the LIFO slot) before finishing, until
+/// `stop` is set.
+fn respawn(stop: Arc<AtomicBool>, count: Arc<AtomicUsize>) {
+    count.fetch_add(1, SeqCst);
+    if !stop.load(SeqCst) {
+        drop(spawn(async move { respawn(stop, count) }));
+    }
+}
+
+/// Injects a task that sets `stop` from a plain thread and waits for it to run.
+fn inject_stop(rt: &filch_executor::runtime::Runtime, stop: &Arc<AtomicBool>) {
+    let handle = rt.handle().clone();
+    let s = stop.clone();
+    let injected = thread::spawn(move || handle.spawn(async move { s.store(true, SeqCst) }))
+        .join()
+        .unwrap();
+    block_on(injected).unwrap();
+}
+
 #[test]
 fn a_local_respawner_does_not_starve_an_injected_task() {
     guard(|| {
         let rt = rt(1);
         let stop = Arc::new(AtomicBool::new(false));
         let count = Arc::new(AtomicUsize::new(0));
-
-        // A chain of tasks, each spawning the next (into the LIFO slot) before finishing...
-        fn respawn(stop: Arc<AtomicBool>, count: Arc<AtomicUsize>) {
-            count.fetch_add(1, SeqCst);
-            if !stop.load(SeqCst) {
-                drop(spawn(async move { respawn(stop, count) }));
-            }
+        // Several chains, so the LIFO slot and the local deque both always hold work and no
+        // task ever yields: only the periodic look at the injector can reach the injected task.
+        for _ in 0..3 {
+            let (s, c) = (stop.clone(), count.clone());
+            rt.spawn(async move { respawn(s, c) });
         }
-        let (s, c) = (stop.clone(), count.clone());
-        rt.spawn(async move { respawn(s, c) });
-        // ...and a task that yields forever (to the local deque) while spawning more.
+        wait_until("the local work is under way", || count.load(SeqCst) > 1_000);
+        inject_stop(&rt, &stop);
+    });
+}
+
+#[test]
+fn a_local_yielder_does_not_starve_an_injected_task() {
+    guard(|| {
+        let rt = rt(1);
+        let stop = Arc::new(AtomicBool::new(false));
+        let count = Arc::new(AtomicUsize::new(0));
+        // A task that yields forever (to the local deque) while spawning more local work.
         let (s, c) = (stop.clone(), count.clone());
         let yielder = rt.spawn(async move {
             while !s.load(SeqCst) {
@@ -288,14 +314,7 @@ fn a_local_respawner_does_not_starve_an_injected_task() {
             }
         });
         wait_until("the local work is under way", || count.load(SeqCst) > 1_000);
-
-        // Injected from a plain thread through the handle.
-        let handle = rt.handle().clone();
-        let s = stop.clone();
-        let injected = thread::spawn(move || handle.spawn(async move { s.store(true, SeqCst) }))
-            .join()
-            .unwrap();
-        block_on(injected).unwrap();
+        inject_stop(&rt, &stop);
         block_on(yielder).unwrap();
     });
 }
@@ -319,37 +338,55 @@ fn yield_now_lets_a_task_spawned_by_the_yielder_run_first() {
     });
 }
 
-#[test]
-#[ignore = "bug: a yielded task goes to the local deque, which is popped before the injector"]
-fn yield_now_goes_behind_a_task_injected_from_outside() {
-    guard(|| {
-        let rt = rt(1);
-        let order = Arc::new(Mutex::new(Vec::new()));
-        let b_spawned = Arc::new(AtomicBool::new(false));
-        let a_running = Arc::new(AtomicBool::new(false));
-        let (o, bs, ar) = (order.clone(), b_spawned.clone(), a_running.clone());
-        let a = rt.spawn(async move {
-            ar.store(true, SeqCst);
-            // Wait (holding the only worker) until B is queued in the injector.
-            while !bs.load(SeqCst) {
-                thread::sleep(Duration::from_millis(1));
-            }
-            o.lock().unwrap().push("A yields");
-            yield_now().await;
-            o.lock().unwrap().push("A resumed");
-        });
-        wait_until("A runs", || a_running.load(SeqCst));
-        let o = order.clone();
-        let b = rt.spawn(async move { o.lock().unwrap().push("B") });
-        b_spawned.store(true, SeqCst);
-        block_on(a).unwrap();
-        block_on(b).unwrap();
-        assert_eq!(
-            *order.lock().unwrap(),
-            ["A yields", "B", "A resumed"],
-            "B was ready when A yielded, so B must run before A resumes"
-        );
+/// On a 1-worker runtime, task A holds the worker until `n` tasks were injected from outside,
+/// then yields: all of them must run before A resumes.
+fn yield_goes_behind_injected_tasks(n: usize) {
+    let rt = rt(1);
+    let order = Arc::new(Mutex::new(Vec::new()));
+    let all_spawned = Arc::new(AtomicBool::new(false));
+    let a_running = Arc::new(AtomicBool::new(false));
+    let (o, all, ar) = (order.clone(), all_spawned.clone(), a_running.clone());
+    let a = rt.spawn(async move {
+        ar.store(true, SeqCst);
+        // Wait (holding the only worker) until the others are queued in the injector.
+        while !all.load(SeqCst) {
+            thread::sleep(Duration::from_millis(1));
+        }
+        o.lock().unwrap().push("A yields".to_string());
+        yield_now().await;
+        o.lock().unwrap().push("A resumed".to_string());
     });
+    wait_until("A runs", || a_running.load(SeqCst));
+    let others: Vec<_> = (0..n)
+        .map(|i| {
+            let o = order.clone();
+            rt.spawn(async move { o.lock().unwrap().push(format!("B{i}")) })
+        })
+        .collect();
+    all_spawned.store(true, SeqCst);
+    block_on(a).unwrap();
+    for b in others {
+        block_on(b).unwrap();
+    }
+    let mut expected = vec!["A yields".to_string()];
+    expected.extend((0..n).map(|i| format!("B{i}")));
+    expected.push("A resumed".to_string());
+    assert_eq!(
+        *order.lock().unwrap(),
+        expected,
+        "the B tasks were ready when A yielded, so they must run before A resumes"
+    );
+}
+
+#[test]
+fn yield_now_goes_behind_a_task_injected_from_outside() {
+    guard(|| yield_goes_behind_injected_tasks(1));
+}
+
+#[test]
+#[ignore = "bug: after a yield only the first task of the injector batch runs before the yielder"]
+fn yield_now_goes_behind_several_tasks_injected_from_outside() {
+    guard(|| yield_goes_behind_injected_tasks(5));
 }
 
 /// A resource that is always ready but takes a unit of the task's budget each time.
