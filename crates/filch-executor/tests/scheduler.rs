@@ -384,7 +384,6 @@ fn yield_now_goes_behind_a_task_injected_from_outside() {
 }
 
 #[test]
-#[ignore = "bug: after a yield only the first task of the injector batch runs before the yielder"]
 fn yield_now_goes_behind_several_tasks_injected_from_outside() {
     guard(|| yield_goes_behind_injected_tasks(5));
 }

@@ -118,8 +118,13 @@ impl Shared {
 
     fn schedule_local(&self, worker: &WorkerCtx, task: Notified, is_yield: bool) {
         if is_yield {
-            worker.local.push(task);
-            worker.yielded.set(true);
+            // Behind every ready task: the deque is emptied before the injector is looked at,
+            // so if the injector holds tasks, the yielder queues behind them there.
+            if self.injector.is_empty() {
+                worker.local.push(task);
+            } else {
+                self.injector.push(task);
+            }
         } else {
             let remote = &self.remotes[worker.index];
             let prev = remote.lifo.swap(task.into_raw().as_ptr(), Ordering::AcqRel);

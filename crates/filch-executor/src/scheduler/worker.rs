@@ -4,15 +4,18 @@
 //!
 //! Each turn bumps the worker's tick and takes one task, looking in this order:
 //!
-//! 1. every [`GLOBAL_QUEUE_INTERVAL`] ticks, and right after a task yielded, the injector first,
-//!    so tasks from outside are not starved by a worker whose own tasks keep re-spawning locally,
-//!    and a yielding task goes behind them too;
+//! 1. every [`GLOBAL_QUEUE_INTERVAL`] ticks, the injector first, so tasks from outside are not
+//!    starved by a worker whose own tasks keep re-spawning locally;
 //! 2. the LIFO slot, unless it already supplied [`MAX_LIFO_POLLS`] tasks in a row (then its task
 //!    moves to the back of the deque, so two tasks messaging each other cannot starve the rest);
 //! 3. the local deque (FIFO);
 //! 4. the injector (taking a batch into the local deque);
 //! 5. stealing: half of another worker's deque, victims in random order, then the injector;
 //! 6. parking.
+//!
+//! A task that yields (wakes itself during its own poll) goes to the back of the local deque,
+//! or, when the injector holds tasks, to the back of the injector: either way it runs after
+//! every task that was ready when it yielded, since the deque is emptied before the injector.
 //!
 //! Every [`EVENT_INTERVAL`] ticks a busy worker polls the driver without blocking (if no parked
 //! worker is blocked in it), so sockets and timers make progress while every worker is busy.
@@ -48,7 +51,6 @@
 //!    for (bounded by the timeout).
 //! 7. `Driver::shutdown` wakes everything still registered with the I/O driver.
 
-use std::cell::Cell;
 use std::time::Duration;
 
 use crossbeam_deque::{Steal, Worker};
@@ -75,9 +77,6 @@ pub(crate) struct WorkerCtx {
     handle: Handle,
     pub(crate) index: usize,
     pub(crate) local: Worker<Notified>,
-    /// A task yielded during the last poll: look at the injector before the local deque, so
-    /// the yielder also goes behind tasks that arrived from outside.
-    pub(crate) yielded: Cell<bool>,
 }
 
 impl WorkerCtx {
@@ -112,7 +111,6 @@ pub(crate) fn run(handle: Handle, index: usize, local: Worker<Notified>, parker:
         handle,
         index,
         local,
-        yielded: Cell::new(false),
     };
     let _worker = context::set_worker(&ctx);
     let _current = context::set_current(&ctx.handle);
@@ -163,7 +161,7 @@ impl WorkerCtx {
 
     fn next_task(&self, core: &mut Core) -> Option<Notified> {
         let shared = self.shared();
-        if self.yielded.take() || core.tick % GLOBAL_QUEUE_INTERVAL == 0 {
+        if core.tick % GLOBAL_QUEUE_INTERVAL == 0 {
             if let Some(task) = self.steal_injector() {
                 core.lifo_polls = 0;
                 return Some(task);
