@@ -4,8 +4,6 @@
 //! To regenerate it after changing a message: `TRYBUILD=overwrite cargo test -p filch --test
 //! macros`, then review the diff.
 
-#![cfg(feature = "macros")]
-
 #[test]
 fn ui() {
     let cases = trybuild::TestCases::new();

@@ -1,8 +1,6 @@
 //! `#[filch::test]` at run time: each test gets a working runtime of its own, the argument is
 //! honoured, and `Result`-returning tests work.
 
-#![cfg(feature = "macros")]
-
 use filch::runtime::Handle;
 
 #[filch::test]

@@ -1,0 +1,347 @@
+//! Building and running a runtime by hand.
+//!
+//! Most programs use [`#[filch::main]`](crate::main) and never touch this module. Build a
+//! [`Runtime`] yourself when the runtime's life must be controlled (a library that runs async
+//! code inside a synchronous API, a test harness, a program that needs two runtimes).
+//!
+//! [`Runtime`] and [`Builder`] wrap the executor's types so that every runtime built through the
+//! facade has the I/O driver installed when the `net` or `time` feature is on: its idle workers
+//! block in the operating system's poller and fire timers. [`Handle`], [`EnterGuard`] and
+//! [`TryCurrentError`] are the executor's own.
+//!
+//! ```
+//! use filch::runtime::Builder;
+//!
+//! let runtime = Builder::new().worker_threads(2).build().unwrap();
+//! let sum = runtime.block_on(async {
+//!     let a = filch::spawn(async { 20 });
+//!     let b = filch::spawn(async { 22 });
+//!     a.await.unwrap() + b.await.unwrap()
+//! });
+//! assert_eq!(sum, 42);
+//! ```
+
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::time::Duration;
+
+use crate::task::JoinHandle;
+
+pub use filch_executor::runtime::{EnterGuard, Handle, TryCurrentError};
+
+/// Configures and builds a [`Runtime`].
+///
+/// Every setting left unset gets its default when [`build`](Builder::build) runs; the worker
+/// count and the blocking-thread limit are first looked up in the environment
+/// (`FILCH_WORKER_THREADS`, `FILCH_MAX_BLOCKING_THREADS`). A value set here takes precedence over
+/// the environment. The setters take `&mut self` and return `&mut Self`, so they chain.
+///
+/// ```
+/// use std::time::Duration;
+/// use filch::runtime::Builder;
+///
+/// let runtime = Builder::new()
+///     .worker_threads(2)
+///     .max_blocking_threads(16)
+///     .thread_keep_alive(Duration::from_secs(5))
+///     .build()
+///     .unwrap();
+/// assert_eq!(runtime.handle().worker_threads(), 2);
+/// assert_eq!(runtime.handle().max_blocking_threads(), 16);
+/// ```
+pub struct Builder {
+    inner: filch_executor::runtime::Builder,
+}
+
+impl Builder {
+    /// Creates a builder with every setting unset.
+    ///
+    /// ```
+    /// let runtime = filch::runtime::Builder::new().build().unwrap();
+    /// assert!(runtime.handle().worker_threads() >= 1);
+    /// ```
+    pub fn new() -> Builder {
+        Builder {
+            inner: filch_executor::runtime::Builder::new(),
+        }
+    }
+
+    /// Sets the number of worker threads that run tasks.
+    ///
+    /// Takes precedence over `FILCH_WORKER_THREADS`. When neither is set, the runtime uses one
+    /// worker per CPU.
+    ///
+    /// ```
+    /// let runtime = filch::runtime::Builder::new().worker_threads(3).build().unwrap();
+    /// assert_eq!(runtime.handle().worker_threads(), 3);
+    /// ```
+    pub fn worker_threads(&mut self, count: usize) -> &mut Self {
+        self.inner.worker_threads(count);
+        self
+    }
+
+    /// Sets the most threads the blocking pool ([`spawn_blocking`](crate::task::spawn_blocking))
+    /// may start.
+    ///
+    /// Takes precedence over `FILCH_MAX_BLOCKING_THREADS`.
+    ///
+    /// ```
+    /// let runtime = filch::runtime::Builder::new().max_blocking_threads(4).build().unwrap();
+    /// assert_eq!(runtime.handle().max_blocking_threads(), 4);
+    /// ```
+    pub fn max_blocking_threads(&mut self, count: usize) -> &mut Self {
+        self.inner.max_blocking_threads(count);
+        self
+    }
+
+    /// Sets the stack size, in bytes, of the worker and blocking threads.
+    ///
+    /// ```
+    /// let runtime = filch::runtime::Builder::new()
+    ///     .thread_stack_size(4 * 1024 * 1024)
+    ///     .build()
+    ///     .unwrap();
+    /// runtime.block_on(async {});
+    /// ```
+    pub fn thread_stack_size(&mut self, bytes: usize) -> &mut Self {
+        self.inner.thread_stack_size(bytes);
+        self
+    }
+
+    /// Sets how long an idle blocking-pool thread waits for more work before it exits.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let runtime = filch::runtime::Builder::new()
+    ///     .thread_keep_alive(Duration::from_millis(500))
+    ///     .build()
+    ///     .unwrap();
+    /// let n = runtime.block_on(runtime.spawn_blocking(|| 2 + 2)).unwrap();
+    /// assert_eq!(n, 4);
+    /// ```
+    pub fn thread_keep_alive(&mut self, duration: Duration) -> &mut Self {
+        self.inner.thread_keep_alive(duration);
+        self
+    }
+
+    /// Runs `f` on each worker and blocking thread when it starts, before it runs any task.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// let started = Arc::new(AtomicUsize::new(0));
+    /// let counter = started.clone();
+    /// let runtime = filch::runtime::Builder::new()
+    ///     .worker_threads(2)
+    ///     .on_thread_start(move || {
+    ///         counter.fetch_add(1, Ordering::SeqCst);
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// drop(runtime); // joins the workers, so both have started by now
+    /// assert!(started.load(Ordering::SeqCst) >= 2);
+    /// ```
+    pub fn on_thread_start<F>(&mut self, f: F) -> &mut Self
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        self.inner.on_thread_start(f);
+        self
+    }
+
+    /// Runs `f` on each worker and blocking thread just before it exits.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// let stopped = Arc::new(AtomicUsize::new(0));
+    /// let counter = stopped.clone();
+    /// let runtime = filch::runtime::Builder::new()
+    ///     .worker_threads(2)
+    ///     .on_thread_stop(move || {
+    ///         counter.fetch_add(1, Ordering::SeqCst);
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// drop(runtime); // shutting down stops and joins the workers
+    /// assert!(stopped.load(Ordering::SeqCst) >= 2);
+    /// ```
+    pub fn on_thread_stop<F>(&mut self, f: F) -> &mut Self
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        self.inner.on_thread_stop(f);
+        self
+    }
+
+    /// Builds the runtime and starts its worker threads.
+    ///
+    /// Settings left unset are read from the environment (`FILCH_WORKER_THREADS`,
+    /// `FILCH_MAX_BLOCKING_THREADS`) or take their defaults. When the `net` or `time` feature is
+    /// on, the runtime gets filch's I/O driver.
+    ///
+    /// # Errors
+    ///
+    /// An error of kind [`io::ErrorKind::InvalidInput`] when an environment variable holds a value
+    /// that is not accepted (its message names the variable and the value), or the operating
+    /// system's error when the poller or a thread cannot be created.
+    ///
+    /// ```
+    /// let runtime = filch::runtime::Builder::new().build();
+    /// assert!(runtime.is_ok());
+    /// ```
+    pub fn build(&mut self) -> io::Result<Runtime> {
+        #[cfg(any(feature = "net", feature = "time"))]
+        self.inner.driver(filch_io::new_driver);
+        let inner = self.inner.build()?;
+        Ok(Runtime { inner })
+    }
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder::new()
+    }
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("inner", &self.inner)
+            .finish()
+    }
+}
+
+/// A running filch runtime: its worker threads, blocking pool and (with `net` or `time`) its I/O
+/// driver.
+///
+/// Dropping the runtime shuts it down: tasks that have not finished are cancelled (their futures
+/// dropped) and the worker threads are joined.
+///
+/// ```
+/// let runtime = filch::runtime::Runtime::new().unwrap();
+/// let handle = runtime.spawn(async { "spawned" });
+/// assert_eq!(runtime.block_on(handle).unwrap(), "spawned");
+/// ```
+#[derive(Debug)]
+pub struct Runtime {
+    inner: filch_executor::runtime::Runtime,
+}
+
+impl Runtime {
+    /// Builds a runtime with the default settings and the environment's overrides; the same as
+    /// `Builder::new().build()`.
+    ///
+    /// # Errors
+    ///
+    /// As for [`Builder::build`].
+    ///
+    /// ```
+    /// let runtime = filch::runtime::Runtime::new().unwrap();
+    /// assert_eq!(runtime.block_on(async { 1 + 1 }), 2);
+    /// ```
+    pub fn new() -> io::Result<Runtime> {
+        Builder::new().build()
+    }
+
+    /// Runs `future` on the current thread until it completes, and returns its output.
+    ///
+    /// While it runs, this thread is inside the runtime: [`spawn`](crate::spawn), sockets and
+    /// timers find this runtime. Spawned tasks run on the worker threads.
+    ///
+    /// # Panics
+    ///
+    /// When called from inside an asynchronous context (a task, or another `block_on`).
+    ///
+    /// ```
+    /// let runtime = filch::runtime::Runtime::new().unwrap();
+    /// let output = runtime.block_on(async {
+    ///     filch::task::yield_now().await;
+    ///     "finished"
+    /// });
+    /// assert_eq!(output, "finished");
+    /// ```
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.inner.block_on(future)
+    }
+
+    /// Spawns a task on this runtime; it starts running on a worker thread at once.
+    ///
+    /// ```
+    /// let runtime = filch::runtime::Runtime::new().unwrap();
+    /// let handle = runtime.spawn(async { 7 });
+    /// assert_eq!(runtime.block_on(handle).unwrap(), 7);
+    /// ```
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.inner.spawn(future)
+    }
+
+    /// Runs the blocking function `f` on this runtime's blocking pool.
+    ///
+    /// ```
+    /// let runtime = filch::runtime::Runtime::new().unwrap();
+    /// let handle = runtime.spawn_blocking(|| std::thread::current().name().map(String::from));
+    /// let name = runtime.block_on(handle).unwrap();
+    /// assert!(name.is_some());
+    /// ```
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.inner.handle().spawn_blocking(f)
+    }
+
+    /// Returns a handle to this runtime, which can be cloned and sent to other threads.
+    ///
+    /// ```
+    /// let runtime = filch::runtime::Builder::new().worker_threads(2).build().unwrap();
+    /// let handle = runtime.handle().clone();
+    /// let joined = std::thread::spawn(move || handle.spawn(async { 5 }))
+    ///     .join()
+    ///     .unwrap();
+    /// assert_eq!(runtime.block_on(joined).unwrap(), 5);
+    /// assert_eq!(runtime.handle().worker_threads(), 2);
+    /// ```
+    pub fn handle(&self) -> &Handle {
+        self.inner.handle()
+    }
+
+    /// Makes this runtime the current one on this thread until the guard is dropped, so that
+    /// [`spawn`](crate::spawn) and [`Handle::current`] work outside `block_on`.
+    ///
+    /// ```
+    /// let runtime = filch::runtime::Runtime::new().unwrap();
+    /// let guard = runtime.enter();
+    /// let handle = filch::spawn(async { 3 });
+    /// drop(guard);
+    /// assert_eq!(runtime.block_on(handle).unwrap(), 3);
+    /// ```
+    pub fn enter(&self) -> EnterGuard<'_> {
+        self.inner.enter()
+    }
+
+    /// Shuts the runtime down, waiting at most `timeout` for its threads to stop.
+    ///
+    /// Unfinished tasks are cancelled. A worker stuck in a task that never yields cannot be
+    /// stopped; after `timeout` the call returns and leaves such threads behind.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let runtime = filch::runtime::Runtime::new().unwrap();
+    /// runtime.spawn(std::future::pending::<()>()); // never finishes; cancelled at shutdown
+    /// runtime.shutdown_timeout(Duration::from_secs(1));
+    /// ```
+    pub fn shutdown_timeout(self, timeout: Duration) {
+        self.inner.shutdown_timeout(timeout)
+    }
+}

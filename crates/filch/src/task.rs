@@ -1,0 +1,29 @@
+//! Tasks: spawning, joining, cancelling and yielding.
+//!
+//! A task is a future that the runtime polls on its worker threads. [`spawn`] starts one and
+//! returns a [`JoinHandle`], itself a future that resolves to the task's output (or to a
+//! [`JoinError`] if the task panicked or was cancelled). Dropping a `JoinHandle` detaches the
+//! task: it keeps running. [`JoinHandle::abort`] and [`AbortHandle`] cancel it.
+//!
+//! Blocking code (file system calls, CPU-heavy work, a synchronous library) belongs on the
+//! blocking pool through [`spawn_blocking`], so that it does not hold up the workers.
+//!
+//! ```
+//! use filch::task;
+//!
+//! #[filch::main]
+//! async fn main() {
+//!     let sleeper = task::spawn(std::future::pending::<()>());
+//!     sleeper.abort();
+//!     assert!(sleeper.await.unwrap_err().is_cancelled());
+//!
+//!     let digest = task::spawn_blocking(|| (1..=10u64).product::<u64>()).await.unwrap();
+//!     assert_eq!(digest, 3_628_800);
+//!
+//!     task::yield_now().await;
+//! }
+//! ```
+
+pub use filch_executor::task::{
+    spawn, spawn_blocking, yield_now, AbortHandle, JoinError, JoinHandle,
+};

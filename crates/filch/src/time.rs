@@ -1,0 +1,31 @@
+//! Timers: sleeping, deadlines and periodic ticks (feature `time`).
+//!
+//! [`sleep`] and [`sleep_until`] wait for a duration or an instant and never complete early;
+//! [`timeout`] and [`timeout_at`] bound how long a future may take, returning
+//! [`error::Elapsed`] when it took too long; [`interval`] ticks at a fixed period. Deadlines are
+//! [`std::time::Instant`]s, re-exported here with [`Duration`] for convenience.
+//!
+//! Timers are driven by the runtime's I/O driver: create and await them inside a runtime.
+//!
+//! ```
+//! use filch::time::{sleep, timeout, Duration, Instant};
+//!
+//! #[filch::main]
+//! async fn main() {
+//!     let start = Instant::now();
+//!     sleep(Duration::from_millis(20)).await;
+//!     assert!(start.elapsed() >= Duration::from_millis(20));
+//!
+//!     let never = std::future::pending::<()>();
+//!     let result = timeout(Duration::from_millis(10), never).await;
+//!     assert!(result.is_err());
+//! }
+//! ```
+
+pub use filch_io::time::*;
+pub use std::time::{Duration, Instant};
+
+/// Errors of the time module, at tokio's path (`filch::time::error::Elapsed`).
+pub mod error {
+    pub use filch_io::time::Elapsed;
+}
