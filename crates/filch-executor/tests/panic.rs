@@ -191,18 +191,39 @@ impl Drop for SetOnDrop {
     }
 }
 
+/// Wraps a future and sets a flag when the *wrapper* is dropped. (A guard held inside an
+/// `async` block would be dropped when the block returns, inside the poll, which says nothing
+/// about when the executor drops the future itself.)
+struct FlagOnDrop<F> {
+    inner: Pin<Box<F>>,
+    _flag: SetOnDrop,
+}
+
+impl<F: Future> Future for FlagOnDrop<F> {
+    type Output = F::Output;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        self.inner.as_mut().poll(cx)
+    }
+}
+
+fn flag_on_drop<F: Future>(inner: F) -> (FlagOnDrop<F>, Arc<AtomicBool>) {
+    let dropped = Arc::new(AtomicBool::new(false));
+    let fut = FlagOnDrop {
+        inner: Box::pin(inner),
+        _flag: SetOnDrop(dropped.clone()),
+    };
+    (fut, dropped)
+}
+
 #[test]
 fn the_future_is_dropped_before_the_join_handle_sees_completion() {
     guard(|| {
         let rt = rt(2);
         // Completed, panicked and cancelled tasks alike.
         for kind in 0..3 {
-            let dropped = Arc::new(AtomicBool::new(false));
-            let flag = SetOnDrop(dropped.clone());
             let started = Arc::new(AtomicBool::new(false));
             let s = started.clone();
-            let mut handle = rt.spawn(async move {
-                let _flag = flag;
+            let (fut, dropped) = flag_on_drop(async move {
                 s.store(true, SeqCst);
                 yield_now().await;
                 match kind {
@@ -214,6 +235,7 @@ fn the_future_is_dropped_before_the_join_handle_sees_completion() {
                     }
                 }
             });
+            let mut handle = rt.spawn(fut);
             if kind == 2 {
                 wait_until("the task runs", || started.load(SeqCst));
                 handle.abort();
@@ -230,8 +252,6 @@ fn the_future_is_dropped_before_the_join_handle_sees_completion() {
                 _ => assert!(result.unwrap_err().is_cancelled()),
             }
             assert!(handle.is_finished());
-            // A second check with `is_finished` alone: a finished task has no future left.
-            drop(handle);
         }
     });
 }
@@ -241,12 +261,10 @@ fn is_finished_implies_the_future_is_gone() {
     guard(|| {
         let rt = rt(2);
         for _ in 0..200 {
-            let dropped = Arc::new(AtomicBool::new(false));
-            let flag = SetOnDrop(dropped.clone());
-            let handle = rt.spawn(async move {
-                let _flag = flag;
+            let (fut, dropped) = flag_on_drop(async {
                 yield_now().await;
             });
+            let handle = rt.spawn(fut);
             while !handle.is_finished() {
                 std::thread::yield_now();
             }

@@ -129,6 +129,31 @@ fn dropping_the_handle_of_a_finished_task_drops_its_output() {
     });
 }
 
+#[test]
+fn dropping_the_handle_drops_the_output_even_while_wakers_live() {
+    guard(|| {
+        let rt = rt(1);
+        let outputs = DropCount::new();
+        let o = outputs.clone();
+        let waker_slot = Arc::new(Mutex::new(None));
+        let slot = waker_slot.clone();
+        let handle = rt.spawn(futures_lite::future::poll_fn(move |cx| {
+            // A waker clone outlives the task and keeps its allocation alive.
+            *slot.lock().unwrap() = Some(cx.waker().clone());
+            Poll::Ready(o.guard())
+        }));
+        wait_until("the task finishes", || handle.is_finished());
+        drop(handle);
+        assert_eq!(
+            outputs.dropped(),
+            1,
+            "the output must go with the handle, not wait for the last waker"
+        );
+        let waker: Waker = waker_slot.lock().unwrap().take().unwrap();
+        waker.wake();
+    });
+}
+
 /// A future that records every poll, keeps the latest waker, notices overlapping polls, and
 /// finishes once `ready` is set.
 #[derive(Default)]
