@@ -24,6 +24,9 @@ pub struct LoadReport {
     pub p50: Duration,
     /// 99th-percentile latency.
     pub p99: Duration,
+    /// Every request completed during the run, warm-up included: the denominator for the
+    /// server's CPU time per request.
+    pub completed: u64,
 }
 
 /// How long a load run warms up and then measures.
@@ -74,13 +77,13 @@ impl LoadGen {
                 tokio::spawn(async move {
                     let message = vec![0xA5; size];
                     let mut reply = vec![0; size];
-                    let mut latencies = Vec::new();
+                    let mut tally = Tally::default();
                     while let Some(started) = clock.next_request() {
                         stream.write_all(&message).await?;
                         stream.read_exact(&mut reply).await?;
-                        clock.record(started, &mut latencies);
+                        clock.record(started, &mut tally);
                     }
-                    Ok(latencies)
+                    Ok(tally)
                 })
             });
             let clients: Vec<_> = clients.collect();
@@ -102,13 +105,13 @@ impl LoadGen {
             let clients = streams.into_iter().map(|mut stream| {
                 tokio::spawn(async move {
                     let mut buf = vec![0; 4096];
-                    let mut latencies = Vec::new();
+                    let mut tally = Tally::default();
                     while let Some(started) = clock.next_request() {
                         stream.write_all(HTTP_REQUEST).await?;
                         read_response(&mut stream, &mut buf).await?;
-                        clock.record(started, &mut latencies);
+                        clock.record(started, &mut tally);
                     }
-                    Ok(latencies)
+                    Ok(tally)
                 })
             });
             let clients: Vec<_> = clients.collect();
@@ -130,7 +133,7 @@ impl LoadGen {
             let clients = (0..concurrency).map(|_| {
                 tokio::spawn(async move {
                     let mut response = Vec::with_capacity(256);
-                    let mut latencies = Vec::new();
+                    let mut tally = Tally::default();
                     while let Some(started) = clock.next_request() {
                         let mut stream = TcpStream::connect(addr).await?;
                         stream.set_nodelay(true)?;
@@ -143,9 +146,9 @@ impl LoadGen {
                                 "churn: the server's response is not `200 OK`",
                             ));
                         }
-                        clock.record(started, &mut latencies);
+                        clock.record(started, &mut tally);
                     }
-                    Ok(latencies)
+                    Ok(tally)
                 })
             });
             let clients: Vec<_> = clients.collect();
@@ -176,13 +179,23 @@ impl Clock {
         (now < self.end).then_some(now)
     }
 
-    /// Records the latency of a request that started at `started`, if it lies in the window.
-    fn record(&self, started: Instant, latencies: &mut Vec<u64>) {
+    /// Counts a completed request and records its latency if it lies in the window.
+    fn record(&self, started: Instant, tally: &mut Tally) {
         let now = Instant::now();
+        tally.completed += 1;
         if started >= self.record_from && now <= self.end {
-            latencies.push((now - started).as_nanos() as u64);
+            tally.latencies.push((now - started).as_nanos() as u64);
         }
     }
+}
+
+/// One client's results.
+#[derive(Debug, Default)]
+struct Tally {
+    /// Latencies (ns) of the requests inside the measured window.
+    latencies: Vec<u64>,
+    /// Every request completed, warm-up included.
+    completed: u64,
 }
 
 /// Opens `count` connections with `TCP_NODELAY`, [`CONNECT_BATCH`] at a time.
@@ -263,18 +276,22 @@ fn content_length(head: &[u8]) -> Option<usize> {
 
 /// Joins the clients and turns their latencies into a report.
 async fn finish(
-    clients: Vec<tokio::task::JoinHandle<io::Result<Vec<u64>>>>,
+    clients: Vec<tokio::task::JoinHandle<io::Result<Tally>>>,
     window: Window,
 ) -> io::Result<LoadReport> {
     let mut all = Vec::new();
+    let mut completed = 0;
     for client in clients {
-        all.extend(client.await.map_err(io::Error::other)??);
+        let tally = client.await.map_err(io::Error::other)??;
+        all.extend(tally.latencies);
+        completed += tally.completed;
     }
     all.sort_unstable();
     Ok(LoadReport {
         per_sec: all.len() as f64 / window.measure.as_secs_f64(),
         p50: Duration::from_nanos(stats::quantile_sorted(&all, 0.50)),
         p99: Duration::from_nanos(stats::quantile_sorted(&all, 0.99)),
+        completed,
     })
 }
 
@@ -310,17 +327,19 @@ pub fn wrk(
     })
 }
 
-/// Reads `Requests/sec`, and the `50%` and `99%` lines of `--latency`, from wrk's output.
+/// Reads `Requests/sec`, the request total, and the `50%` and `99%` lines of `--latency`, from
+/// wrk's output.
 /// Returns `None` if wrk reported socket errors or non-2xx responses, or if a line is missing.
 ///
 /// ```
 /// use std::time::Duration;
 /// let out = "  Latency Distribution\n     50%  110.00us\n     75%  1.20ms\n     99%    2.50ms\n\
-///            Requests/sec:  12345.67\n";
+///            12346 requests in 1.00s, 1.2MB read\nRequests/sec:  12345.67\n";
 /// let report = filch_benches::loadgen::parse_wrk(out).unwrap();
 /// assert_eq!(report.per_sec, 12345.67);
 /// assert_eq!(report.p50, Duration::from_micros(110));
 /// assert_eq!(report.p99, Duration::from_micros(2500));
+/// assert_eq!(report.completed, 12346);
 /// ```
 pub fn parse_wrk(text: &str) -> Option<LoadReport> {
     if text.contains("Non-2xx") || text.contains("Socket errors") {
@@ -329,10 +348,12 @@ pub fn parse_wrk(text: &str) -> Option<LoadReport> {
     let mut per_sec = None;
     let mut p50 = None;
     let mut p99 = None;
+    let mut completed = None;
     for line in text.lines() {
         let mut words = line.split_whitespace();
         match (words.next(), words.next()) {
             (Some("Requests/sec:"), Some(value)) => per_sec = value.parse().ok(),
+            (Some(count), Some("requests")) => completed = count.parse().ok(),
             (Some("50%"), Some(value)) => p50 = parse_wrk_duration(value),
             (Some("99%"), Some(value)) => p99 = parse_wrk_duration(value),
             _ => {}
@@ -342,6 +363,7 @@ pub fn parse_wrk(text: &str) -> Option<LoadReport> {
         per_sec: per_sec?,
         p50: p50?,
         p99: p99?,
+        completed: completed?,
     })
 }
 

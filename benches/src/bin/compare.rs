@@ -21,7 +21,8 @@ use filch_benches::stats::median;
 use filch_benches::workloads::{self, TimerReport};
 
 const USAGE: &str = "\
-usage: compare [--threads N] [--quick] [--only TEXT]... [--rounds N] [--runtime NAME]... [--list]
+usage: compare [--threads N] [--quick] [--only TEXT]... [--rounds N] [--runtime NAME]... [--iterations N]
+               [--list]
 
   --threads N   worker threads for every runtime and for the load generator
                 (default: the number of CPUs)
@@ -29,7 +30,13 @@ usage: compare [--threads N] [--quick] [--only TEXT]... [--rounds N] [--runtime 
   --only TEXT   run only the workloads whose name contains TEXT (repeatable)
   --rounds N    how many times each runtime runs each workload (the median is reported)
   --runtime NAME  run only this runtime (filch, tokio or smol; repeatable): for profiling
-  --list        print the workloads and what each stresses, then exit";
+  --iterations N  run each executor workload exactly N times per sample instead of sizing
+                  samples by time (with --rounds 1, for instruction counts under callgrind)
+  --list        print the workloads and what each stresses, then exit
+
+environment:
+  COMPARE_SERVER_PREFIX  a command put before each server process, e.g.
+                         \"perf record -g -o perf.{runtime}.{service}.data --\"";
 
 /// Settings from the command line.
 #[derive(Debug, Clone)]
@@ -39,6 +46,7 @@ struct Options {
     only: Vec<String>,
     rounds: Option<usize>,
     runtimes: Vec<Kind>,
+    iterations: Option<usize>,
 }
 
 impl Options {
@@ -126,6 +134,7 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
         only: Vec::new(),
         rounds: None,
         runtimes: Vec::new(),
+        iterations: None,
     };
     let mut args = args.iter();
     while let Some(arg) = args.next() {
@@ -133,6 +142,7 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
             "--threads" => options.threads = positive(args.next(), "--threads")?,
             "--rounds" => options.rounds = Some(positive(args.next(), "--rounds")?),
             "--quick" => options.quick = true,
+            "--iterations" => options.iterations = Some(positive(args.next(), "--iterations")?),
             "--runtime" => match args.next().and_then(|name| Kind::from_name(name)) {
                 Some(kind) => options.runtimes.push(kind),
                 None => return Err("--runtime needs one of: filch, tokio, smol".into()),
@@ -350,7 +360,9 @@ fn run_executor(options: &Options, rows: &mut Vec<Row>) -> io::Result<()> {
             slowest = slowest.max(on!(runtimes, kind, |rt| sample(rt, name, 1)));
         }
         let budget = options.executor_sample().as_secs_f64() * 1e3;
-        let iterations = ((budget / slowest.max(1e-3)).ceil() as usize).clamp(1, 1_000);
+        let iterations = options
+            .iterations
+            .unwrap_or_else(|| ((budget / slowest.max(1e-3)).ceil() as usize).clamp(1, 1_000));
         let mut row = Row::new(format!("{name} (ms)"), Unit::Millis);
         for _ in 0..options.executor_rounds() {
             for kind in options.kinds() {
@@ -466,7 +478,26 @@ struct ServerProcess {
 
 impl ServerProcess {
     fn start(kind: Kind, service: Service, threads: usize) -> io::Result<ServerProcess> {
-        let mut child = Command::new(std::env::current_exe()?)
+        let exe = std::env::current_exe()?;
+        // `COMPARE_SERVER_PREFIX="perf record -g -o perf.{runtime}.{service}.data --"` runs
+        // each server under a profiler (or strace); `{runtime}` and `{service}` are filled in.
+        let prefix: Vec<String> = std::env::var("COMPARE_SERVER_PREFIX")
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(|word| {
+                word.replace("{runtime}", kind.name())
+                    .replace("{service}", service.name())
+            })
+            .collect();
+        let mut command = match prefix.split_first() {
+            Some((program, args)) => {
+                let mut command = Command::new(program);
+                command.args(args).arg(exe);
+                command
+            }
+            None => Command::new(exe),
+        };
+        let mut child = command
             .args(["--serve", kind.name(), service.name(), "--threads"])
             .arg(threads.to_string())
             .stdin(Stdio::piped())
@@ -488,10 +519,26 @@ impl ServerProcess {
     }
 }
 
+impl ServerProcess {
+    /// CPU time the server's threads have used so far (Linux: the sum of
+    /// `/proc/<pid>/task/*/schedstat`); `None` where that cannot be read. Under
+    /// `COMPARE_SERVER_PREFIX` this is the wrapper's time, not the server's.
+    fn cpu_time(&self) -> Option<Duration> {
+        let tasks = std::fs::read_dir(format!("/proc/{}/task", self.child.id())).ok()?;
+        let mut nanos: u64 = 0;
+        for task in tasks {
+            let schedstat = std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok()?;
+            nanos += schedstat.split_whitespace().next()?.parse::<u64>().ok()?;
+        }
+        Some(Duration::from_nanos(nanos))
+    }
+}
+
 impl Drop for ServerProcess {
     fn drop(&mut self) {
         drop(self.child.stdin.take());
-        let deadline = Instant::now() + Duration::from_secs(2);
+        // Generous, so a profiler wrapped around the server has time to write its data.
+        let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
                 return;
@@ -532,26 +579,33 @@ fn run_net(options: &Options, rows: &mut Vec<Row>, notes: &mut Vec<String>) -> i
         let mut throughput = Row::new(format!("{name}: {unit}"), Unit::PerSec);
         let mut p50 = Row::new(format!("{name}: p50 (us)"), Unit::Micros);
         let mut p99 = Row::new(format!("{name}: p99 (us)"), Unit::Micros);
+        let mut cpu = Row::new(format!("{name}: server CPU/op (us)"), Unit::Micros);
         for _ in 0..options.slow_rounds() {
             for kind in options.kinds() {
                 let service = config.service();
                 let position = servers
                     .iter()
                     .position(|(k, s, _)| *k == kind && *s == service);
-                let addr = match position {
-                    Some(at) => servers[at].2.addr,
+                let at = match position {
+                    Some(at) => at,
                     None => {
                         let process = ServerProcess::start(kind, service, options.threads)?;
-                        let addr = process.addr;
                         servers.push((kind, service, process));
-                        addr
+                        servers.len() - 1
                     }
                 };
-                match load(&loadgen, options, config, addr) {
+                let server = &servers[at].2;
+                let cpu_before = server.cpu_time();
+                let loaded = load(&loadgen, options, config, server.addr);
+                let cpu_used = cpu_before.and_then(|before| Some(server.cpu_time()? - before));
+                match loaded {
                     Ok(report) => {
                         throughput.push(kind, report.per_sec);
                         p50.push(kind, report.p50.as_secs_f64() * 1e6);
                         p99.push(kind, report.p99.as_secs_f64() * 1e6);
+                        if let Some(used) = cpu_used.filter(|_| report.completed > 0) {
+                            cpu.push(kind, used.as_secs_f64() * 1e6 / report.completed as f64);
+                        }
                     }
                     Err(error) => {
                         let note = format!("{name} on {}: {error}", kind.name());
@@ -565,7 +619,7 @@ fn run_net(options: &Options, rows: &mut Vec<Row>, notes: &mut Vec<String>) -> i
             eprint!(".");
         }
         eprintln!();
-        rows.extend([throughput, p50, p99]);
+        rows.extend([throughput, p50, p99, cpu]);
     }
     Ok(())
 }
