@@ -326,3 +326,43 @@ fn abort_racing_with_completion_leaks_nothing() {
         assert_eq!(rt.block_on(async { spawn(async { 7 }).await }).unwrap(), 7);
     });
 }
+
+#[test]
+fn a_task_can_abort_itself_during_its_poll() {
+    guard(|| {
+        let rt = rt(1);
+        let slot: Arc<Mutex<Option<AbortHandle>>> = Arc::new(Mutex::new(None));
+        let polls = Arc::new(AtomicUsize::new(0));
+        let (s, p) = (slot.clone(), polls.clone());
+        let gate = Arc::new(AtomicBool::new(false));
+        let g = gate.clone();
+        let handle = rt.spawn(poll_fn(move |cx| {
+            p.fetch_add(1, SeqCst);
+            if !g.load(SeqCst) {
+                // First poll: the abort handle is not there yet.
+                cx.waker().wake_by_ref();
+                return Poll::<()>::Pending;
+            }
+            if let Some(me) = s.lock().unwrap().as_ref() {
+                me.abort();
+            }
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }));
+        *slot.lock().unwrap() = Some(handle.abort_handle());
+        gate.store(true, SeqCst);
+        assert!(block_on(handle).unwrap_err().is_cancelled());
+        let after = polls.load(SeqCst);
+        // Run a few rounds of other tasks through the only worker: a wrongly queued re-poll
+        // of the aborted task would happen before they finish.
+        for _ in 0..3 {
+            block_on(rt.spawn(async {
+                for _ in 0..4 {
+                    yield_now().await;
+                }
+            }))
+            .unwrap();
+        }
+        assert_eq!(polls.load(SeqCst), after, "no poll after the self-abort");
+    });
+}

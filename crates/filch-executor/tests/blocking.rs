@@ -231,3 +231,69 @@ fn started_blocking_work_runs_to_completion_despite_abort() {
         );
     });
 }
+
+#[test]
+fn many_threads_spawning_blocking_work_at_once() {
+    guard(|| {
+        let rt = Builder::new()
+            .worker_threads(1)
+            .max_blocking_threads(3)
+            .thread_keep_alive(Duration::from_millis(5))
+            .build()
+            .unwrap();
+        let current = Arc::new(AtomicUsize::new(0));
+        let max_seen = Arc::new(AtomicUsize::new(0));
+        let total: usize = thread::scope(|s| {
+            let joins: Vec<_> = (0..4)
+                .map(|t| {
+                    let (handle, cur, max) =
+                        (rt.handle().clone(), current.clone(), max_seen.clone());
+                    s.spawn(move || {
+                        let hs: Vec<_> = (0..200)
+                            .map(|i| {
+                                let (cur, max) = (cur.clone(), max.clone());
+                                handle.spawn_blocking(move || {
+                                    let now = cur.fetch_add(1, SeqCst) + 1;
+                                    max.fetch_max(now, SeqCst);
+                                    if i % 50 == 0 {
+                                        // Now and then idle long enough for threads to retire.
+                                        thread::sleep(Duration::from_millis(10));
+                                    }
+                                    cur.fetch_sub(1, SeqCst);
+                                    t * 1000 + i
+                                })
+                            })
+                            .collect();
+                        hs.into_iter().map(|h| block_on(h).unwrap()).sum::<usize>()
+                    })
+                })
+                .collect();
+            joins.into_iter().map(|j| j.join().unwrap()).sum()
+        });
+        let expected: usize = (0..4)
+            .map(|t| (0..200).map(|i| t * 1000 + i).sum::<usize>())
+            .sum();
+        assert_eq!(total, expected);
+        assert!(
+            max_seen.load(SeqCst) <= 3,
+            "more than the maximum ran at once"
+        );
+    });
+}
+
+#[test]
+#[ignore = "bug: BlockingPool::shutdown waits for every blocking thread, including the caller"]
+fn dropping_the_runtime_from_its_own_blocking_thread_does_not_deadlock() {
+    guard(|| {
+        let rt = rt(1);
+        let handle = rt.handle().clone();
+        let slot = Arc::new(Mutex::new(Some(rt)));
+        let s = slot.clone();
+        let h = handle.spawn_blocking(move || {
+            let rt = s.lock().unwrap().take().unwrap();
+            drop(rt);
+            "dropped"
+        });
+        assert_eq!(block_on(h).unwrap(), "dropped");
+    });
+}

@@ -444,3 +444,26 @@ fn a_task_is_never_polled_concurrently() {
         );
     });
 }
+
+#[test]
+fn the_join_waker_follows_the_handle_to_a_new_task() {
+    guard(|| {
+        let rt = rt(2);
+        let release = Arc::new(AtomicBool::new(false));
+        let r = release.clone();
+        let mut handle = rt.spawn(async move {
+            while !r.load(SeqCst) {
+                yield_now().await;
+            }
+            11
+        });
+        // Poll the handle once from one waker (registering it), then give up on that poll...
+        let first_poll = block_on(futures_lite::future::poll_once(&mut handle));
+        assert!(first_poll.is_none());
+        // ...and await it from another thread, whose waker must be the one woken.
+        let joiner = thread::spawn(move || block_on(handle));
+        thread::sleep(std::time::Duration::from_millis(10));
+        release.store(true, SeqCst);
+        assert_eq!(joiner.join().unwrap().unwrap(), 11);
+    });
+}
