@@ -299,3 +299,50 @@ fn handle_reports_its_configuration() {
         assert_eq!(from_task, (2, 7));
     });
 }
+
+#[test]
+fn spawning_and_waking_across_runtimes_uses_the_target_runtime() {
+    guard(|| {
+        let a = rt(1);
+        let b = rt(3);
+        let b_handle = b.handle().clone();
+        // An idle task on B whose waker will be called from a task on A's worker.
+        let waker_slot = Arc::new(Mutex::new(None));
+        let polled_on = Arc::new(Mutex::new(Vec::new()));
+        let (ws, po) = (waker_slot.clone(), polled_on.clone());
+        let mut first = true;
+        let on_b = b.spawn(futures_lite::future::poll_fn(move |cx| {
+            po.lock().unwrap().push(Handle::current().worker_threads());
+            if first {
+                first = false;
+                *ws.lock().unwrap() = Some(cx.waker().clone());
+                return std::task::Poll::Pending;
+            }
+            std::task::Poll::Ready(())
+        }));
+        common::wait_until("the task on B parks", || {
+            waker_slot.lock().unwrap().is_some()
+        });
+        let spawned_on = block_on(a.spawn(async move {
+            // Spawning onto B from A's worker must not use A's local queues.
+            let count = b_handle
+                .spawn(async { Handle::current().worker_threads() })
+                .await
+                .unwrap();
+            let waker = waker_slot.lock().unwrap().take().unwrap();
+            waker.wake();
+            count
+        }))
+        .unwrap();
+        assert_eq!(
+            spawned_on, 3,
+            "the task spawned through B's handle ran on B"
+        );
+        block_on(on_b).unwrap();
+        assert_eq!(
+            *polled_on.lock().unwrap(),
+            [3, 3],
+            "the woken task ran on B"
+        );
+    });
+}
