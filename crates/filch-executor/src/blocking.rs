@@ -21,6 +21,11 @@ use std::time::{Duration, Instant};
 use parking_lot::{Condvar, Mutex};
 
 use crate::runtime::{Config, Handle};
+
+thread_local! {
+    /// The pool this thread belongs to, if it is a blocking thread.
+    static ON_POOL: std::cell::Cell<*const Inner> = const { std::cell::Cell::new(std::ptr::null()) };
+}
 use crate::task::{self, JoinHandle, Notified, Schedule, Task};
 
 pub(crate) struct BlockingPool {
@@ -41,10 +46,15 @@ struct Inner {
 ///
 /// `num_idle <= num_threads <= max_threads`; `num_notify` counts wake-ups sent to idle threads
 /// that have not been consumed, and each of those was taken out of `num_idle` by the sender.
+/// `num_threads` counts threads that will still look at the queue: a thread leaves it in the same
+/// critical section in which it decides to exit, so a spawn never counts on a thread that is on
+/// its way out. `live_threads` counts threads that have not finished exiting (hooks included);
+/// shutdown waits on it.
 #[derive(Default)]
 struct State {
     queue: VecDeque<Notified>,
     num_threads: usize,
+    live_threads: usize,
     num_idle: usize,
     num_notify: usize,
     next_id: usize,
@@ -120,8 +130,10 @@ impl BlockingPool {
             let id = state.next_id;
             state.next_id += 1;
             state.num_threads += 1;
+            state.live_threads += 1;
             if let Err(err) = self.start_thread(handle, id) {
                 state.num_threads -= 1;
+                state.live_threads -= 1;
                 if state.num_threads == 0 {
                     // No thread will ever run it: cancel rather than leave the handle hanging.
                     let queued = std::mem::take(&mut state.queue);
@@ -144,7 +156,10 @@ impl BlockingPool {
         if let Some(size) = config.stack_size {
             builder = builder.stack_size(size);
         }
-        builder.spawn(move || inner.run(handle))?;
+        builder.spawn(move || {
+            let _abort = crate::context::AbortOnPanic("a blocking thread's hook");
+            inner.run(handle)
+        })?;
         Ok(())
     }
 
@@ -158,8 +173,10 @@ impl BlockingPool {
         for task in queued {
             task.shutdown();
         }
+        // Dropping a runtime from one of its own blocking threads must not wait for that thread.
+        let target = usize::from(ON_POOL.with(|p| p.get() == Arc::as_ptr(&self.inner)));
         let mut state = self.inner.state.lock();
-        while state.num_threads > 0 {
+        while state.live_threads > target {
             match deadline {
                 Some(deadline) => {
                     if self
@@ -185,17 +202,21 @@ impl Inner {
         }
         {
             let _current = crate::context::set_current(&handle);
+            ON_POOL.with(|p| p.set(self as *const Inner));
             self.work_loop();
+            ON_POOL.with(|p| p.set(std::ptr::null()));
         }
         if let Some(f) = &config.on_thread_stop {
             f();
         }
         let mut state = self.state.lock();
-        state.num_threads -= 1;
+        state.live_threads -= 1;
         drop(state);
         self.exited.notify_all();
     }
 
+    /// Runs queued work until shutdown or the keep-alive runs out. Leaves `num_threads` with the
+    /// lock held, in the same critical section as the decision to stop.
     fn work_loop(&self) {
         let mut state = self.state.lock();
         'work: loop {
@@ -205,6 +226,7 @@ impl Inner {
                 state = self.state.lock();
             }
             if state.shutdown {
+                state.num_threads -= 1;
                 return;
             }
             state.num_idle += 1;
@@ -216,10 +238,8 @@ impl Inner {
                 }
                 if state.shutdown || timed_out {
                     state.num_idle -= 1;
-                    if state.shutdown {
-                        return;
-                    }
-                    if state.queue.is_empty() {
+                    if state.shutdown || state.queue.is_empty() {
+                        state.num_threads -= 1;
                         return;
                     }
                     continue 'work;

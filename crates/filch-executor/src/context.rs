@@ -102,6 +102,25 @@ impl Drop for WorkerGuard<'_> {
     }
 }
 
+/// Aborts the process if dropped while panicking: for code whose unwinding would leave the
+/// scheduler's shared bookkeeping inconsistent (a worker that dies while listed as parked would be
+/// counted as searching forever, and no worker would ever be woken again). Task panics never get
+/// here: they are caught around each poll.
+pub(crate) struct AbortOnPanic(pub(crate) &'static str);
+
+impl Drop for AbortOnPanic {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!(
+                "filch: {} panicked outside any task; the runtime cannot recover its \
+                 scheduling state, so the process is aborted",
+                self.0
+            );
+            std::process::abort();
+        }
+    }
+}
+
 /// Calls `f` with this thread's worker, if it is a worker thread.
 pub(crate) fn with_worker<R>(f: impl FnOnce(Option<&WorkerCtx>) -> R) -> R {
     let ptr = CONTEXT

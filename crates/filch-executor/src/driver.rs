@@ -16,7 +16,8 @@
 //! * `unpark` may be called from any thread at any time. A call that finds no thread inside
 //!   `park` is remembered, so the next `park` returns at once: a wake-up is never lost.
 //! * The scheduler guarantees that only one thread is inside `park` at a time.
-//! * `shutdown` is called once, after the workers have stopped.
+//! * `shutdown` is called once, after the workers have stopped (after `shutdown_timeout` gave
+//!   up on a worker stuck in a poll, that worker may still be running).
 
 use std::any::Any;
 use std::fmt;

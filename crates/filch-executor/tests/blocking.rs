@@ -276,7 +276,6 @@ fn many_threads_spawning_blocking_work_at_once() {
 }
 
 #[test]
-#[ignore = "bug: BlockingPool::shutdown waits for every blocking thread, including the caller"]
 fn dropping_the_runtime_from_its_own_blocking_thread_does_not_deadlock() {
     guard(|| {
         let rt = rt(1);
@@ -289,5 +288,29 @@ fn dropping_the_runtime_from_its_own_blocking_thread_does_not_deadlock() {
             "dropped"
         });
         assert_eq!(block_on(h).unwrap(), "dropped");
+    });
+}
+
+/// The only blocking thread times out and, while it is still exiting (here: inside a slow
+/// `on_thread_stop`), new blocking work arrives: a thread must be started for it.
+#[test]
+fn work_arriving_while_the_last_blocking_thread_exits_still_runs() {
+    guard(|| {
+        let rt = Builder::new()
+            .worker_threads(1)
+            .max_blocking_threads(1)
+            .thread_keep_alive(Duration::from_millis(20))
+            .on_thread_stop(|| {
+                if thread_name().starts_with("filch-blocking") {
+                    thread::sleep(Duration::from_millis(500));
+                }
+            })
+            .build()
+            .unwrap();
+        let h = rt.handle().clone();
+        rt.block_on(h.spawn_blocking(|| ())).unwrap();
+        thread::sleep(Duration::from_millis(150));
+        let j = h.spawn_blocking(|| 7);
+        assert_eq!(block_on(j).unwrap(), 7);
     });
 }

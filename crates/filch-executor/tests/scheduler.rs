@@ -468,3 +468,38 @@ fn the_budget_is_128_units_per_poll_and_refunds_unused_units() {
         assert_eq!(coop::BUDGET, 128);
     });
 }
+
+/// All `n` workers park first (the driver holder re-parks without a time limit, and is not the
+/// sleeper that the next wake picks). Then a busy task puts a child in its LIFO slot and spins:
+/// the watchdog must still take the child within a few periods.
+fn lifo_watchdog_after_the_runtime_went_idle(n: usize) {
+    guard(move || {
+        let rt = rt(n);
+        thread::sleep(Duration::from_millis(300));
+        let ran = Arc::new(AtomicBool::new(false));
+        let r = ran.clone();
+        let busy = rt.spawn(async move {
+            let r2 = r.clone();
+            let _child = spawn(async move { r2.store(true, SeqCst) });
+            let deadline = std::time::Instant::now() + Duration::from_secs(5);
+            while !r.load(SeqCst) && std::time::Instant::now() < deadline {
+                std::hint::spin_loop();
+            }
+            r.load(SeqCst)
+        });
+        assert!(
+            block_on(busy).unwrap(),
+            "the LIFO child waited 5 s for its busy worker: the watchdog did not fire"
+        );
+    });
+}
+
+#[test]
+fn lifo_watchdog_fires_with_three_workers_after_idle() {
+    lifo_watchdog_after_the_runtime_went_idle(3);
+}
+
+#[test]
+fn lifo_watchdog_fires_with_four_workers_after_idle() {
+    lifo_watchdog_after_the_runtime_went_idle(4);
+}

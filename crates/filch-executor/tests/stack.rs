@@ -28,10 +28,6 @@ fn spawn_big() -> JoinHandle<u8> {
 }
 
 #[test]
-#[cfg_attr(
-    debug_assertions,
-    ignore = "bug: spawn's call chain copies the future ~8 times (about 2.3 MiB) in debug builds"
-)]
 fn a_256_kib_future_spawned_on_a_worker_does_not_overflow_its_stack() {
     guard(|| {
         // Default worker stack size.

@@ -136,14 +136,14 @@ impl Builder {
 
     fn config(&self) -> io::Result<Config> {
         let worker_threads = match self.worker_threads {
-            Some(n) => check_count(n, "worker_threads", "Builder::worker_threads", MAX_WORKERS)?,
+            Some(n) => check_count(n, "worker thread", "Builder::worker_threads", MAX_WORKERS)?,
             None => from_env(WORKER_THREADS_ENV, MAX_WORKERS, "the number of CPUs")?
                 .unwrap_or_else(|| num_cpus::get().clamp(1, MAX_WORKERS)),
         };
         let max_blocking_threads = match self.max_blocking_threads {
             Some(n) => check_count(
                 n,
-                "max_blocking_threads",
+                "blocking thread",
                 "Builder::max_blocking_threads",
                 usize::MAX,
             )?,
@@ -165,7 +165,7 @@ fn check_count(n: usize, what: &str, setter: &str, max: usize) -> io::Result<usi
     if n == 0 {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
-            format!("{setter}(0) is invalid: a runtime needs at least 1 {what} thread"),
+            format!("{setter}(0) is invalid: a runtime needs at least 1 {what}"),
         ));
     }
     if n > max {
@@ -210,6 +210,9 @@ fn parse_env(name: &str, value: OsString, max: usize, default: &str) -> io::Resu
         Err(_) if trimmed.starts_with('-') => Err(invalid(format!(
             "{name}=\"{text}\" is invalid: a thread count cannot be negative"
         ))),
+        Err(_) if trimmed.bytes().all(|b| b.is_ascii_digit()) => Err(invalid(format!(
+            "{name}=\"{text}\" is too large: the most filch supports is {max}"
+        ))),
         Err(_) => Err(invalid(format!("{name}=\"{text}\" is not a number"))),
     }
 }
@@ -223,7 +226,7 @@ fn start(config: Config, driver: Arc<dyn Driver>) -> io::Result<Runtime> {
     for _ in 0..n {
         let (local, remote, parker) = worker::new_parts(shared_driver.clone());
         locals.push(local);
-        remotes.push(remote);
+        remotes.push(crossbeam_utils::CachePadded::new(remote));
         parkers.push(parker);
     }
     let blocking = BlockingPool::new(&config);
@@ -242,6 +245,9 @@ fn start(config: Config, driver: Arc<dyn Driver>) -> io::Result<Runtime> {
         }
         latch.started();
         let spawned = builder.spawn(move || {
+            // A panic here (a thread hook, or the driver) would kill the worker while the other
+            // workers count on it: abort instead of hanging the runtime.
+            let _abort = crate::context::AbortOnPanic("a worker thread (thread hook or driver)");
             struct Exit(Arc<WorkerLatch>);
             impl Drop for Exit {
                 fn drop(&mut self) {
@@ -307,6 +313,7 @@ mod tests {
             ("", "empty"),
             ("4.5", "not a number"),
             ("1000", "too large"),
+            ("99999999999999999999999", "too large"),
         ] {
             let err = parse(value).unwrap_err();
             assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{value}");

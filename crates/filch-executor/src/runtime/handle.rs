@@ -59,7 +59,12 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.spawn_inner(future)
+        // See `task::spawn`: keep large futures off the stack of the frames below.
+        if std::mem::size_of::<F>() > task::BOX_FUTURE_THRESHOLD {
+            self.spawn_inner(Box::pin(future))
+        } else {
+            self.spawn_inner(future)
+        }
     }
 
     pub(crate) fn spawn_inner<F>(&self, future: F) -> JoinHandle<F::Output>

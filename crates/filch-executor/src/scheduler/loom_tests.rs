@@ -65,7 +65,7 @@ fn worker(world: &World, index: usize, parker: &Parker) {
             world.notify();
         }
         loop {
-            parker.park(None);
+            parker.park(|| None);
             if world.done.load(SeqCst) {
                 return;
             }
@@ -122,14 +122,65 @@ fn unpark_before_park_is_not_lost() {
         // `b` parks on whichever of driver/condvar is free; `a` may hold the driver.
         let tb = thread::spawn(move || {
             while !f2.load(SeqCst) {
-                b.park(None);
+                b.park(|| None);
             }
         });
-        let ta = thread::spawn(move || a.park(None));
+        let ta = thread::spawn(move || a.park(|| None));
         flag.store(true, SeqCst);
         ub.unpark();
         ua.unpark();
         ta.join().unwrap();
         tb.join().unwrap();
+    });
+}
+
+/// A driver for the model: a timed park returns at once (the timeout always fires eventually),
+/// an untimed park blocks until `unpark`.
+#[derive(Default)]
+struct TimeoutDriver {
+    notified: loom::sync::Mutex<bool>,
+    condvar: loom::sync::Condvar,
+}
+
+impl crate::driver::Driver for TimeoutDriver {
+    fn park(&self, timeout: Option<std::time::Duration>) {
+        if timeout.is_some() {
+            return;
+        }
+        let mut notified = self.notified.lock().unwrap();
+        while !*notified {
+            notified = self.condvar.wait(notified).unwrap();
+        }
+        *notified = false;
+    }
+    fn unpark(&self) {
+        *self.notified.lock().unwrap() = true;
+        self.condvar.notify_one();
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// The watchdog handshake: the driver holder decides on an untimed park when nothing runs; a
+/// worker that starts running then must interrupt it (`wake_untimed`) so that it re-parks with
+/// the watchdog period. If the two raced past each other, the holder would sleep forever while a
+/// worker runs, and loom would report the deadlock.
+#[test]
+fn a_worker_starting_to_run_interrupts_an_untimed_driver_park() {
+    loom::model(|| {
+        let driver = Arc::new(SharedDriver::new(StdArc::new(TimeoutDriver::default())));
+        let running = Arc::new(AtomicBool::new(false));
+        let parker = Parker::new(driver.clone());
+        let r = running.clone();
+        let holder = thread::spawn(move || {
+            parker.park(|| {
+                r.load(SeqCst)
+                    .then_some(std::time::Duration::from_millis(10))
+            })
+        });
+        running.store(true, SeqCst);
+        driver.wake_untimed();
+        holder.join().unwrap();
     });
 }

@@ -16,6 +16,7 @@
 use std::ptr::NonNull;
 
 use crossbeam_deque::{Injector, Stealer};
+use crossbeam_utils::CachePadded;
 
 use crate::blocking::BlockingPool;
 use crate::loom::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicUsize, Ordering};
@@ -50,6 +51,9 @@ pub(crate) struct Remote {
 
 impl Remote {
     pub(crate) fn take_lifo(&self) -> Option<Notified> {
+        if self.lifo.load(Ordering::Relaxed).is_null() {
+            return None;
+        }
         let ptr = self.lifo.swap(std::ptr::null_mut(), Ordering::AcqRel);
         // SAFETY: a non-null slot holds a `Notified` put there with `into_raw`, and the swap
         // made us its only owner.
@@ -63,7 +67,9 @@ impl Remote {
 
 /// Everything the workers, handles and tasks of one runtime share.
 pub(crate) struct Shared {
-    pub(crate) remotes: Box<[Remote]>,
+    /// One per worker, each on its own cache line: every worker writes its `ticks` and LIFO slot
+    /// constantly, and neighbours must not share those lines.
+    pub(crate) remotes: Box<[CachePadded<Remote>]>,
     pub(crate) injector: Injector<Notified>,
     pub(crate) idle: Idle,
     pub(crate) owned: OwnedTasks,
@@ -78,7 +84,7 @@ pub(crate) struct Shared {
 
 impl Shared {
     pub(crate) fn new(
-        remotes: Box<[Remote]>,
+        remotes: Box<[CachePadded<Remote>]>,
         driver: Arc<SharedDriver>,
         blocking: BlockingPool,
         config: Config,
@@ -156,6 +162,7 @@ impl Shared {
     pub(crate) fn notify_parked(&self) {
         if let Some(index) = self.idle.worker_to_notify() {
             self.remotes[index].unparker.unpark();
+            self.driver.wake_untimed();
         }
     }
 

@@ -22,7 +22,7 @@ use std::sync::Arc as StdArc;
 use std::time::Duration;
 
 use crate::driver::Driver;
-use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use crate::loom::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering::SeqCst};
 use crate::loom::sync::{Arc, Condvar, Mutex};
 
 const EMPTY: usize = 0;
@@ -37,6 +37,10 @@ const NOTIFIED: usize = 3;
 pub(crate) struct SharedDriver {
     driver: StdArc<dyn Driver>,
     locked: AtomicBool,
+    /// Set while the holder blocks in the driver without a time limit. The LIFO watchdog needs
+    /// the holder to wake periodically while any worker runs; whoever makes a worker run while
+    /// this is set interrupts the holder so it re-parks with the watchdog period.
+    untimed: AtomicBool,
 }
 
 /// Holding the driver; dropping it lets the next parker in.
@@ -55,11 +59,23 @@ impl SharedDriver {
         SharedDriver {
             driver,
             locked: AtomicBool::new(false),
+            untimed: AtomicBool::new(false),
         }
     }
 
     pub(crate) fn driver(&self) -> &StdArc<dyn Driver> {
         &self.driver
+    }
+
+    /// A worker just started running: if the driver's holder is blocked without a time limit,
+    /// interrupt it so it parks again with the watchdog period.
+    pub(crate) fn wake_untimed(&self) {
+        // Orders the caller's "a worker now runs" before our read of the flag (pairs with the
+        // fence in `park_driver`; the pattern is store-buffering, which needs a fence each side).
+        fence(SeqCst);
+        if self.untimed.load(SeqCst) && self.untimed.swap(false, SeqCst) {
+            self.driver.unpark();
+        }
     }
 
     /// Takes the driver if nobody is blocked in it.
@@ -114,9 +130,10 @@ impl Parker {
         }
     }
 
-    /// Blocks until unparked. In the driver, `driver_timeout` bounds the wait (the driver may
-    /// also return when it delivered events); on the condvar there is no time limit.
-    pub(crate) fn park(&self, driver_timeout: Option<Duration>) {
+    /// Blocks until unparked. In the driver, the wait is bounded by what `driver_timeout` returns
+    /// (called once the driver is ours; the driver may also return when it delivered events); on
+    /// the condvar there is no time limit.
+    pub(crate) fn park(&self, driver_timeout: impl FnOnce() -> Option<Duration>) {
         let inner = &*self.inner;
         if inner
             .state
@@ -135,7 +152,7 @@ impl Parker {
 }
 
 impl Inner {
-    fn park_driver(&self, timeout: Option<Duration>) {
+    fn park_driver(&self, timeout: impl FnOnce() -> Option<Duration>) {
         match self
             .state
             .compare_exchange(EMPTY, PARKED_DRIVER, SeqCst, SeqCst)
@@ -147,7 +164,17 @@ impl Inner {
             }
             Err(actual) => unreachable!("worker parked twice (state {actual})"),
         }
+        // Announce an untimed wait before deciding on the timeout: a worker that starts running
+        // after the decision sees the flag (`wake_untimed`), one that started before is seen by
+        // the decision. Both sides use SeqCst, so one of them sees the other.
+        self.shared.untimed.store(true, SeqCst);
+        fence(SeqCst);
+        let timeout = timeout();
+        if timeout.is_some() {
+            self.shared.untimed.store(false, SeqCst);
+        }
         self.shared.driver.park(timeout);
+        self.shared.untimed.store(false, SeqCst);
         match self.state.swap(EMPTY, SeqCst) {
             NOTIFIED | PARKED_DRIVER => {}
             actual => unreachable!("parker state {actual} after driver park"),

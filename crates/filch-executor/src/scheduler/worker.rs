@@ -239,16 +239,18 @@ impl WorkerCtx {
             shared.notify_if_work_pending();
         }
         loop {
-            let someone_running = shared.idle.num_unparked() > 0;
-            parker.park(someone_running.then_some(super::worker::WATCHDOG_PERIOD));
+            // Only matters if this worker ends up blocking in the driver (see `park.rs`).
+            parker.park(|| (shared.idle.num_unparked() > 0).then_some(WATCHDOG_PERIOD));
             if !shared.idle.is_parked(self.index) {
                 // Chosen by `worker_to_notify`: counted as searching.
                 core.is_searching = true;
                 return;
             }
-            let stolen = someone_running && self.watchdog(core);
+            let stolen = shared.idle.num_unparked() > 0 && self.watchdog(core);
             if stolen || self.has_local_work() || shared.is_shutdown() {
-                if !shared.idle.unpark_worker_by_id(self.index) {
+                if shared.idle.unpark_worker_by_id(self.index) {
+                    shared.driver.wake_untimed();
+                } else {
                     core.is_searching = true;
                 }
                 return;

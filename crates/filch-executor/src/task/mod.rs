@@ -30,7 +30,7 @@
 //! | transition | from | to | outcomes |
 //! |---|---|---|---|
 //! | `transition_to_running` | NOTIFIED, idle | RUNNING | `Success`, `Cancelled` (poll is replaced by cancel), `Failed`/`Dealloc` (already complete: drop the `Notified`) |
-//! | `transition_to_idle` | RUNNING | idle | `Ok`, `OkNotified` (woken during the poll: reschedule behind other tasks), `Cancelled` (aborted during the poll: cancel now) |
+//! | `transition_to_idle` | RUNNING | idle | `Ok`/`OkDealloc` (the runner's reference is dropped in the same update), `OkNotified` (woken during the poll: the runner's reference becomes the `Notified`, rescheduled behind other tasks), `Cancelled` (aborted during the poll: cancel now) |
 //! | `transition_to_complete` | RUNNING | COMPLETE | returns the old word: JOIN_INTEREST decides who drops the output |
 //! | `transition_to_notified_by_val`/`_by_ref` (wake) | idle | NOTIFIED | `Submit` (schedule a `Notified`), `DoNothing` (already notified, running, or complete), `Dealloc` |
 //! | `transition_to_notified_and_cancel` (abort) | any | +CANCELLED | `true`: the task was idle, schedule it so a worker cancels it |
@@ -254,6 +254,25 @@ where
 /// ```
 #[track_caller]
 pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    // Box a large future at once, so that only a pointer travels down the call chain below; in
+    // debug builds each frame would otherwise hold its own copy and a worker's stack could
+    // overflow.
+    if std::mem::size_of::<F>() > BOX_FUTURE_THRESHOLD {
+        spawn_here(Box::pin(future))
+    } else {
+        spawn_here(future)
+    }
+}
+
+/// Futures larger than this are boxed before they are passed on (tokio's thresholds).
+pub(crate) const BOX_FUTURE_THRESHOLD: usize = if cfg!(debug_assertions) { 2048 } else { 16384 };
+
+#[track_caller]
+fn spawn_here<F>(future: F) -> JoinHandle<F::Output>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,

@@ -162,8 +162,11 @@ where
     match cell.header.state.transition_to_running() {
         TransitionToRunning::Success => {}
         TransitionToRunning::Cancelled => {
-            // SAFETY: we hold RUNNING.
-            unsafe { cancel_and_complete(cell, ptr) };
+            // SAFETY: we hold RUNNING; `cell` is not used after this call.
+            if unsafe { cancel_and_complete(cell, ptr) } {
+                // SAFETY: the reference count reached zero.
+                unsafe { dealloc::<F, S>(ptr) };
+            }
             return;
         }
         TransitionToRunning::Failed => return,
@@ -177,28 +180,27 @@ where
     // SAFETY: we hold RUNNING, so we have exclusive access to the stage; the future is pinned
     // because the allocation never moves.
     let polled = unsafe { poll_future(cell, ptr) };
-    match polled {
-        Poll::Ready(()) => {
-            // SAFETY: we hold RUNNING and the output (or panic) is stored.
-            unsafe { complete(cell, ptr) }
-        }
+    // `cell` must not be used once the allocation may be gone, so each arm decides whether to
+    // deallocate and the deallocation happens after the last use of `cell`.
+    let must_dealloc = match polled {
+        // SAFETY: we hold RUNNING and the output (or panic) is stored.
+        Poll::Ready(()) => unsafe { complete(cell, ptr) },
         Poll::Pending => match cell.header.state.transition_to_idle() {
-            TransitionToIdle::Ok => {
-                if cell.header.state.ref_dec() {
-                    // SAFETY: the reference count reached zero.
-                    unsafe { dealloc::<F, S>(ptr) }
-                }
-            }
+            TransitionToIdle::Ok => false,
+            TransitionToIdle::OkDealloc => true,
             TransitionToIdle::OkNotified => {
                 // SAFETY: our reference is now the task's `Notified`.
                 let notified = unsafe { Notified::from_raw(ptr) };
                 cell.scheduler.schedule(notified, true);
+                false
             }
-            TransitionToIdle::Cancelled => {
-                // SAFETY: we still hold RUNNING.
-                unsafe { cancel_and_complete(cell, ptr) }
-            }
+            // SAFETY: we still hold RUNNING.
+            TransitionToIdle::Cancelled => unsafe { cancel_and_complete(cell, ptr) },
         },
+    };
+    if must_dealloc {
+        // SAFETY: the reference count reached zero and `cell` is no longer used.
+        unsafe { dealloc::<F, S>(ptr) }
     }
 }
 
@@ -239,10 +241,13 @@ unsafe fn poll_future<F: Future, S>(cell: &Cell<F, S>, ptr: NonNull<Header>) -> 
     let output = match (output, dropped) {
         (output, Ok(())) => output,
         (Ok(value), Err(payload)) => {
-            let _ = catch_unwind(AssertUnwindSafe(move || drop(value)));
+            swallow(catch_unwind(AssertUnwindSafe(move || drop(value))));
             Err(JoinError::panic(cell.header.id, payload))
         }
-        (Err(first), Err(_second)) => Err(first),
+        (Err(first), Err(second)) => {
+            swallow::<()>(Err(second));
+            Err(first)
+        }
     };
     // SAFETY: exclusive access (RUNNING); the stage is `Consumed`, nothing is overwritten.
     cell.stage
@@ -251,11 +256,13 @@ unsafe fn poll_future<F: Future, S>(cell: &Cell<F, S>, ptr: NonNull<Header>) -> 
 }
 
 /// Drops the future (catching a panic in its destructor) and stores the cancellation.
+/// Returns `true` when the caller must deallocate (after its last use of `cell`).
 ///
 /// # Safety
 ///
 /// The caller holds RUNNING.
-unsafe fn cancel_and_complete<F, S>(cell: &Cell<F, S>, ptr: NonNull<Header>)
+#[must_use]
+unsafe fn cancel_and_complete<F, S>(cell: &Cell<F, S>, ptr: NonNull<Header>) -> bool
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
@@ -275,11 +282,14 @@ where
 }
 
 /// RUNNING → COMPLETE, then notify the join handle, leave the owner list and drop references.
+/// Returns `true` when that was the last reference: the caller must deallocate, after its last
+/// use of `cell` (freeing the allocation here would free memory `cell` still borrows).
 ///
 /// # Safety
 ///
 /// The caller holds RUNNING and one reference, which this consumes; the result is stored.
-unsafe fn complete<F, S>(cell: &Cell<F, S>, ptr: NonNull<Header>)
+#[must_use]
+unsafe fn complete<F, S>(cell: &Cell<F, S>, ptr: NonNull<Header>) -> bool
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
@@ -290,13 +300,13 @@ where
         let waker = cell.join_waker.lock().take();
         if let Some(waker) = waker {
             // A panicking waker must not unwind through the task's bookkeeping.
-            let _ = catch_unwind(AssertUnwindSafe(move || waker.wake()));
+            swallow(catch_unwind(AssertUnwindSafe(move || waker.wake())));
         }
     } else {
         // Nobody will read the output; drop it now rather than when the last waker goes.
         // SAFETY: COMPLETE without JOIN_INTEREST: only reference holders remain, and they never
         // touch the stage before the count reaches zero; we are the only such toucher here.
-        let _ = cell.stage.with_mut(|stage| unsafe { drop_stage(stage) });
+        swallow(cell.stage.with_mut(|stage| unsafe { drop_stage(stage) }));
     }
     // SAFETY: we hold a reference for the duration of the borrow.
     let me = ManuallyDrop::new(unsafe { Task::from_raw(ptr) });
@@ -308,9 +318,16 @@ where
         }
         None => 1,
     };
-    if cell.header.state.ref_dec_n(refs) {
-        // SAFETY: the reference count reached zero.
-        unsafe { dealloc::<F, S>(ptr) }
+    cell.header.state.ref_dec_n(refs)
+}
+
+/// Drops a caught panic payload; a payload whose own destructor panics is leaked rather than
+/// allowed to unwind into the scheduler.
+fn swallow<T>(result: std::thread::Result<T>) {
+    if let Err(payload) = result {
+        if let Err(again) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+            std::mem::forget(again);
+        }
     }
 }
 
@@ -338,7 +355,7 @@ where
     let cell = unsafe { Box::from_raw(ptr.cast::<Cell<F, S>>().as_ptr()) };
     // The stage normally holds only a consumed or finished slot; an output's destructor may still
     // panic, and that must not unwind into whoever dropped the last waker.
-    let _ = catch_unwind(AssertUnwindSafe(move || drop(cell)));
+    swallow(catch_unwind(AssertUnwindSafe(move || drop(cell))));
 }
 
 unsafe fn try_read_output<F, S>(ptr: NonNull<Header>, dst: *mut (), waker: &Waker)
@@ -391,10 +408,10 @@ where
     let before = cell.header.state.unset_join_interested();
     if before.is_complete() {
         // SAFETY: complete and we held the join interest: the output is ours to drop.
-        let _ = cell.stage.with_mut(|stage| unsafe { drop_stage(stage) });
+        swallow(cell.stage.with_mut(|stage| unsafe { drop_stage(stage) }));
     }
     let waker = cell.join_waker.lock().take();
-    drop(waker);
+    swallow(catch_unwind(AssertUnwindSafe(move || drop(waker))));
     if cell.header.state.ref_dec() {
         // SAFETY: the reference count reached zero.
         unsafe { dealloc::<F, S>(ptr) }
@@ -409,11 +426,14 @@ where
 {
     // SAFETY: reachable only through `VtableOf::<F, S>`.
     let cell = unsafe { cell::<F, S>(ptr) };
-    if cell.header.state.transition_to_shutdown() {
+    let must_dealloc = if cell.header.state.transition_to_shutdown() {
         // SAFETY: we hold RUNNING now, and the caller's reference is consumed by `complete`.
         unsafe { cancel_and_complete(cell, ptr) }
-    } else if cell.header.state.ref_dec() {
-        // SAFETY: the reference count reached zero.
+    } else {
+        cell.header.state.ref_dec()
+    };
+    if must_dealloc {
+        // SAFETY: the reference count reached zero and `cell` is no longer used.
         unsafe { dealloc::<F, S>(ptr) }
     }
 }

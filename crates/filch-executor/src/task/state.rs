@@ -93,8 +93,10 @@ pub(crate) enum TransitionToRunning {
 #[must_use]
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum TransitionToIdle {
-    /// The task is idle; the runner must drop its reference.
+    /// The task is idle and the runner's reference was dropped.
     Ok,
+    /// As `Ok`, and that was the last reference: the runner must deallocate.
+    OkDealloc,
     /// The task was woken during the poll: the runner's reference is now a `Notified` that must
     /// be scheduled (behind the other ready tasks: it is a yield).
     OkNotified,
@@ -186,7 +188,14 @@ impl State {
                 // The runner's reference becomes the Notified; NOTIFIED stays set.
                 (Some(Snapshot(s.0 & !RUNNING)), TransitionToIdle::OkNotified)
             } else {
-                (Some(Snapshot(s.0 & !RUNNING)), TransitionToIdle::Ok)
+                // The runner's reference is dropped in the same update.
+                let next = Snapshot((s.0 & !RUNNING) - REF_ONE);
+                let out = if next.ref_count() == 0 {
+                    TransitionToIdle::OkDealloc
+                } else {
+                    TransitionToIdle::Ok
+                };
+                (Some(next), out)
             }
         })
     }
@@ -333,7 +342,6 @@ mod tests {
         assert_eq!(s.transition_to_running(), TransitionToRunning::Success);
         assert!(!s.load().is_notified());
         assert_eq!(s.transition_to_idle(), TransitionToIdle::Ok);
-        assert!(!s.ref_dec(), "the runner drops its reference");
         // a waker clone is a new reference; wake by value turns it into the Notified.
         s.ref_inc();
         assert_eq!(
@@ -375,7 +383,11 @@ mod tests {
         let s = State::new();
         assert_eq!(s.transition_to_running(), TransitionToRunning::Success);
         assert_eq!(s.transition_to_idle(), TransitionToIdle::Ok);
-        assert!(!s.ref_dec());
+        assert_eq!(
+            s.load().ref_count(),
+            2,
+            "the runner's reference went with the transition"
+        );
         assert!(s.transition_to_notified_and_cancel());
         assert!(
             !s.transition_to_notified_and_cancel(),

@@ -315,3 +315,39 @@ fn join_handle_registers_and_is_woken() {
     assert_eq!(flag.0.load(SeqCst), 1);
     assert!(matches!(poll_join(&mut join), Poll::Ready(Ok(_))));
 }
+
+#[test]
+fn detached_task_frees_itself_on_completion() {
+    // The worker's reference is the last one when the task completes: the allocation is freed
+    // inside the harness, which must not hold a reference into it at that point (miri checks).
+    let counts = Arc::new(Counts::default());
+    let (queue, join) = spawn(Probe::new(&counts, 0));
+    drop(join);
+    queue.run_all();
+    assert_eq!(counts.future_drops.load(SeqCst), 1);
+    assert_eq!(counts.output_drops.load(SeqCst), 1);
+    assert_eq!(Arc::strong_count(&counts), 1, "the task allocation is gone");
+}
+
+#[test]
+fn detached_pending_task_frees_itself_when_its_waker_goes() {
+    let counts = Arc::new(Counts::default());
+    let (queue, join) = spawn(Probe::new(&counts, 1));
+    drop(join);
+    queue.run_all();
+    take_waker(&counts).wake();
+    queue.run_all();
+    assert_eq!(Arc::strong_count(&counts), 1, "the task allocation is gone");
+}
+
+#[test]
+fn detached_task_cancelled_by_abort_frees_itself() {
+    let counts = Arc::new(Counts::default());
+    let (queue, join) = spawn(Probe::new(&counts, 5));
+    queue.run_all();
+    join.abort_handle().abort();
+    drop(join);
+    drop(take_waker(&counts));
+    queue.run_all();
+    assert_eq!(Arc::strong_count(&counts), 1, "the task allocation is gone");
+}
