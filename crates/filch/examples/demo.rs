@@ -29,7 +29,10 @@ usage: demo [--seconds N] [--clients N] [--size BYTES]
 
   --seconds N     how long the clients run (default 3)
   --clients N     concurrent client connections (default 32)
-  --size BYTES    bytes per message (default 64)";
+  --size BYTES    bytes per message (default 64, at most 65536)";
+
+/// The largest message: comfortably less than loopback socket buffers hold.
+const MAX_SIZE: usize = 64 * 1024;
 
 /// The demo's settings, from the command line.
 struct Settings {
@@ -79,7 +82,14 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Settings, String
         match arg.as_str() {
             "--seconds" => settings.duration = Duration::from_secs(value("--seconds")?),
             "--clients" => settings.clients = value("--clients")? as usize,
-            "--size" => settings.size = value("--size")? as usize,
+            "--size" => {
+                // A client writes its whole message before reading the echo; beyond what the
+                // socket buffers hold, both sides would wait for each other.
+                settings.size = value("--size")? as usize;
+                if settings.size > MAX_SIZE {
+                    return Err(format!("--size may be at most {MAX_SIZE} bytes"));
+                }
+            }
             other => return Err(format!("unknown argument `{other}`")),
         }
     }
@@ -102,8 +112,19 @@ async fn run(settings: Settings) -> io::Result<()> {
 
     // Connect every client before the clock starts.
     let mut streams = Vec::with_capacity(settings.clients);
-    for _ in 0..settings.clients {
-        let stream = TcpStream::connect(addr).await?;
+    for n in 0..settings.clients {
+        let stream = TcpStream::connect(addr).await.map_err(|error| {
+            // EMFILE: each client costs two descriptors, its own and the server's.
+            let hint = if error.raw_os_error() == Some(24) {
+                " (each client uses two file descriptors: raise `ulimit -n` or pass fewer --clients)"
+            } else {
+                ""
+            };
+            io::Error::new(
+                error.kind(),
+                format!("could not connect client {n}: {error}{hint}"),
+            )
+        })?;
         stream.set_nodelay(true)?;
         streams.push(stream);
     }
@@ -148,10 +169,14 @@ async fn run(settings: Settings) -> io::Result<()> {
     }
     stop.store(true, Ordering::Relaxed);
 
+    // Each client finishes the round trip it is in. One that cannot (its server connection was
+    // never accepted, say) would wait forever, so the wait is bounded.
     let mut latencies = Histogram::new();
+    let grace = Instant::now() + Duration::from_secs(10);
     for client in clients {
-        let histogram = client
+        let histogram = filch::time::timeout_at(grace, client)
             .await
+            .map_err(|_| io::Error::other("a client got no reply for 10 seconds after the run"))?
             .map_err(|error| io::Error::other(format!("a client task failed: {error}")))??;
         latencies.merge(&histogram);
     }

@@ -21,7 +21,6 @@
 //! assert_eq!(sum, 42);
 //! ```
 
-use std::fmt;
 use std::future::Future;
 use std::io;
 use std::time::Duration;
@@ -50,6 +49,7 @@ pub use filch_executor::runtime::{EnterGuard, Handle, TryCurrentError};
 /// assert_eq!(runtime.handle().worker_threads(), 2);
 /// assert_eq!(runtime.handle().max_blocking_threads(), 16);
 /// ```
+#[derive(Clone, Debug, Default)]
 pub struct Builder {
     inner: filch_executor::runtime::Builder,
 }
@@ -202,25 +202,13 @@ impl Builder {
     }
 }
 
-impl Default for Builder {
-    fn default() -> Self {
-        Builder::new()
-    }
-}
-
-impl fmt::Debug for Builder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Builder")
-            .field("inner", &self.inner)
-            .finish()
-    }
-}
-
 /// A running filch runtime: its worker threads, blocking pool and (with `net` or `time`) its I/O
 /// driver.
 ///
-/// Dropping the runtime shuts it down: tasks that have not finished are cancelled (their futures
-/// dropped) and the worker threads are joined.
+/// Dropping the runtime shuts it down: the workers stop and are joined, every unfinished task is
+/// cancelled (its future dropped, its `JoinHandle` resolving to a cancelled
+/// [`JoinError`](crate::task::JoinError)), and the drop waits for blocking work that is already
+/// running. [`shutdown_timeout`](Runtime::shutdown_timeout) bounds that wait.
 ///
 /// ```
 /// let runtime = filch::runtime::Runtime::new().unwrap();
@@ -329,10 +317,11 @@ impl Runtime {
         self.inner.enter()
     }
 
-    /// Shuts the runtime down, waiting at most `timeout` for its threads to stop.
+    /// Shuts the runtime down, waiting at most `timeout` for workers stuck in a poll and for
+    /// running blocking work.
     ///
-    /// Unfinished tasks are cancelled. A worker stuck in a task that never yields cannot be
-    /// stopped; after `timeout` the call returns and leaves such threads behind.
+    /// Unfinished tasks are cancelled. A thread still busy when `timeout` has passed (a task that
+    /// never yields, a long blocking function) is left to finish on its own.
     ///
     /// ```
     /// use std::time::Duration;
