@@ -237,3 +237,34 @@ fn a_negative_blocking_limit_is_a_clean_error() {
     );
     assert_clean_error(&output, "FILCH_MAX_BLOCKING_THREADS", "-4");
 }
+
+#[test]
+fn a_bad_variable_does_not_matter_when_the_attribute_sets_the_count() {
+    let output = run_child("child_with_attribute", &[("FILCH_WORKER_THREADS", "abc")]);
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(report(&output).worker_threads, 2);
+}
+
+#[filch::test]
+#[ignore = "the child side of the environment tests; started by them"]
+async fn child_filch_test() {
+    if is_child() {
+        print_report().await;
+    }
+}
+
+/// `#[filch::test]` cannot exit the process (that would end every other test in the binary):
+/// a runtime that cannot be built fails the one test, with the builder's message.
+#[test]
+fn a_bad_variable_fails_a_filch_test_with_the_message() {
+    let output = run_child("child_filch_test", &[("FILCH_WORKER_THREADS", "abc")]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(101), "{stdout}\n{stderr}");
+    assert!(stdout.contains("child_filch_test ... FAILED"), "{stdout}");
+    assert!(
+        stderr.contains("error: FILCH_WORKER_THREADS=\"abc\" is not a number"),
+        "{stderr}"
+    );
+    assert!(!stdout.contains("REPORT"), "the body ran: {stdout}");
+}
