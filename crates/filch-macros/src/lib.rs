@@ -23,30 +23,67 @@ use syn::{Expr, ExprLit, ItemFn, Lit, Meta, Token};
 
 /// Runs an `async fn main` on a filch runtime.
 ///
-/// ```ignore
+/// The attribute turns `async fn main()` into an ordinary `fn main()` that builds a runtime with
+/// `filch::runtime::Builder` (so `FILCH_WORKER_THREADS` and `FILCH_MAX_BLOCKING_THREADS` are read
+/// from the environment) and runs the body with `Runtime::block_on`. `main` may return `()` or
+/// `Result<(), E>` with `E: Debug`, like a synchronous `main`.
+///
+/// ```
 /// #[filch::main]
 /// async fn main() {
-///     println!("hello from filch");
+///     let answer = filch::spawn(async { 6 * 7 }).await.unwrap();
+///     assert_eq!(answer, 42);
 /// }
 /// ```
 ///
-/// See the documentation of `filch::main` in the facade crate for the full description and a
-/// doctest.
+/// # Arguments
+///
+/// `worker_threads = N` fixes the number of worker threads; it takes precedence over
+/// `FILCH_WORKER_THREADS`. `N` must be an integer literal of at least 1.
+///
+/// ```
+/// #[filch::main(worker_threads = 2)]
+/// async fn main() -> Result<(), std::io::Error> {
+///     let handle = filch::runtime::Handle::current();
+///     assert_eq!(handle.worker_threads(), 2);
+///     Ok(())
+/// }
+/// ```
+///
+/// # When the runtime cannot be built
+///
+/// If the runtime cannot be built (for example `FILCH_WORKER_THREADS=abc`), the program prints
+/// `error: ` followed by the builder's message to standard error and exits with status 1, without
+/// a panic message or backtrace.
+///
+/// # Misuse
+///
+/// Applying the attribute to a function that is not `async`, that takes parameters or is
+/// generic, or passing an unknown argument or `worker_threads = 0`, is a compile error that points
+/// at the problem.
 #[proc_macro_attribute]
 pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
     expand(Kind::Main, args.into(), item.into()).into()
 }
 
-/// Runs an `async fn` test on its own filch runtime.
+/// Runs an `async fn` test on a filch runtime of its own.
 ///
-/// ```ignore
-/// #[filch::test]
-/// async fn adds() {
-///     assert_eq!(filch::spawn(async { 1 + 1 }).await.unwrap(), 2);
+/// The attribute generates the `#[test]` attribute itself; do not add one. Each test builds a
+/// fresh runtime (reading the environment like `#[filch::main]`) and drops it when the test ends,
+/// so tasks left running by one test cannot disturb another. The `worker_threads = N` argument
+/// works as for `#[filch::main]`. A test may return `()` or `Result<(), E>` with `E: Debug`.
+///
+/// ```
+/// #[filch::test(worker_threads = 1)]
+/// async fn spawned_tasks_complete() {
+///     let handle = filch::spawn(async { "done" });
+///     assert_eq!(handle.await.unwrap(), "done");
 /// }
+/// # fn main() {}
 /// ```
 ///
-/// See the documentation of `filch::test` in the facade crate for the full description.
+/// If the runtime cannot be built, the test fails with a panic whose message begins `error: `
+/// and carries the builder's message.
 #[proc_macro_attribute]
 pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
     expand(Kind::Test, args.into(), item.into()).into()

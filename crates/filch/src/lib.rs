@@ -10,7 +10,7 @@
 //! * `time` (feature `time`): `sleep`, `timeout`, `interval` and friends;
 //! * [`io`]: the `AsyncRead`/`AsyncWrite` traits and the extension traits that give
 //!   `read(&mut buf).await` and `write_all(..).await`;
-//! * `main` and `test` (feature `macros`): attributes that run an `async fn` on a runtime.
+//! * [`main`] and [`test`] (feature `macros`): attributes that run an `async fn` on a runtime.
 //!
 //! ```
 //! use filch::io::prelude::*;
@@ -57,8 +57,8 @@
 //! | `time`   | yes     | `filch::time` and the I/O driver (which runs the timers) |
 //! | `macros` | yes     | `#[filch::main]` and `#[filch::test]`                    |
 //!
-//! Without `net` and `time` a runtime's idle workers sleep on a condition variable and no
-//! reactor thread state is created.
+//! Without `net` and `time` no reactor is created: a runtime's idle workers sleep on a condition
+//! variable.
 
 #![forbid(unsafe_code)]
 
@@ -72,70 +72,10 @@ pub mod time;
 
 pub use task::{spawn, JoinHandle};
 
-/// Runs an `async fn main` on a filch runtime.
-///
-/// The attribute turns `async fn main()` into an ordinary `fn main()` that builds a runtime with
-/// [`runtime::Builder`] (so `FILCH_WORKER_THREADS` and `FILCH_MAX_BLOCKING_THREADS` are read from
-/// the environment) and runs the body with [`Runtime::block_on`](runtime::Runtime::block_on).
-/// `main` may return `()` or `Result<(), E>` with `E: Debug`, like a synchronous `main`.
-///
-/// ```
-/// #[filch::main]
-/// async fn main() {
-///     let answer = filch::spawn(async { 6 * 7 }).await.unwrap();
-///     assert_eq!(answer, 42);
-/// }
-/// ```
-///
-/// # Arguments
-///
-/// `worker_threads = N` fixes the number of worker threads; it takes precedence over
-/// `FILCH_WORKER_THREADS`. `N` must be an integer literal of at least 1.
-///
-/// ```
-/// #[filch::main(worker_threads = 2)]
-/// async fn main() -> Result<(), std::io::Error> {
-///     let handle = filch::runtime::Handle::current();
-///     assert_eq!(handle.worker_threads(), 2);
-///     Ok(())
-/// }
-/// ```
-///
-/// # When the runtime cannot be built
-///
-/// If the runtime cannot be built (for example `FILCH_WORKER_THREADS=abc`), the program prints
-/// `error: ` followed by the builder's message to standard error and exits with status 1, without
-/// a panic message or backtrace.
-///
-/// # Misuse
-///
-/// Applying the attribute to a function that is not `async`, that takes parameters or is
-/// generic, or passing an unknown argument or `worker_threads = 0`, is a compile error that points
-/// at the problem.
 #[cfg(feature = "macros")]
-#[doc(inline)]
 pub use filch_macros::main;
 
-/// Runs an `async fn` test on a filch runtime of its own.
-///
-/// The attribute generates the `#[test]` attribute itself; do not add one. Each test builds a
-/// fresh runtime (reading the environment like [`main`]) and drops it when the test ends, so
-/// tasks left running by one test cannot disturb another. The `worker_threads = N` argument works
-/// as for [`main`]. A test may return `()` or `Result<(), E>` with `E: Debug`.
-///
-/// ```
-/// #[filch::test(worker_threads = 1)]
-/// async fn spawned_tasks_complete() {
-///     let handle = filch::spawn(async { "done" });
-///     assert_eq!(handle.await.unwrap(), "done");
-/// }
-/// # fn main() {}
-/// ```
-///
-/// If the runtime cannot be built, the test fails with a panic whose message begins `error: `
-/// and carries the builder's message.
 #[cfg(feature = "macros")]
-#[doc(inline)]
 pub use filch_macros::test;
 
 /// The examples in the guides under `docs/` are compiled and run as doctests of this crate, so
