@@ -25,8 +25,8 @@ use syn::{Expr, ExprLit, ItemFn, Lit, Meta, Token};
 ///
 /// The attribute turns `async fn main()` into an ordinary `fn main()` that builds a runtime with
 /// `filch::runtime::Builder` (so `FILCH_WORKER_THREADS` and `FILCH_MAX_BLOCKING_THREADS` are read
-/// from the environment) and runs the body with `Runtime::block_on`. `main` may return `()` or
-/// `Result<(), E>` with `E: Debug`, like a synchronous `main`.
+/// from the environment) and runs the body with `Runtime::block_on`. `main` may return what a
+/// synchronous `main` may: `()`, `Result<(), E>` with `E: Debug`, `std::process::ExitCode`.
 ///
 /// ```
 /// #[filch::main]
