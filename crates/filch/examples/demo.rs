@@ -103,11 +103,12 @@ async fn run(settings: Settings) -> io::Result<()> {
 
     let handle = Handle::current();
     println!(
-        "filch demo: echo server on {addr}; {} clients x {}-byte messages for {} s; {} worker threads",
+        "filch demo: echo server on {addr}; {} clients x {}-byte messages for {} s; {} worker thread{}",
         settings.clients,
         settings.size,
         settings.duration.as_secs(),
         handle.worker_threads(),
+        if handle.worker_threads() == 1 { "" } else { "s" },
     );
 
     // Connect every client before the clock starts.
