@@ -26,6 +26,18 @@ pub use filch_io::time::*;
 pub use std::time::{Duration, Instant};
 
 /// Errors of the time module, at tokio's path (`filch::time::error::Elapsed`).
+///
+/// ```
+/// use filch::time::{error::Elapsed, timeout, Duration};
+///
+/// #[filch::main]
+/// async fn main() {
+///     let result: Result<(), Elapsed> =
+///         timeout(Duration::from_millis(5), std::future::pending()).await;
+///     let error = result.unwrap_err();
+///     println!("{error}"); // says that the deadline passed
+/// }
+/// ```
 pub mod error {
     pub use filch_io::time::Elapsed;
 }
