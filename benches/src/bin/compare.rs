@@ -27,7 +27,8 @@ usage: compare [--threads N] [--quick] [--only TEXT]... [--rounds N] [--runtime 
   --threads N   worker threads for every runtime and for the load generator
                 (default: the number of CPUs)
   --quick       fewer and shorter runs: a couple of minutes on two cores
-  --only TEXT   run only the workloads whose name contains TEXT (repeatable)
+  --only TEXT   run only the workloads whose name contains TEXT (repeatable); a
+                trailing `$` anchors TEXT at the end of the name
   --rounds N    how many times each runtime runs each workload (the median is reported)
   --runtime NAME  run only this runtime (filch, tokio or smol; repeatable): for profiling
   --iterations N  run each executor workload exactly N times per sample instead of sizing
@@ -58,12 +59,14 @@ impl Options {
             .collect()
     }
 
+    /// Whether `workload` matches an `--only` filter: a substring, or with a trailing `$` a
+    /// suffix (so `"echo 64B c=1$"` leaves out `echo 64B c=1024`).
     fn wants(&self, workload: &str) -> bool {
         self.only.is_empty()
-            || self
-                .only
-                .iter()
-                .any(|only| workload.contains(only.as_str()))
+            || self.only.iter().any(|only| match only.strip_suffix('$') {
+                Some(suffix) => workload.ends_with(suffix),
+                None => workload.contains(only.as_str()),
+            })
     }
 
     /// Rounds of the executor workloads.
