@@ -374,33 +374,28 @@ mod tests {
         let count = Arc::new(Count(AtomicUsize::new(0)));
         let counter = Waker::from(count.clone());
         let mut id = None;
-        assert!(io
-            .poll_ready(
-                &mut Context::from_waker(&counter),
-                Direction::Read,
-                WaiterSlot::List(&mut id)
-            )
-            .is_pending());
+        // Arms `counter` as a list waiter for reading, makes `a` readable with one byte, and
+        // parks until `counter` has run (`count` has moved past `seen`).
+        let mut arm_send_and_wait = |id: &mut Option<u64>, byte: &[u8], seen: usize| {
+            assert!(io
+                .poll_ready(
+                    &mut Context::from_waker(&counter),
+                    Direction::Read,
+                    WaiterSlot::List(id)
+                )
+                .is_pending());
+            std::io::Write::write_all(&mut b, byte).unwrap();
+            while count.0.load(Ordering::SeqCst) == seen {
+                driver.park(Some(Duration::from_millis(100)));
+            }
+        };
 
-        std::io::Write::write_all(&mut b, b"x").unwrap();
         // The panic is contained inside park, and the other waker still runs.
-        while count.0.load(Ordering::SeqCst) == 0 {
-            driver.park(Some(Duration::from_millis(100)));
-        }
+        arm_send_and_wait(&mut id, b"x", 0);
         // The reactor still works: the next event is delivered too.
         let ev = io.ready_now(Direction::Read).unwrap().unwrap();
         io.clear_readiness(ev);
-        assert!(io
-            .poll_ready(
-                &mut Context::from_waker(&counter),
-                Direction::Read,
-                WaiterSlot::List(&mut id)
-            )
-            .is_pending());
-        std::io::Write::write_all(&mut b, b"y").unwrap();
-        while count.0.load(Ordering::SeqCst) == 1 {
-            driver.park(Some(Duration::from_millis(100)));
-        }
+        arm_send_and_wait(&mut id, b"y", 1);
         io.remove_waiter(id.unwrap());
         inner.reactor.deregister(a.as_fd(), key).unwrap();
     }

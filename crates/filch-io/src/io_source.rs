@@ -204,3 +204,23 @@ impl Drop for ListWaiter<'_> {
         }
     }
 }
+
+/// Implements `AsFd` and `AsRawFd` on a socket type by lending the descriptor of its
+/// `io: PollEvented<_>` field.
+macro_rules! fd_traits {
+    ($socket:ty) => {
+        impl std::os::fd::AsFd for $socket {
+            fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+                std::os::fd::AsFd::as_fd(self.io.get_ref())
+            }
+        }
+
+        impl std::os::fd::AsRawFd for $socket {
+            fn as_raw_fd(&self) -> std::os::fd::RawFd {
+                std::os::fd::AsRawFd::as_raw_fd(self.io.get_ref())
+            }
+        }
+    };
+}
+
+pub(crate) use fd_traits;

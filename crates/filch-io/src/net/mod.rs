@@ -9,6 +9,7 @@
 //! on its sockets returns an error.
 
 mod addr;
+mod connect;
 pub(crate) mod split;
 pub mod tcp;
 mod udp;

@@ -3,15 +3,15 @@
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::os::fd::AsRawFd;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::driver::Inner;
 use crate::io_source::PollEvented;
 use crate::net::addr::{resolve, try_each, ToSocketAddrs};
+use crate::net::connect;
 use crate::net::tcp::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use crate::scheduled_io::Direction;
 
@@ -77,29 +77,12 @@ impl TcpStream {
 
     async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
         let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
-        socket.set_nonblocking(true)?;
-        match socket.connect(&addr.into()) {
-            Ok(()) => {}
-            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
-            Err(e) => return Err(e),
-        }
+        connect::start(&socket, &addr.into())?;
         let stream = TcpStream {
             io: PollEvented::new(std::net::TcpStream::from(socket), "`TcpStream::connect`")?,
         };
-        // The connect has finished (either way) when the socket becomes writable.
-        loop {
-            let event = stream.io.readiness(Direction::Write).await?;
-            if let Some(e) = stream.io.get_ref().take_error()? {
-                return Err(e);
-            }
-            match stream.io.get_ref().peer_addr() {
-                Ok(_) => return Ok(stream),
-                Err(e) if e.kind() == io::ErrorKind::NotConnected => {
-                    stream.io.clear_readiness(event)
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        connect::finish(&stream.io).await?;
+        Ok(stream)
     }
 
     pub(crate) fn from_nonblocking_with(
@@ -314,51 +297,6 @@ impl TcpStream {
     pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
         super::split_owned(self)
     }
-
-    pub(crate) fn poll_read_priv(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        self.io.poll_io(cx, Direction::Read, |s| (&*s).read(buf))
-    }
-
-    pub(crate) fn poll_write_priv(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.io.poll_io(cx, Direction::Write, |s| (&*s).write(buf))
-    }
-
-    pub(crate) fn poll_write_vectored_priv(
-        &self,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.io
-            .poll_io(cx, Direction::Write, |s| (&*s).write_vectored(bufs))
-    }
-
-    pub(crate) fn shutdown_write_priv(&self) -> io::Result<()> {
-        match self.io.get_ref().shutdown(Shutdown::Write) {
-            // The connection is already gone: the write side is as shut as it gets.
-            Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
-            other => other,
-        }
-    }
 }
 
 crate::net::split::stream_io_traits!(TcpStream);
-
-impl AsFd for TcpStream {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.get_ref().as_fd()
-    }
-}
-
-impl AsRawFd for TcpStream {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.get_ref().as_raw_fd()
-    }
-}

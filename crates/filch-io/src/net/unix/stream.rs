@@ -3,16 +3,16 @@
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::Shutdown;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::os::fd::AsRawFd;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use socket2::{Domain, SockAddr, Socket, Type};
 
 use crate::driver::Inner;
 use crate::io_source::PollEvented;
+use crate::net::connect;
 use crate::net::unix::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use crate::scheduled_io::Direction;
 
@@ -60,31 +60,15 @@ impl UnixStream {
     pub async fn connect<P: AsRef<Path>>(path: P) -> io::Result<UnixStream> {
         let address = SockAddr::unix(path)?;
         let socket = Socket::new(Domain::UNIX, Type::STREAM, None)?;
-        socket.set_nonblocking(true)?;
-        match socket.connect(&address) {
-            Ok(()) => {}
-            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
-            Err(e) => return Err(e),
-        }
+        connect::start(&socket, &address)?;
         let stream = UnixStream {
             io: PollEvented::new(
                 std::os::unix::net::UnixStream::from(std::os::fd::OwnedFd::from(socket)),
                 "`UnixStream::connect`",
             )?,
         };
-        loop {
-            let event = stream.io.readiness(Direction::Write).await?;
-            if let Some(e) = stream.io.get_ref().take_error()? {
-                return Err(e);
-            }
-            match stream.io.get_ref().peer_addr() {
-                Ok(_) => return Ok(stream),
-                Err(e) if e.kind() == io::ErrorKind::NotConnected => {
-                    stream.io.clear_readiness(event)
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        connect::finish(&stream.io).await?;
+        Ok(stream)
     }
 
     /// Creates a connected pair of streams.
@@ -233,50 +217,6 @@ impl UnixStream {
     pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
         super::split_owned(self)
     }
-
-    pub(crate) fn poll_read_priv(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        self.io.poll_io(cx, Direction::Read, |s| (&*s).read(buf))
-    }
-
-    pub(crate) fn poll_write_priv(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.io.poll_io(cx, Direction::Write, |s| (&*s).write(buf))
-    }
-
-    pub(crate) fn poll_write_vectored_priv(
-        &self,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.io
-            .poll_io(cx, Direction::Write, |s| (&*s).write_vectored(bufs))
-    }
-
-    pub(crate) fn shutdown_write_priv(&self) -> io::Result<()> {
-        match self.io.get_ref().shutdown(Shutdown::Write) {
-            Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
-            other => other,
-        }
-    }
 }
 
 crate::net::split::stream_io_traits!(UnixStream);
-
-impl AsFd for UnixStream {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.get_ref().as_fd()
-    }
-}
-
-impl AsRawFd for UnixStream {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.get_ref().as_raw_fd()
-    }
-}
