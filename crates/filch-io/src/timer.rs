@@ -2,10 +2,10 @@
 //!
 //! # Algorithm
 //!
-//! Time is counted in whole milliseconds ("ticks") since the driver started. The wheel has
+//! Time is counted in ticks of 10 µs (`driver::TICK_NANOS`) since the driver started. The wheel has
 //! [`LEVELS`] levels of [`SLOTS`] slots. A slot on level `l` covers `64^l` ticks, so level 0 holds
-//! timers due in the current 64 ms, level 1 those due in the current ~4 s, and so on up to
-//! level 5 (about 2.2 years in all). A timer goes to the lowest level on which its deadline and
+//! timers due in the current 640 µs, level 1 those due in the current ~41 ms, and so on up
+//! to level 5 (about 7.9 days in all). A timer goes to the lowest level on which its deadline and
 //! the wheel's current time [`Wheel::elapsed`] fall in the same slot-range block; which level that
 //! is comes from the highest bit in which the two differ (`elapsed ^ when`). Deadlines beyond the
 //! top level are parked in the top level and re-filed when their slot comes round.
@@ -19,7 +19,7 @@
 //! amortized per timer.
 //!
 //! This is the structure of tokio's `time::wheel` (itself after Varghese and Lauck, "Hashed and
-//! Hierarchical Timing Wheels", 1987), with its 6 × 64 geometry and 1 ms resolution; the code
+//! Hierarchical Timing Wheels", 1987), with its 6 × 64 geometry (but a 10 µs tick where tokio uses 1 ms); the code
 //! here is our own.
 //!
 //! # Never early

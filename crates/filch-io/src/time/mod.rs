@@ -1,9 +1,10 @@
 //! Timers: [`sleep`], [`timeout`] and [`interval`].
 //!
-//! Timers are kept in the I/O driver's hierarchical timing wheel (1 ms resolution, O(1) insert
+//! Timers are kept in the I/O driver's hierarchical timing wheel (10 µs resolution, O(1) insert
 //! and cancel) and fired by the worker that blocks in the OS poller, which uses the nearest
 //! deadline as its poll timeout. A timer never completes before its deadline; on an idle runtime
-//! it completes within about a millisecond after it (see `examples/timer_lateness.rs`).
+//! it completes well within a millisecond after it, typically a few tens of microseconds (see
+//! `examples/timer_lateness.rs`).
 //!
 //! All constructors must be called inside a filch runtime built with the I/O driver; outside
 //! one they panic with a message that says how to fix it.
