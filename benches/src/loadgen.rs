@@ -78,7 +78,7 @@ impl LoadGen {
                     let message = vec![0xA5; size];
                     let mut reply = vec![0; size];
                     let mut tally = Tally::default();
-                    while let Some(started) = clock.next_request() {
+                    while let Some(started) = clock.next_request(&tally) {
                         stream.write_all(&message).await?;
                         stream.read_exact(&mut reply).await?;
                         clock.record(started, &mut tally);
@@ -106,7 +106,7 @@ impl LoadGen {
                 tokio::spawn(async move {
                     let mut buf = vec![0; 4096];
                     let mut tally = Tally::default();
-                    while let Some(started) = clock.next_request() {
+                    while let Some(started) = clock.next_request(&tally) {
                         stream.write_all(HTTP_REQUEST).await?;
                         read_response(&mut stream, &mut buf).await?;
                         clock.record(started, &mut tally);
@@ -134,7 +134,7 @@ impl LoadGen {
                 tokio::spawn(async move {
                     let mut response = Vec::with_capacity(256);
                     let mut tally = Tally::default();
-                    while let Some(started) = clock.next_request() {
+                    while let Some(started) = clock.next_request(&tally) {
                         let mut stream = TcpStream::connect(addr).await?;
                         stream.set_nodelay(true)?;
                         stream.write_all(HTTP_REQUEST_CLOSE).await?;
@@ -173,10 +173,11 @@ impl Clock {
         }
     }
 
-    /// The start time of the next request, or `None` once the window has closed.
-    fn next_request(&self) -> Option<Instant> {
+    /// The start time of the next request, or `None` once the window has closed. Every client
+    /// makes at least one request, however late it starts, so a run always exercises the server.
+    fn next_request(&self, tally: &Tally) -> Option<Instant> {
         let now = Instant::now();
-        (now < self.end).then_some(now)
+        (now < self.end || tally.completed == 0).then_some(now)
     }
 
     /// Counts a completed request and records its latency if it lies in the window.

@@ -342,6 +342,8 @@ pub struct TimerReport {
     pub lateness_p50: Duration,
     /// 99th-percentile lateness.
     pub lateness_p99: Duration,
+    /// Sleeps that completed before their deadline: a runtime bug if ever non-zero.
+    pub early: usize,
 }
 
 /// 100,000 sleeps from 1,000 tasks with deadlines spread over 0-2 ms: three in four are awaited
@@ -364,8 +366,11 @@ pub fn timers<R: Rt>(rt: &R) -> TimerReport {
                         let wait = Duration::from_micros((draw >> 8) % 2_001);
                         let deadline = Instant::now() + wait;
                         R::sleep(wait).await;
-                        let late = Instant::now().saturating_duration_since(deadline);
-                        lateness.push(late.as_nanos() as u64);
+                        // An early wake-up is recorded as `u64::MAX` and counted below.
+                        let late = Instant::now()
+                            .checked_duration_since(deadline)
+                            .map_or(u64::MAX, |late| late.as_nanos() as u64);
+                        lateness.push(late);
                     }
                 }
                 lateness
@@ -380,11 +385,14 @@ pub fn timers<R: Rt>(rt: &R) -> TimerReport {
         all
     });
     let elapsed = start.elapsed();
+    let early = lateness.iter().filter(|&&late| late == u64::MAX).count();
+    lateness.retain(|&late| late != u64::MAX);
     lateness.sort_unstable();
     TimerReport {
         elapsed,
         lateness_p50: Duration::from_nanos(stats::quantile_sorted(&lateness, 0.50)),
         lateness_p99: Duration::from_nanos(stats::quantile_sorted(&lateness, 0.99)),
+        early,
     }
 }
 

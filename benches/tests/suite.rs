@@ -92,14 +92,16 @@ fn servers_answer(runtime: &str) {
         warmup: Duration::ZERO,
         measure: Duration::from_millis(200),
     };
+    // Every client makes at least one request, and any failed request is an error: so these
+    // hold however slow the machine is.
     for size in [64, 1024] {
         let report = loadgen.echo(echo.1, 4, size, window).unwrap();
-        assert!(report.per_sec > 0.0, "no echo round trip completed");
+        assert!(report.completed >= 4, "an echo client made no round trip");
     }
     let report = loadgen.http(http.1, 4, window).unwrap();
-    assert!(report.per_sec > 0.0, "no keep-alive request completed");
+    assert!(report.completed >= 4, "a keep-alive client made no request");
     let report = loadgen.churn(http.1, 2, window).unwrap();
-    assert!(report.per_sec > 0.0, "no churn connection completed");
+    assert!(report.completed >= 2, "a churn client made no connection");
 }
 
 #[test]

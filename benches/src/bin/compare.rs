@@ -408,6 +408,13 @@ fn run_executor(options: &Options, rows: &mut Vec<Row>) -> io::Result<()> {
         for _ in 0..options.slow_rounds() {
             for kind in options.kinds() {
                 let report: TimerReport = on!(runtimes, kind, |rt| workloads::timers(rt));
+                if report.early > 0 {
+                    eprintln!(
+                        "\ncompare: {} woke {} sleeps before their deadline",
+                        kind.name(),
+                        report.early
+                    );
+                }
                 wall.push(kind, report.elapsed.as_secs_f64() * 1e3);
                 p50.push(kind, report.lateness_p50.as_secs_f64() * 1e6);
                 p99.push(kind, report.lateness_p99.as_secs_f64() * 1e6);
