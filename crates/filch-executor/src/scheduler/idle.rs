@@ -7,8 +7,10 @@
 //! * New work calls [`Idle::worker_to_notify`]: it wakes one parked worker, and only when no
 //!   worker is searching (a searcher will find the work) and someone is parked. The woken worker
 //!   starts out searching, so a burst of pushes wakes one worker, not all of them.
-//! * A searcher that finds work stops searching; if it was the last searcher it wakes another
-//!   parked worker, because more work may be left (this chains wake-ups only as far as needed).
+//! * A searcher that finds work stops searching; if it was the last searcher and more work is
+//!   left in some queue, it wakes another parked worker (this chains wake-ups only as far as
+//!   there is work; tokio wakes unconditionally here, which costs a wake-up and a re-park per
+//!   task when tasks arrive one at a time).
 //! * At most half of the workers search at once, so idle workers don't all hammer the queues.
 //! * A worker about to park removes itself from the counts and joins the list under the lock.
 //!   If it was the last searcher, it looks at every queue once more and wakes someone if work

@@ -46,7 +46,10 @@ fn worker(world: &World, index: usize, parker: &Parker) {
     let mut searching = false;
     loop {
         if world.try_take() {
-            if searching && world.idle.transition_worker_from_searching() {
+            if searching
+                && world.idle.transition_worker_from_searching()
+                && world.work.load(SeqCst) > 0
+            {
                 world.notify();
             }
             world.finish();
@@ -163,11 +166,12 @@ impl crate::driver::Driver for TimeoutDriver {
 }
 
 /// The watchdog handshake: the driver holder decides on an untimed park when nothing runs; a
-/// worker that starts running then must interrupt it (`wake_untimed`) so that it re-parks with
-/// the watchdog period. If the two raced past each other, the holder would sleep forever while a
-/// worker runs, and loom would report the deadlock.
+/// worker that runs and fills its LIFO slot then arms the watchdog (`arm_watchdog`), which must
+/// interrupt the holder so that it re-parks with the watchdog period. If the two raced past each
+/// other, the holder would sleep forever while the worker runs, and loom would report the
+/// deadlock.
 #[test]
-fn a_worker_starting_to_run_interrupts_an_untimed_driver_park() {
+fn arming_the_watchdog_interrupts_an_untimed_driver_park() {
     loom::model(|| {
         let driver = Arc::new(SharedDriver::new(StdArc::new(TimeoutDriver::default())));
         let running = Arc::new(AtomicBool::new(false));
@@ -180,7 +184,9 @@ fn a_worker_starting_to_run_interrupts_an_untimed_driver_park() {
             })
         });
         running.store(true, SeqCst);
-        driver.wake_untimed();
+        // No sleeper to nudge in this model: if the driver is free, the holder has not taken
+        // it yet and will see `running` when it decides.
+        driver.arm_watchdog(|| {});
         holder.join().unwrap();
     });
 }

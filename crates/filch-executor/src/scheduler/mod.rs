@@ -136,7 +136,12 @@ impl Shared {
             let prev = remote.lifo.swap(task.into_raw().as_ptr(), Ordering::AcqRel);
             let Some(prev) = NonNull::new(prev) else {
                 // The slot was empty: this worker runs the task next. Waking another worker now
-                // would only make it steal the message's receiver away from warm caches.
+                // would only make it steal the message's receiver away from warm caches. But if
+                // this worker then stays in one long poll, the LIFO watchdog must be running to
+                // rescue the task; arm it unless it is (a relaxed load in the common case).
+                if !worker.in_park.get() && !self.driver.is_armed() {
+                    self.driver.arm_watchdog(|| self.nudge_sleeper());
+                }
                 return;
             };
             // SAFETY: the slot held a `Notified` and the swap gave it to us.
@@ -162,12 +167,13 @@ impl Shared {
     pub(crate) fn notify_parked(&self) {
         if let Some(index) = self.idle.worker_to_notify() {
             self.remotes[index].unparker.unpark();
-            self.driver.wake_untimed();
         }
     }
 
-    /// Called by the last searcher before it parks: wake a worker if any queue has work.
+    /// Called by the last searcher when it stops searching (it parks, or it found a task): wake a
+    /// worker if any queue has work.
     pub(crate) fn notify_if_work_pending(&self) {
+        fence(Ordering::SeqCst);
         let pending =
             !self.injector.is_empty() || self.remotes.iter().any(|r| !r.stealer.is_empty());
         if pending {

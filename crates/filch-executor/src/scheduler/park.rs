@@ -22,7 +22,9 @@ use std::sync::Arc as StdArc;
 use std::time::Duration;
 
 use crate::driver::Driver;
-use crate::loom::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering::SeqCst};
+use crate::loom::sync::atomic::{
+    fence, AtomicBool, AtomicUsize, Ordering::Relaxed, Ordering::SeqCst,
+};
 use crate::loom::sync::{Arc, Condvar, Mutex};
 
 const EMPTY: usize = 0;
@@ -37,10 +39,10 @@ const NOTIFIED: usize = 3;
 pub(crate) struct SharedDriver {
     driver: StdArc<dyn Driver>,
     locked: AtomicBool,
-    /// Set while the holder blocks in the driver without a time limit. The LIFO watchdog needs
-    /// the holder to wake periodically while any worker runs; whoever makes a worker run while
-    /// this is set interrupts the holder so it re-parks with the watchdog period.
-    untimed: AtomicBool,
+    /// Set while the holder blocks in the driver with a time limit, so the LIFO watchdog runs
+    /// (see `worker.rs`). A worker that puts a task in its LIFO slot while this is clear arms
+    /// the watchdog (`arm_watchdog`).
+    armed: AtomicBool,
 }
 
 /// Holding the driver; dropping it lets the next parker in.
@@ -59,7 +61,7 @@ impl SharedDriver {
         SharedDriver {
             driver,
             locked: AtomicBool::new(false),
-            untimed: AtomicBool::new(false),
+            armed: AtomicBool::new(false),
         }
     }
 
@@ -67,14 +69,26 @@ impl SharedDriver {
         &self.driver
     }
 
-    /// A worker just started running: if the driver's holder is blocked without a time limit,
-    /// interrupt it so it parks again with the watchdog period.
-    pub(crate) fn wake_untimed(&self) {
-        // Orders the caller's "a worker now runs" before our read of the flag (pairs with the
-        // fence in `park_driver`; the pattern is store-buffering, which needs a fence each side).
+    /// Whether a thread blocks in the driver with a time limit (cheap pre-check).
+    pub(crate) fn is_armed(&self) -> bool {
+        self.armed.load(Relaxed)
+    }
+
+    /// Makes sure some parked worker will wake within the watchdog period: interrupts a holder
+    /// blocked without a time limit (it re-decides, and a worker runs now), or, if nobody holds
+    /// the driver, calls `nudge` to wake a sleeper that will take it.
+    pub(crate) fn arm_watchdog(&self, nudge: impl FnOnce()) {
+        // Orders the caller's "a worker runs" before our reads (pairs with the fence in
+        // `park_driver`; the pattern is store-buffering, which needs a fence on each side).
         fence(SeqCst);
-        if self.untimed.load(SeqCst) && self.untimed.swap(false, SeqCst) {
+        if self.armed.load(SeqCst) {
+            return;
+        }
+        if self.locked.load(SeqCst) {
+            // Sticky: a holder that has not started waiting yet returns at once and re-decides.
             self.driver.unpark();
+        } else {
+            nudge();
         }
     }
 
@@ -164,17 +178,16 @@ impl Inner {
             }
             Err(actual) => unreachable!("worker parked twice (state {actual})"),
         }
-        // Announce an untimed wait before deciding on the timeout: a worker that starts running
-        // after the decision sees the flag (`wake_untimed`), one that started before is seen by
-        // the decision. Both sides use SeqCst, so one of them sees the other.
-        self.shared.untimed.store(true, SeqCst);
+        // We hold the driver (`locked`); decide on the timeout only now. A worker that started
+        // running before this sees `locked` in `arm_watchdog` and interrupts us; one we see here
+        // makes us park with the watchdog period.
         fence(SeqCst);
         let timeout = timeout();
         if timeout.is_some() {
-            self.shared.untimed.store(false, SeqCst);
+            self.shared.armed.store(true, SeqCst);
         }
         self.shared.driver.park(timeout);
-        self.shared.untimed.store(false, SeqCst);
+        self.shared.armed.store(false, SeqCst);
         match self.state.swap(EMPTY, SeqCst) {
             NOTIFIED | PARKED_DRIVER => {}
             actual => unreachable!("parker state {actual} after driver park"),

@@ -51,6 +51,7 @@
 //!    for (bounded by the timeout).
 //! 7. `Driver::shutdown` wakes everything still registered with the I/O driver.
 
+use std::cell::Cell;
 use std::time::Duration;
 
 use crossbeam_deque::{Steal, Worker};
@@ -77,6 +78,9 @@ pub(crate) struct WorkerCtx {
     handle: Handle,
     pub(crate) index: usize,
     pub(crate) local: Worker<Notified>,
+    /// True while this worker is inside the driver (parked, or a maintenance poll): tasks the
+    /// driver wakes into the LIFO slot then need no watchdog, the worker takes them next.
+    pub(crate) in_park: Cell<bool>,
 }
 
 impl WorkerCtx {
@@ -111,6 +115,7 @@ pub(crate) fn run(handle: Handle, index: usize, local: Worker<Notified>, parker:
         handle,
         index,
         local,
+        in_park: Cell::new(false),
     };
     let _worker = context::set_worker(&ctx);
     let _current = context::set_current(&ctx.handle);
@@ -152,8 +157,11 @@ impl WorkerCtx {
     fn run_task(&self, core: &mut Core, task: Notified) {
         if core.is_searching {
             core.is_searching = false;
+            // The last searcher stops searching: if work is left in any queue, wake the next
+            // worker to take it. Checked after the (SeqCst) decrement, so work pushed while we
+            // still counted as searching (whose pusher therefore woke nobody) is seen here.
             if self.shared().idle.transition_worker_from_searching() {
-                self.shared().notify_parked();
+                self.shared().notify_if_work_pending();
             }
         }
         task.run();
@@ -240,7 +248,9 @@ impl WorkerCtx {
         }
         loop {
             // Only matters if this worker ends up blocking in the driver (see `park.rs`).
+            self.in_park.set(true);
             parker.park(|| (shared.idle.num_unparked() > 0).then_some(WATCHDOG_PERIOD));
+            self.in_park.set(false);
             if !shared.idle.is_parked(self.index) {
                 // Chosen by `worker_to_notify`: counted as searching.
                 core.is_searching = true;
@@ -248,9 +258,7 @@ impl WorkerCtx {
             }
             let stolen = shared.idle.num_unparked() > 0 && self.watchdog(core);
             if stolen || self.has_local_work() || shared.is_shutdown() {
-                if shared.idle.unpark_worker_by_id(self.index) {
-                    shared.driver.wake_untimed();
-                } else {
+                if !shared.idle.unpark_worker_by_id(self.index) {
                     core.is_searching = true;
                 }
                 return;
@@ -288,7 +296,9 @@ impl WorkerCtx {
     fn maintenance(&self) {
         let shared = self.shared();
         if let Some(guard) = shared.driver.try_lock() {
+            self.in_park.set(true);
             shared.driver.driver().park(Some(Duration::ZERO));
+            self.in_park.set(false);
             drop(guard);
             // A worker that tried to park while we held the driver went to its condvar,
             // leaving nobody in the driver: let it try again.
