@@ -37,6 +37,10 @@ use owned::OwnedTasks;
 use park::{SharedDriver, Unparker};
 use worker::WorkerCtx;
 
+/// How many batches (crossbeam steals up to 32 tasks a batch) a yield moves from the injector
+/// into the local deque before it gives up and queues the yielder in the injector instead.
+const YIELD_INJECTOR_BATCHES: usize = 16;
+
 /// What other threads may touch of a worker.
 pub(crate) struct Remote {
     pub(crate) stealer: Stealer<Notified>,
@@ -124,8 +128,19 @@ impl Shared {
 
     fn schedule_local(&self, worker: &WorkerCtx, task: Notified, is_yield: bool) {
         if is_yield {
-            // Behind every ready task: the deque is emptied before the injector is looked at,
-            // so if the injector holds tasks, the yielder queues behind them there.
+            // Behind every ready task. The deque is emptied before the injector is looked at, so
+            // tasks waiting in the injector are first moved into the deque, and the yielder goes
+            // behind them; later yields then stay local instead of cycling through the shared
+            // injector. Only if the injector holds more than a few hundred tasks does the
+            // yielder queue at its back.
+            let mut batches = 0;
+            while batches < YIELD_INJECTOR_BATCHES && !self.injector.is_empty() {
+                match self.injector.steal_batch(&worker.local) {
+                    crossbeam_deque::Steal::Success(()) => batches += 1,
+                    crossbeam_deque::Steal::Retry => {}
+                    crossbeam_deque::Steal::Empty => break,
+                }
+            }
             if self.injector.is_empty() {
                 worker.local.push(task);
             } else {

@@ -14,8 +14,9 @@
 //! 6. parking.
 //!
 //! A task that yields (wakes itself during its own poll) goes to the back of the local deque,
-//! or, when the injector holds tasks, to the back of the injector: either way it runs after
-//! every task that was ready when it yielded, since the deque is emptied before the injector.
+//! after the tasks waiting in the injector have been moved into the deque (or, if the injector
+//! holds more than a few hundred, to the back of the injector): either way it runs after every
+//! task that was ready when it yielded.
 //!
 //! Every [`EVENT_INTERVAL`] ticks a busy worker polls the driver without blocking (if no parked
 //! worker is blocked in it), so sockets and timers make progress while every worker is busy.
