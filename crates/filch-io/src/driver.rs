@@ -145,9 +145,14 @@ impl IoDriver {
     }
 }
 
+thread_local! {
+    /// The waker buffer of `park`, kept per thread so a park that wakes tasks does not allocate.
+    static WAKER_BUF: std::cell::Cell<Vec<Waker>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
 /// Calls every waker outside all locks; a panicking waker does not stop the others.
-fn wake_all(wakers: Vec<Waker>) {
-    for waker in wakers {
+fn wake_all(wakers: &mut Vec<Waker>) {
+    for waker in wakers.drain(..) {
         // The panic hook has already reported the panic; the reactor's state is consistent
         // because no lock is held here, so we carry on with the other wakers.
         let _ = catch_unwind(AssertUnwindSafe(|| waker.wake()));
@@ -218,7 +223,7 @@ impl Inner {
         events.clear();
         let result = self.reactor.poller().wait(&mut events, wait_timeout);
 
-        let mut wakers = Vec::new();
+        let mut wakers = WAKER_BUF.take();
         match result {
             Ok(_) => self.reactor.dispatch(events.iter(), &mut wakers),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -239,7 +244,8 @@ impl Inner {
             // Let a thread waiting on the side take its turn in the poller.
             self.side_cv.notify_all();
         }
-        wake_all(wakers);
+        wake_all(&mut wakers);
+        WAKER_BUF.set(wakers);
     }
 
     fn park_on_side(&self, timeout: Option<Duration>) {
@@ -274,7 +280,7 @@ impl Inner {
             timers.shutdown = true;
             timers.wheel.fire_all(&mut wakers);
         }
-        wake_all(wakers);
+        wake_all(&mut wakers);
         self.unpark();
     }
 }

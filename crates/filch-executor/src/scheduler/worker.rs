@@ -252,13 +252,21 @@ impl WorkerCtx {
             self.in_park.set(true);
             parker.park(|| (shared.idle.num_unparked() > 0).then_some(WATCHDOG_PERIOD));
             self.in_park.set(false);
+            // Work the driver woke into our own queues (the common case for the worker that was
+            // in the driver): take ourselves off the parked list, one lock.
+            if self.has_local_work() || shared.is_shutdown() {
+                if !shared.idle.unpark_worker_by_id(self.index) {
+                    // Chosen by `worker_to_notify` meanwhile: counted as searching.
+                    core.is_searching = true;
+                }
+                return;
+            }
             if !shared.idle.is_parked(self.index) {
                 // Chosen by `worker_to_notify`: counted as searching.
                 core.is_searching = true;
                 return;
             }
-            let stolen = shared.idle.num_unparked() > 0 && self.watchdog(core);
-            if stolen || self.has_local_work() || shared.is_shutdown() {
+            if shared.idle.num_unparked() > 0 && self.watchdog(core) {
                 if !shared.idle.unpark_worker_by_id(self.index) {
                     core.is_searching = true;
                 }
