@@ -203,6 +203,21 @@ impl Inner {
     }
 
     fn park(&self, timeout: Option<Duration>) {
+        if timeout == Some(Duration::ZERO) && self.reactor.is_empty() {
+            // The executor's maintenance poll while its workers are busy. With no socket
+            // registered nothing can be ready in the OS poller, whose every wait costs five
+            // system calls (polling's epoll backend re-arms a timerfd and its notifier each
+            // time): only fire the timers that are due.
+            let mut wakers = WAKER_BUF.take();
+            {
+                let mut timers = self.timers.lock();
+                let now_tick = self.now_tick(Instant::now());
+                timers.wheel.advance(now_tick, &mut wakers);
+            }
+            wake_all(&mut wakers);
+            WAKER_BUF.set(wakers);
+            return;
+        }
         let Some(mut events) = self.park.try_lock() else {
             self.park_on_side(timeout);
             return;

@@ -115,6 +115,36 @@ impl<T: AsFd> PollEvented<T> {
         }
     }
 
+    /// `poll_io` for a stream transfer of up to `len` bytes. A transfer shorter than asked for
+    /// (but not empty) means the socket buffer was drained (read) or filled (write), so the
+    /// readiness is cleared at once instead of costing one more system call that would only
+    /// return `WouldBlock` (tokio does the same). The clear is tick-guarded like any other, so an
+    /// event that arrived meanwhile is kept.
+    pub(crate) fn poll_io_transfer(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        len: usize,
+        mut f: impl FnMut(&T) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        let budget = ready!(coop::poll_proceed(cx));
+        loop {
+            let event = ready!(self.poll_ready(cx, direction))?;
+            match f(self.get_ref()) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(event),
+                result => {
+                    if let Ok(n) = result {
+                        if n > 0 && n < len {
+                            self.clear_readiness(event);
+                        }
+                    }
+                    budget.made_progress();
+                    return Poll::Ready(result);
+                }
+            }
+        }
+    }
+
     /// Waits until `direction` is ready (as far as the reactor knows), as an `async fn` with a
     /// waiter of its own. Takes one unit of cooperative budget.
     pub(crate) async fn readiness(&self, direction: Direction) -> io::Result<ReadyEvent> {

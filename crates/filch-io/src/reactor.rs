@@ -60,6 +60,9 @@ struct Sources {
 pub(crate) struct Reactor {
     poller: Poller,
     sources: Mutex<Sources>,
+    /// Sources registered with the poller now (kept beside `sources` so the maintenance poll can
+    /// skip the poller without taking the lock when nothing could be ready).
+    live: std::sync::atomic::AtomicUsize,
 }
 
 impl Reactor {
@@ -76,6 +79,7 @@ impl Reactor {
         Ok(Reactor {
             poller,
             sources: Mutex::new(Sources::default()),
+            live: std::sync::atomic::AtomicUsize::new(0),
         })
     }
 
@@ -109,6 +113,7 @@ impl Reactor {
             };
             let slot = &mut sources.slots[index];
             slot.io = Some(io.clone());
+            self.live.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             index | (slot.generation << INDEX_BITS)
         };
         // SAFETY: `add_with_mode` requires that the source is deleted from the poller before it
@@ -141,6 +146,12 @@ impl Reactor {
         slot.io = None;
         slot.generation = (slot.generation + 1) & GENERATION_MASK;
         sources.free.push(index);
+        self.live.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether no source is registered, so a poll could only report the driver's own wake-ups.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.live.load(std::sync::atomic::Ordering::Relaxed) == 0
     }
 
     /// Records the events in `events` and moves the wakers they release into `wakers`.
