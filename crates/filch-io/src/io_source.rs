@@ -100,19 +100,9 @@ impl<T: AsFd> PollEvented<T> {
         &self,
         cx: &mut Context<'_>,
         direction: Direction,
-        mut f: impl FnMut(&T) -> io::Result<R>,
+        f: impl FnMut(&T) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        let budget = ready!(coop::poll_proceed(cx));
-        loop {
-            let event = ready!(self.poll_ready(cx, direction))?;
-            match f(self.get_ref()) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(event),
-                result => {
-                    budget.made_progress();
-                    return Poll::Ready(result);
-                }
-            }
-        }
+        self.poll_io_then(cx, direction, f, |_| false)
     }
 
     /// `poll_io` for a stream transfer of up to `len` bytes. A transfer shorter than asked for
@@ -125,18 +115,33 @@ impl<T: AsFd> PollEvented<T> {
         cx: &mut Context<'_>,
         direction: Direction,
         len: usize,
-        mut f: impl FnMut(&T) -> io::Result<usize>,
+        f: impl FnMut(&T) -> io::Result<usize>,
     ) -> Poll<io::Result<usize>> {
+        self.poll_io_then(
+            cx,
+            direction,
+            f,
+            |result| matches!(result, Ok(n) if *n > 0 && *n < len),
+        )
+    }
+
+    /// The loop behind `poll_io`: `drained(&result)` says whether a successful attempt also
+    /// showed the direction to be exhausted, so readiness is cleared right away.
+    fn poll_io_then<R>(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        mut f: impl FnMut(&T) -> io::Result<R>,
+        drained: impl FnOnce(&io::Result<R>) -> bool,
+    ) -> Poll<io::Result<R>> {
         let budget = ready!(coop::poll_proceed(cx));
         loop {
             let event = ready!(self.poll_ready(cx, direction))?;
             match f(self.get_ref()) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(event),
                 result => {
-                    if let Ok(n) = result {
-                        if n > 0 && n < len {
-                            self.clear_readiness(event);
-                        }
+                    if drained(&result) {
+                        self.clear_readiness(event);
                     }
                     budget.made_progress();
                     return Poll::Ready(result);
