@@ -96,43 +96,16 @@ impl<T: AsFd> PollEvented<T> {
 
     /// Runs `f` until it does not say `WouldBlock`, waiting for `direction` in between, in the
     /// `poll_*` style. Takes one unit of cooperative budget.
+    ///
+    /// Readiness is cleared only on `WouldBlock`, never after a short transfer: a short read can
+    /// be followed by an end of stream that arrived in the same edge, and clearing then would
+    /// wait for an edge that never comes (tokio avoids this with separate "closed" bits, which
+    /// this driver does not keep).
     pub(crate) fn poll_io<R>(
         &self,
         cx: &mut Context<'_>,
         direction: Direction,
-        f: impl FnMut(&T) -> io::Result<R>,
-    ) -> Poll<io::Result<R>> {
-        self.poll_io_then(cx, direction, f, |_| false)
-    }
-
-    /// `poll_io` for a stream transfer of up to `len` bytes. A transfer shorter than asked for
-    /// (but not empty) means the socket buffer was drained (read) or filled (write), so the
-    /// readiness is cleared at once instead of costing one more system call that would only
-    /// return `WouldBlock` (tokio does the same). The clear is tick-guarded like any other, so an
-    /// event that arrived meanwhile is kept.
-    pub(crate) fn poll_io_transfer(
-        &self,
-        cx: &mut Context<'_>,
-        direction: Direction,
-        len: usize,
-        f: impl FnMut(&T) -> io::Result<usize>,
-    ) -> Poll<io::Result<usize>> {
-        self.poll_io_then(
-            cx,
-            direction,
-            f,
-            |result| matches!(result, Ok(n) if *n > 0 && *n < len),
-        )
-    }
-
-    /// The loop behind `poll_io`: `drained(&result)` says whether a successful attempt also
-    /// showed the direction to be exhausted, so readiness is cleared right away.
-    fn poll_io_then<R>(
-        &self,
-        cx: &mut Context<'_>,
-        direction: Direction,
         mut f: impl FnMut(&T) -> io::Result<R>,
-        drained: impl FnOnce(&io::Result<R>) -> bool,
     ) -> Poll<io::Result<R>> {
         let budget = ready!(coop::poll_proceed(cx));
         loop {
@@ -140,9 +113,6 @@ impl<T: AsFd> PollEvented<T> {
             match f(self.get_ref()) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(event),
                 result => {
-                    if drained(&result) {
-                        self.clear_readiness(event);
-                    }
                     budget.made_progress();
                     return Poll::Ready(result);
                 }

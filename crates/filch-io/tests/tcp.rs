@@ -291,3 +291,41 @@ fn operations_fail_after_runtime_shutdown() {
     let err = futures_lite::future::block_on(client.read(&mut [0; 4])).unwrap_err();
     assert!(err.to_string().contains("shut down"), "{err}");
 }
+
+/// Data and the end of stream arrive together, before the reader looks: the first read is short
+/// (3 bytes into a 64-byte buffer) and the next one must still see the end of stream. A driver
+/// that cleared readiness after the short read would wait for an edge that never comes.
+#[test]
+fn end_of_stream_arriving_with_the_last_data_is_seen_after_a_short_read() {
+    let rt = runtime(2);
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watchdog = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            for _ in 0..300 {
+                if done.load(std::sync::atomic::Ordering::SeqCst) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            eprintln!("the read after a short read never saw the end of stream (30 s)");
+            std::process::exit(1);
+        })
+    };
+    rt.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (mut server, _) = listener.accept().await.unwrap();
+        server.write_all(b"abc").await.unwrap();
+        server.shutdown(Shutdown::Write).unwrap();
+        // Let the data and the FIN both arrive before the first read.
+        std::thread::sleep(Duration::from_millis(50));
+        let mut buf = [0u8; 64];
+        assert_eq!(client.read(&mut buf).await.unwrap(), 3);
+        assert_eq!(client.read(&mut buf).await.unwrap(), 0);
+    });
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    watchdog.join().unwrap();
+}

@@ -210,9 +210,8 @@ macro_rules! stream_io_traits {
                 cx: &mut std::task::Context<'_>,
                 buf: &mut [u8],
             ) -> std::task::Poll<std::io::Result<usize>> {
-                let len = buf.len();
                 self.io
-                    .poll_io_transfer(cx, $crate::scheduled_io::Direction::Read, len, |mut s| {
+                    .poll_io(cx, $crate::scheduled_io::Direction::Read, |mut s| {
                         std::io::Read::read(&mut s, buf)
                     })
             }
@@ -222,12 +221,10 @@ macro_rules! stream_io_traits {
                 cx: &mut std::task::Context<'_>,
                 buf: &[u8],
             ) -> std::task::Poll<std::io::Result<usize>> {
-                self.io.poll_io_transfer(
-                    cx,
-                    $crate::scheduled_io::Direction::Write,
-                    buf.len(),
-                    |mut s| std::io::Write::write(&mut s, buf),
-                )
+                self.io
+                    .poll_io(cx, $crate::scheduled_io::Direction::Write, |mut s| {
+                        std::io::Write::write(&mut s, buf)
+                    })
             }
 
             pub(crate) fn poll_write_vectored_priv(
@@ -235,13 +232,10 @@ macro_rules! stream_io_traits {
                 cx: &mut std::task::Context<'_>,
                 bufs: &[std::io::IoSlice<'_>],
             ) -> std::task::Poll<std::io::Result<usize>> {
-                let len = bufs.iter().map(|b| b.len()).sum();
-                self.io.poll_io_transfer(
-                    cx,
-                    $crate::scheduled_io::Direction::Write,
-                    len,
-                    |mut s| std::io::Write::write_vectored(&mut s, bufs),
-                )
+                self.io
+                    .poll_io(cx, $crate::scheduled_io::Direction::Write, |mut s| {
+                        std::io::Write::write_vectored(&mut s, bufs)
+                    })
             }
 
             pub(crate) fn shutdown_write_priv(&self) -> std::io::Result<()> {
