@@ -84,7 +84,12 @@ fn a_panicking_task_does_not_stop_its_worker() {
         let rt = Builder::new()
             .worker_threads(1)
             .on_thread_stop(move || {
-                s.fetch_add(1, SeqCst);
+                // A slow panic (printing a backtrace) may count as a stall and start a
+                // compensating `filch-extra-` thread, which stops later; only the worker counts.
+                let name = std::thread::current().name().unwrap_or("").to_owned();
+                if name.starts_with("filch-worker-") {
+                    s.fetch_add(1, SeqCst);
+                }
             })
             .build()
             .unwrap();

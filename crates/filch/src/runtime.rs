@@ -109,6 +109,38 @@ impl Builder {
         self
     }
 
+    /// Sets the stall threshold (default 100 ms; env `FILCH_STALL_THRESHOLD_MS`; zero turns it
+    /// off). When every worker has been stuck in one task's poll for longer than this, the
+    /// runtime starts a compensating worker thread, one at a time, up to `worker_threads` extra,
+    /// so timers, sockets and queued tasks keep moving; each retires once the stuck workers
+    /// return. A task stuck for longer than this is reported once on standard error with its
+    /// spawn location.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let runtime = filch::runtime::Builder::new()
+    ///     .worker_threads(1)
+    ///     .stall_threshold(Duration::from_millis(50))
+    ///     .build()
+    ///     .unwrap();
+    /// runtime.block_on(async {
+    ///     let ticker = filch::spawn(async {
+    ///         for _ in 0..5 {
+    ///             filch::time::sleep(Duration::from_millis(20)).await;
+    ///         }
+    ///     });
+    ///     // The only worker blocks; the ticker keeps going on a compensating worker.
+    ///     let blocker = filch::spawn(async { std::thread::sleep(Duration::from_millis(300)) });
+    ///     ticker.await.unwrap();
+    ///     blocker.await.unwrap();
+    /// });
+    /// ```
+    pub fn stall_threshold(&mut self, threshold: Duration) -> &mut Self {
+        self.inner.stall_threshold(threshold);
+        self
+    }
+
     /// Sets how long an idle blocking-pool thread waits for more work before it exits.
     ///
     /// ```

@@ -10,12 +10,16 @@ use super::{Callback, Config, Handle, Runtime, WorkerLatch};
 use crate::blocking::BlockingPool;
 use crate::driver::{CondvarDriver, Driver};
 use crate::scheduler::park::SharedDriver;
+use crate::scheduler::watchdog::{self, Extras, FreeSlot};
 use crate::scheduler::{worker, Shared};
 
 /// Environment variable read by [`Builder::build`] for the worker count.
 pub const WORKER_THREADS_ENV: &str = "FILCH_WORKER_THREADS";
 /// Environment variable read by [`Builder::build`] for the blocking-thread limit.
 pub const MAX_BLOCKING_THREADS_ENV: &str = "FILCH_MAX_BLOCKING_THREADS";
+/// Environment variable read by [`Builder::build`] for the stall threshold, in milliseconds
+/// (`0` turns stall handling off).
+pub const STALL_THRESHOLD_ENV: &str = "FILCH_STALL_THRESHOLD_MS";
 
 const DEFAULT_MAX_BLOCKING: usize = 512;
 const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(10);
@@ -54,6 +58,7 @@ pub struct Builder {
     stack_size: Option<usize>,
     on_thread_start: Option<Callback>,
     on_thread_stop: Option<Callback>,
+    stall_threshold: Option<Duration>,
     driver: Option<DriverFactory>,
 }
 
@@ -98,6 +103,43 @@ impl Builder {
     /// Runs `f` on every worker and blocking thread just before it exits.
     pub fn on_thread_stop<F: Fn() + Send + Sync + 'static>(&mut self, f: F) -> &mut Self {
         self.on_thread_stop = Some(Arc::new(f));
+        self
+    }
+
+    /// How long every worker must have been stuck in one task's poll before the runtime starts
+    /// a compensating worker thread, and how long one task must be stuck before it is reported
+    /// on standard error (once per task, with its spawn location). Default 100 ms; overrides
+    /// `FILCH_STALL_THRESHOLD_MS`. `Duration::ZERO` turns both off (timers, sockets and queued
+    /// tasks still move while *some* worker is free).
+    ///
+    /// Compensating workers (`filch-extra-{i}`) are started one at a time, at most
+    /// `worker_threads` of them, and retire once the stuck workers return. See
+    /// `docs/architecture.md`, "What happens when a task blocks".
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = filch_executor::runtime::Builder::new()
+    ///     .worker_threads(1)
+    ///     .stall_threshold(Duration::from_millis(50))
+    ///     .build()
+    ///     .unwrap();
+    /// // The only worker blocks for 300 ms; the second task still runs meanwhile.
+    /// let started = std::time::Instant::now();
+    /// let (blocker, other) = rt.block_on(async {
+    ///     let blocker = filch_executor::spawn(async {
+    ///         std::thread::sleep(Duration::from_millis(300));
+    ///     });
+    ///     std::thread::sleep(Duration::from_millis(20));
+    ///     let other = filch_executor::spawn(async { std::time::Instant::now() });
+    ///     (blocker, other)
+    /// });
+    /// let other_ran_at = rt.block_on(other).unwrap();
+    /// rt.block_on(blocker).unwrap();
+    /// assert!(other_ran_at.duration_since(started) < Duration::from_millis(300));
+    /// ```
+    pub fn stall_threshold(&mut self, threshold: Duration) -> &mut Self {
+        self.stall_threshold = Some(threshold);
         self
     }
 
@@ -150,7 +192,15 @@ impl Builder {
             None => from_env(MAX_BLOCKING_THREADS_ENV, usize::MAX, "512")?
                 .unwrap_or(DEFAULT_MAX_BLOCKING),
         };
+        let stall_threshold = match self.stall_threshold {
+            Some(d) => d,
+            None => match std::env::var_os(STALL_THRESHOLD_ENV) {
+                None => crate::scheduler::watchdog::DEFAULT_STALL_THRESHOLD,
+                Some(value) => Duration::from_millis(parse_millis(STALL_THRESHOLD_ENV, value)?),
+            },
+        };
         Ok(Config {
+            stall_threshold: (!stall_threshold.is_zero()).then_some(stall_threshold),
             worker_threads,
             max_blocking_threads,
             keep_alive: self.keep_alive.unwrap_or(DEFAULT_KEEP_ALIVE),
@@ -217,62 +267,156 @@ fn parse_env(name: &str, value: OsString, max: usize, default: &str) -> io::Resu
     }
 }
 
+/// Reads a duration in milliseconds (`0` allowed: it turns the feature off).
+fn parse_millis(name: &str, value: OsString) -> io::Result<u64> {
+    let invalid = |what: String| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "{what}; set it to a whole number of milliseconds (for example {name}=100, or \
+                 {name}=0 to turn it off), or unset it to use the default (100)"
+            ),
+        )
+    };
+    let Some(text) = value.to_str() else {
+        return Err(invalid(format!("{name}={value:?} is not valid UTF-8")));
+    };
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Err(invalid(format!("{name} is set but empty")));
+    }
+    match trimmed.parse::<u64>() {
+        Ok(n) if n <= MAX_STALL_THRESHOLD_MS => Ok(n),
+        Ok(_) => Err(invalid(format!(
+            "{name}=\"{text}\" is too large: the most filch supports is {MAX_STALL_THRESHOLD_MS} \
+             (a day)"
+        ))),
+        Err(_) if trimmed.starts_with('-') => Err(invalid(format!(
+            "{name}=\"{text}\" is invalid: a duration cannot be negative"
+        ))),
+        Err(_) if trimmed.bytes().all(|b| b.is_ascii_digit()) => Err(invalid(format!(
+            "{name}=\"{text}\" is too large: the most filch supports is {MAX_STALL_THRESHOLD_MS} \
+             (a day)"
+        ))),
+        Err(_) => Err(invalid(format!("{name}=\"{text}\" is not a number"))),
+    }
+}
+
+/// A day: a longer stall threshold is a mistake, not a setting.
+const MAX_STALL_THRESHOLD_MS: u64 = 24 * 60 * 60 * 1000;
+
+/// Starts a runtime thread counted in `latch`: runs the start hook, `body`, the stop hook.
+pub(crate) fn spawn_runtime_thread(
+    name: String,
+    handle: &Handle,
+    latch: &Arc<WorkerLatch>,
+    hooks: bool,
+    body: impl FnOnce(Handle) + Send + 'static,
+) -> io::Result<std::thread::JoinHandle<()>> {
+    let handle2 = handle.clone();
+    let latch2 = latch.clone();
+    let mut builder = std::thread::Builder::new().name(name);
+    if let Some(size) = handle.shared.config.stack_size {
+        builder = builder.stack_size(size);
+    }
+    latch.started();
+    let spawned = builder.spawn(move || {
+        // A panic here (a thread hook, or the driver) would kill the worker while the other
+        // workers count on it: abort instead of hanging the runtime.
+        let _abort = crate::context::AbortOnPanic("a worker thread (thread hook or driver)");
+        struct Exit(Arc<WorkerLatch>);
+        impl Drop for Exit {
+            fn drop(&mut self) {
+                self.0.exited();
+            }
+        }
+        let _exit = Exit(latch2);
+        let config = &handle2.shared.config;
+        if hooks {
+            if let Some(f) = &config.on_thread_start {
+                f();
+            }
+        }
+        let stop = config.on_thread_stop.clone().filter(|_| hooks);
+        body(handle2);
+        if let Some(f) = stop {
+            f();
+        }
+    });
+    if spawned.is_err() {
+        latch.exited();
+    }
+    spawned
+}
+
 fn start(config: Config, driver: Arc<dyn Driver>) -> io::Result<Runtime> {
     let shared_driver = crate::loom::sync::Arc::new(SharedDriver::new(driver));
     let n = config.worker_threads;
     let mut locals = Vec::with_capacity(n);
-    let mut remotes = Vec::with_capacity(n);
+    let mut remotes = Vec::with_capacity(2 * n);
     let mut parkers = Vec::with_capacity(n);
-    for _ in 0..n {
+    let mut extra_slots = Vec::with_capacity(n);
+    // Slots 0..n are the workers; n..2n wait for compensating workers (`watchdog.rs`).
+    for index in 0..2 * n {
         let (local, remote, parker) = worker::new_parts(shared_driver.clone());
-        locals.push(local);
         remotes.push(crossbeam_utils::CachePadded::new(remote));
-        parkers.push(parker);
+        if index < n {
+            locals.push(local);
+            parkers.push(parker);
+        } else {
+            extra_slots.push(FreeSlot {
+                index,
+                local,
+                parker,
+            });
+        }
     }
+    // Claimed from the back: the lowest slot first.
+    extra_slots.reverse();
     let blocking = BlockingPool::new(&config);
-    let shared = Shared::new(remotes.into_boxed_slice(), shared_driver, blocking, config);
+    let extras = Extras::new(n, extra_slots);
+    let shared = Shared::new(
+        remotes.into_boxed_slice(),
+        extras,
+        shared_driver,
+        blocking,
+        config,
+    );
     let handle = Handle {
         shared: crate::loom::sync::Arc::new(shared),
     };
     let latch = Arc::new(WorkerLatch::default());
-    let mut threads = Vec::with_capacity(n);
+    let mut threads = Vec::with_capacity(n + 1);
     for (index, (local, parker)) in locals.into_iter().zip(parkers).enumerate() {
-        let handle2 = handle.clone();
-        let latch2 = latch.clone();
-        let mut builder = std::thread::Builder::new().name(format!("filch-worker-{index}"));
-        if let Some(size) = handle.shared.config.stack_size {
-            builder = builder.stack_size(size);
-        }
-        latch.started();
-        let spawned = builder.spawn(move || {
-            // A panic here (a thread hook, or the driver) would kill the worker while the other
-            // workers count on it: abort instead of hanging the runtime.
-            let _abort = crate::context::AbortOnPanic("a worker thread (thread hook or driver)");
-            struct Exit(Arc<WorkerLatch>);
-            impl Drop for Exit {
-                fn drop(&mut self) {
-                    self.0.exited();
-                }
-            }
-            let _exit = Exit(latch2);
-            let config = &handle2.shared.config;
-            if let Some(f) = &config.on_thread_start {
-                f();
-            }
-            let stop = config.on_thread_stop.clone();
-            worker::run(handle2, index, local, parker);
-            if let Some(f) = stop {
-                f();
-            }
-        });
+        let spawned = spawn_runtime_thread(
+            format!("filch-worker-{index}"),
+            &handle,
+            &latch,
+            true,
+            move |handle| worker::run(handle, index, local, parker),
+        );
         match spawned {
             Ok(thread) => threads.push(thread),
             Err(err) => {
-                latch.exited();
                 // Stop what started; dropping the runtime runs the normal shutdown.
                 drop(Runtime::from_parts(handle, latch, threads));
                 return Err(err);
             }
+        }
+    }
+    let latch2 = latch.clone();
+    let spawned = spawn_runtime_thread(
+        "filch-monitor".to_string(),
+        &handle,
+        &latch,
+        false,
+        move |handle| watchdog::run_monitor(&handle, &latch2),
+    );
+    match spawned {
+        Ok(thread) => threads.push(thread),
+        Err(err) => {
+            drop(Runtime::from_parts(handle, latch, threads));
+            return Err(err);
         }
     }
     Ok(Runtime::from_parts(handle, latch, threads))
@@ -285,6 +429,7 @@ impl fmt::Debug for Builder {
             .field("max_blocking_threads", &self.max_blocking_threads)
             .field("thread_keep_alive", &self.keep_alive)
             .field("thread_stack_size", &self.stack_size)
+            .field("stall_threshold", &self.stall_threshold)
             .field("driver", &self.driver.is_some())
             .finish_non_exhaustive()
     }
@@ -323,6 +468,28 @@ mod tests {
             if !value.trim().is_empty() {
                 assert!(msg.contains(value), "message shows the value: {msg}");
             }
+        }
+    }
+
+    #[test]
+    fn stall_threshold_values() {
+        let ms = |v: &str| parse_millis("FILCH_STALL_THRESHOLD_MS", v.into());
+        assert_eq!(ms("0").unwrap(), 0, "0 turns it off");
+        assert_eq!(ms(" 250 ").unwrap(), 250);
+        for (value, needle) in [
+            ("-1", "negative"),
+            ("abc", "not a number"),
+            ("", "empty"),
+            ("1.5", "not a number"),
+            ("99999999999", "too large"),
+            ("99999999999999999999999", "too large"),
+        ] {
+            let err = ms(value).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+            let msg = err.to_string();
+            assert!(msg.contains("FILCH_STALL_THRESHOLD_MS"), "{msg}");
+            assert!(msg.contains(needle), "{value}: {msg}");
+            assert!(msg.contains("milliseconds"), "{msg}");
         }
     }
 

@@ -54,25 +54,31 @@ impl Handle {
 
     /// Spawns a task on this runtime. Works from any thread. After the runtime has shut down
     /// the future is dropped at once and the handle resolves to a cancelled `JoinError`.
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
         // See `task::spawn`: keep large futures off the stack of the frames below.
+        let location = std::panic::Location::caller();
         if std::mem::size_of::<F>() > task::BOX_FUTURE_THRESHOLD {
-            self.spawn_inner(Box::pin(future))
+            self.spawn_inner(Box::pin(future), location)
         } else {
-            self.spawn_inner(future)
+            self.spawn_inner(future, location)
         }
     }
 
-    pub(crate) fn spawn_inner<F>(&self, future: F) -> JoinHandle<F::Output>
+    pub(crate) fn spawn_inner<F>(
+        &self,
+        future: F,
+        location: &'static std::panic::Location<'static>,
+    ) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let (task, notified, join) = task::new_task(future, self.clone());
+        let (task, notified, join) = task::new_task_at(future, self.clone(), location);
         match self.shared.owned.insert(task) {
             Ok(()) => self.shared.schedule(notified, false),
             Err(task) => {
@@ -85,6 +91,7 @@ impl Handle {
 
     /// Runs a blocking function on this runtime's blocking pool.
     /// See [`spawn_blocking`](crate::task::spawn_blocking).
+    #[track_caller]
     pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,

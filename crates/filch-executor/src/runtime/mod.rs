@@ -13,7 +13,8 @@ mod block_on;
 mod builder;
 mod handle;
 
-pub use builder::{Builder, MAX_BLOCKING_THREADS_ENV, WORKER_THREADS_ENV};
+pub(crate) use builder::spawn_runtime_thread;
+pub use builder::{Builder, MAX_BLOCKING_THREADS_ENV, STALL_THRESHOLD_ENV, WORKER_THREADS_ENV};
 pub use handle::{EnterGuard, Handle, TryCurrentError};
 
 use std::fmt;
@@ -35,6 +36,8 @@ pub(crate) struct Config {
     pub(crate) stack_size: Option<usize>,
     pub(crate) on_thread_start: Option<Callback>,
     pub(crate) on_thread_stop: Option<Callback>,
+    /// `None`: stall handling off (`Builder::stall_threshold`).
+    pub(crate) stall_threshold: Option<Duration>,
 }
 
 /// Counts running worker threads so shutdown can wait for them with a deadline.

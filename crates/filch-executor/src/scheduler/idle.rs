@@ -16,7 +16,11 @@
 //!   If it was the last searcher, it looks at every queue once more and wakes someone if work
 //!   is there. Together with the SeqCst fence in `worker_to_notify`, this is what makes a lost
 //!   wake-up impossible: either the pusher sees no searcher and wakes a sleeper, or the last
-//!   searcher sees the pushed work. The loom model in `tests/loom_park.rs` checks this.
+//!   searcher sees the pushed work.
+//!
+//! The worker loop takes these decisions only through [`Idle::stop_searching`],
+//! [`Idle::park_worker`] and [`Idle::after_wake`], and the loom model in `loom_tests.rs` drives
+//! the same three functions, so the model checks the code that runs.
 
 use crate::loom::sync::atomic::{fence, AtomicUsize, Ordering::SeqCst};
 use crate::loom::sync::Mutex;
@@ -110,6 +114,52 @@ impl Idle {
         is_searching && searching(prev) == 1
     }
 
+    /// A searching worker found a task. If it was the last searcher and `work_pending()` says
+    /// some queue still has work, `notify()` wakes another worker for it.
+    pub(crate) fn stop_searching(
+        &self,
+        work_pending: impl FnOnce() -> bool,
+        notify: impl FnOnce(),
+    ) {
+        if self.transition_worker_from_searching() && work_pending() {
+            notify();
+        }
+    }
+
+    /// A worker out of work parks: it joins the parked list; if it was the last searcher, it
+    /// looks at every queue once more (`work_pending`, after a SeqCst fence) and calls `notify`
+    /// if any has work. Removing this re-check makes the loom model deadlock.
+    pub(crate) fn park_worker(
+        &self,
+        worker: usize,
+        is_searching: bool,
+        work_pending: impl FnOnce() -> bool,
+        notify: impl FnOnce(),
+    ) {
+        if self.transition_worker_to_parked(worker, is_searching) && work_pending() {
+            notify();
+        }
+    }
+
+    /// A parked worker's parker returned. `has_work`: its own queues hold work (or the runtime
+    /// shuts down). Says whether it leaves park, and whether it leaves as a searcher.
+    #[must_use]
+    pub(crate) fn after_wake(&self, worker: usize, has_work: bool) -> AfterWake {
+        if has_work {
+            if self.unpark_worker_by_id(worker) {
+                AfterWake::Run { searching: false }
+            } else {
+                // Chosen by `worker_to_notify` meanwhile: counted as searching.
+                AfterWake::Run { searching: true }
+            }
+        } else if !self.is_parked(worker) {
+            // Chosen by `worker_to_notify`: counted as searching.
+            AfterWake::Run { searching: true }
+        } else {
+            AfterWake::ParkAgain
+        }
+    }
+
     /// A parked worker woke up without being chosen by `worker_to_notify` (I/O events, a
     /// timeout, shutdown) and has work. Returns `true` if it took itself off the list; `false`
     /// means someone chose it meanwhile, so it is already counted as searching.
@@ -147,6 +197,15 @@ impl Idle {
     pub(crate) fn num_searching(&self) -> usize {
         searching(self.state.load(SeqCst))
     }
+}
+
+/// What a worker does when its parker returns ([`Idle::after_wake`]).
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum AfterWake {
+    /// Leave park and run; `searching`: counted as a searcher.
+    Run { searching: bool },
+    /// Spurious or foreign wake: stay on the parked list and park again.
+    ParkAgain,
 }
 
 #[cfg(all(test, not(loom)))]

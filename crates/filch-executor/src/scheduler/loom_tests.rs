@@ -9,7 +9,7 @@ use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use loom::sync::Arc;
 use loom::thread;
 
-use super::idle::Idle;
+use super::idle::{AfterWake, Idle};
 use super::park::{Parker, SharedDriver, Unparker};
 use crate::driver::CondvarDriver;
 
@@ -41,16 +41,19 @@ impl World {
     }
 }
 
-/// The worker loop of `worker.rs`, reduced to: take work, else park by the protocol.
+/// The worker loop of `worker.rs`, reduced to: take work, else park by the protocol. Every
+/// scheduling decision goes through the functions `WorkerCtx` calls (`Idle::stop_searching`,
+/// `Idle::park_worker`, `Idle::after_wake`); only the queues are simplified: the model's work is
+/// global (an injector), so a worker has no local work and leaves park only when chosen, exactly
+/// as a worker woken for injector work does.
 fn worker(world: &World, index: usize, parker: &Parker) {
     let mut searching = false;
     loop {
         if world.try_take() {
-            if searching
-                && world.idle.transition_worker_from_searching()
-                && world.work.load(SeqCst) > 0
-            {
-                world.notify();
+            if searching {
+                world
+                    .idle
+                    .stop_searching(|| world.work.load(SeqCst) > 0, || world.notify());
             }
             world.finish();
             return;
@@ -62,25 +65,24 @@ fn worker(world: &World, index: usize, parker: &Parker) {
             searching = true;
             continue;
         }
-        let was_last = world.idle.transition_worker_to_parked(index, searching);
+        world.idle.park_worker(
+            index,
+            searching,
+            || world.work.load(SeqCst) > 0,
+            || world.notify(),
+        );
         searching = false;
-        if was_last && world.work.load(SeqCst) > 0 {
-            world.notify();
-        }
         loop {
-            parker.park(|| None);
+            parker.park(None);
             if world.done.load(SeqCst) {
                 return;
             }
-            if !world.idle.is_parked(index) {
-                searching = true;
-                break;
-            }
-            if world.work.load(SeqCst) > 0 {
-                if !world.idle.unpark_worker_by_id(index) {
-                    searching = true;
+            match world.idle.after_wake(index, false) {
+                AfterWake::Run { searching: s } => {
+                    searching = s;
+                    break;
                 }
-                break;
+                AfterWake::ParkAgain => {}
             }
         }
     }
@@ -125,10 +127,12 @@ fn unpark_before_park_is_not_lost() {
         // `b` parks on whichever of driver/condvar is free; `a` may hold the driver.
         let tb = thread::spawn(move || {
             while !f2.load(SeqCst) {
-                b.park(|| None);
+                b.park(None);
             }
         });
-        let ta = thread::spawn(move || a.park(|| None));
+        let ta = thread::spawn(move || {
+            a.park(None);
+        });
         flag.store(true, SeqCst);
         ub.unpark();
         ua.unpark();
@@ -137,56 +141,90 @@ fn unpark_before_park_is_not_lost() {
     });
 }
 
-/// A driver for the model: a timed park returns at once (the timeout always fires eventually),
-/// an untimed park blocks until `unpark`.
-#[derive(Default)]
-struct TimeoutDriver {
-    notified: loom::sync::Mutex<bool>,
-    condvar: loom::sync::Condvar,
-}
-
-impl crate::driver::Driver for TimeoutDriver {
-    fn park(&self, timeout: Option<std::time::Duration>) {
-        if timeout.is_some() {
-            return;
-        }
-        let mut notified = self.notified.lock().unwrap();
-        while !*notified {
-            notified = self.condvar.wait(notified).unwrap();
-        }
-        *notified = false;
-    }
-    fn unpark(&self) {
-        *self.notified.lock().unwrap() = true;
-        self.condvar.notify_one();
-    }
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
-    }
-}
-
-/// The watchdog handshake: the driver holder decides on an untimed park when nothing runs; a
-/// worker that runs and fills its LIFO slot then arms the watchdog (`arm_watchdog`), which must
-/// interrupt the holder so that it re-parks with the watchdog period. If the two raced past each
-/// other, the holder would sleep forever while the worker runs, and loom would report the
-/// deadlock.
+/// The monitor's sleep handshake (`watchdog.rs`): the monitor decides to sleep when it sees no
+/// worker running; a worker that becomes unparked counts itself and then calls
+/// `Monitor::wake`. If the two raced past each other, the monitor would sleep while a worker
+/// runs (stalls would go unnoticed), and loom would report the deadlock of the final wait.
 #[test]
-fn arming_the_watchdog_interrupts_an_untimed_driver_park() {
+fn monitor_sleep_never_misses_a_worker() {
+    use super::watchdog::Monitor;
     loom::model(|| {
-        let driver = Arc::new(SharedDriver::new(StdArc::new(TimeoutDriver::default())));
-        let running = Arc::new(AtomicBool::new(false));
-        let parker = Parker::new(driver.clone());
-        let r = running.clone();
-        let holder = thread::spawn(move || {
-            parker.park(|| {
-                r.load(SeqCst)
-                    .then_some(std::time::Duration::from_millis(10))
-            })
+        let monitor = Arc::new(Monitor::new());
+        let running = Arc::new(AtomicUsize::new(0));
+        let (m, r) = (monitor.clone(), running.clone());
+        let sleeper = thread::spawn(move || {
+            // Returns once it has seen the worker running (a timed wait returns at once under
+            // loom, so the loop stands for "checks again every period").
+            while r.load(SeqCst) == 0 {
+                m.sleep_while(|| r.load(SeqCst) == 0, std::time::Duration::from_millis(10));
+            }
         });
-        running.store(true, SeqCst);
-        // No sleeper to nudge in this model: if the driver is free, the holder has not taken
-        // it yet and will see `running` when it decides.
-        driver.arm_watchdog(|| {});
-        holder.join().unwrap();
+        running.fetch_add(1, SeqCst);
+        monitor.wake();
+        sleeper.join().unwrap();
+    });
+}
+
+/// Extra-worker retirement (`watchdog.rs`, steps 1 to 3): an extra hands its queue over and
+/// gives its slot back while the monitor claims a slot to start another extra. Whatever the
+/// interleaving, the queued task ends up handed over exactly once, and a claimed slot never
+/// carries a task from its previous owner.
+#[test]
+fn retiring_extra_leaves_no_task_behind() {
+    use super::watchdog::{Extras, Slot};
+
+    struct TestSlot {
+        index: usize,
+        queue: loom::sync::Mutex<Vec<u32>>,
+    }
+    impl Slot for TestSlot {
+        fn index(&self) -> usize {
+            self.index
+        }
+    }
+
+    loom::model(|| {
+        let extras = Arc::new(Extras::new(
+            2,
+            vec![TestSlot {
+                index: 2,
+                queue: loom::sync::Mutex::new(Vec::new()),
+            }],
+        ));
+        let injector = Arc::new(loom::sync::Mutex::new(Vec::new()));
+        // The monitor started an extra in slot 2, and the extra queued a task.
+        let slot = extras.claim().expect("a free slot");
+        slot.queue.lock().unwrap().push(7);
+        extras.request_retire(2);
+
+        let (e, inj) = (extras.clone(), injector.clone());
+        let retiring = thread::spawn(move || {
+            assert!(e.should_retire(2));
+            e.retire(slot, |slot| {
+                inj.lock().unwrap().append(&mut slot.queue.lock().unwrap());
+            });
+        });
+        let e = extras.clone();
+        let monitor = thread::spawn(move || {
+            if let Some(slot) = e.claim() {
+                assert!(
+                    slot.queue.lock().unwrap().is_empty(),
+                    "a reused slot still holds its previous owner's task"
+                );
+                assert!(
+                    !e.should_retire(2),
+                    "a claimed slot starts without a retire request"
+                );
+                e.unclaim(slot);
+            }
+        });
+        retiring.join().unwrap();
+        monitor.join().unwrap();
+        assert_eq!(
+            *injector.lock().unwrap(),
+            vec![7],
+            "handed over exactly once"
+        );
+        assert_eq!(extras.active(), 0);
     });
 }

@@ -10,8 +10,12 @@
 //!   victims in random order, then the injector; then it parks (`idle.rs`, `park.rs`).
 //! * Fairness: the LIFO slot is used at most [`worker::MAX_LIFO_POLLS`] times in a row; the
 //!   injector is checked first every [`worker::GLOBAL_QUEUE_INTERVAL`] ticks; the driver is polled
-//!   every [`worker::EVENT_INTERVAL`] ticks while workers are busy; and a LIFO task stuck behind a
-//!   long poll is taken by the parked worker's watchdog (see `worker.rs`).
+//!   every [`worker::EVENT_INTERVAL`] ticks while workers are busy.
+//! * A task that yields waits until the driver has been polled (`worker.rs`), so a task looping
+//!   on `yield_now` for a socket sees the socket's event.
+//! * A task that blocks its worker costs that worker, never the runtime: the monitor
+//!   (`watchdog.rs`) keeps a thread in the driver, hands the stuck worker's queue to the others,
+//!   and starts compensating workers when every worker is stuck.
 
 use std::ptr::NonNull;
 
@@ -27,6 +31,7 @@ use crate::task::{Notified, Task};
 pub(crate) mod idle;
 pub(crate) mod owned;
 pub(crate) mod park;
+pub(crate) mod watchdog;
 pub(crate) mod worker;
 
 #[cfg(all(test, loom))]
@@ -35,11 +40,8 @@ mod loom_tests;
 use idle::Idle;
 use owned::OwnedTasks;
 use park::{SharedDriver, Unparker};
+use watchdog::{Extras, Monitor};
 use worker::WorkerCtx;
-
-/// How many batches (crossbeam steals up to 32 tasks a batch) a yield moves from the injector
-/// into the local deque before it gives up and queues the yielder in the injector instead.
-const YIELD_INJECTOR_BATCHES: usize = 16;
 
 /// What other threads may touch of a worker.
 pub(crate) struct Remote {
@@ -50,6 +52,15 @@ pub(crate) struct Remote {
     /// Bumped by the owner each time round its loop; a watchdog that sees it unchanged for a
     /// whole period knows the worker is stuck in one poll.
     pub(crate) ticks: AtomicUsize,
+    /// The spawn location of the task being polled, null between polls (written by the owner
+    /// only; the monitor reads it for stall reports).
+    pub(crate) polling: AtomicPtr<std::panic::Location<'static>>,
+    /// The id of the task being polled (meaningful while `polling` is non-null).
+    pub(crate) polling_id: AtomicUsize,
+    /// Tasks that yielded: they run again after the next driver poll (see `worker.rs`). Behind a
+    /// lock only so the monitor can take them from a stuck worker; the owner is the only other
+    /// user, so the lock is uncontended.
+    pub(crate) deferred: crate::loom::sync::Mutex<Vec<Notified>>,
     pub(crate) unparker: Unparker,
 }
 
@@ -67,13 +78,40 @@ impl Remote {
     fn has_lifo(&self) -> bool {
         !self.lifo.load(Ordering::Acquire).is_null()
     }
+
+    /// Everything queued on this worker that another thread can take: the LIFO slot, the
+    /// deferred yielders and the deque. Used for stuck workers and retiring extras.
+    pub(crate) fn take_all(&self, mut f: impl FnMut(Notified)) -> usize {
+        let mut n = 0;
+        if let Some(task) = self.take_lifo() {
+            f(task);
+            n += 1;
+        }
+        let deferred = std::mem::take(&mut *self.deferred.lock());
+        n += deferred.len();
+        deferred.into_iter().for_each(&mut f);
+        loop {
+            match self.stealer.steal() {
+                crossbeam_deque::Steal::Success(task) => {
+                    f(task);
+                    n += 1;
+                }
+                crossbeam_deque::Steal::Retry => {}
+                crossbeam_deque::Steal::Empty => return n,
+            }
+        }
+    }
 }
 
 /// Everything the workers, handles and tasks of one runtime share.
 pub(crate) struct Shared {
     /// One per worker, each on its own cache line: every worker writes its `ticks` and LIFO slot
-    /// constantly, and neighbours must not share those lines.
+    /// constantly, and neighbours must not share those lines. The first `num_core` are the
+    /// runtime's workers, the rest the slots of compensating workers (`watchdog.rs`).
     pub(crate) remotes: Box<[CachePadded<Remote>]>,
+    pub(crate) num_core: usize,
+    pub(crate) monitor: Monitor,
+    pub(crate) extras: Extras,
     pub(crate) injector: Injector<Notified>,
     pub(crate) idle: Idle,
     pub(crate) owned: OwnedTasks,
@@ -89,13 +127,17 @@ pub(crate) struct Shared {
 impl Shared {
     pub(crate) fn new(
         remotes: Box<[CachePadded<Remote>]>,
+        extras: Extras,
         driver: Arc<SharedDriver>,
         blocking: BlockingPool,
         config: Config,
     ) -> Shared {
-        let n = remotes.len();
+        let n = config.worker_threads;
         Shared {
             remotes,
+            num_core: n,
+            monitor: Monitor::new(),
+            extras,
             injector: Injector::new(),
             idle: Idle::new(n),
             owned: OwnedTasks::new(n),
@@ -128,35 +170,18 @@ impl Shared {
 
     fn schedule_local(&self, worker: &WorkerCtx, task: Notified, is_yield: bool) {
         if is_yield {
-            // Behind every ready task. The deque is emptied before the injector is looked at, so
-            // tasks waiting in the injector are first moved into the deque, and the yielder goes
-            // behind them; later yields then stay local instead of cycling through the shared
-            // injector. Only if the injector holds more than a few hundred tasks does the
-            // yielder queue at its back.
-            let mut batches = 0;
-            while batches < YIELD_INJECTOR_BATCHES && !self.injector.is_empty() {
-                match self.injector.steal_batch(&worker.local) {
-                    crossbeam_deque::Steal::Success(()) => batches += 1,
-                    crossbeam_deque::Steal::Retry => {}
-                    crossbeam_deque::Steal::Empty => break,
-                }
-            }
-            if self.injector.is_empty() {
-                worker.local.push(task);
-            } else {
-                self.injector.push(task);
-            }
+            // Deferred until the driver has been polled (the idea is tokio's): a task that
+            // yields while it waits for a socket or a timer must let the driver run first.
+            self.remotes[worker.index].deferred.lock().push(task);
+            worker.has_deferred.set(true);
+            return;
         } else {
             let remote = &self.remotes[worker.index];
             let prev = remote.lifo.swap(task.into_raw().as_ptr(), Ordering::AcqRel);
             let Some(prev) = NonNull::new(prev) else {
                 // The slot was empty: this worker runs the task next. Waking another worker now
-                // would only make it steal the message's receiver away from warm caches. But if
-                // this worker then stays in one long poll, the LIFO watchdog must be running to
-                // rescue the task; arm it unless it is (a relaxed load in the common case).
-                if !worker.in_park.get() && !self.driver.is_armed() {
-                    self.driver.arm_watchdog(|| self.nudge_sleeper());
-                }
+                // would only make it steal the message's receiver away from warm caches. If
+                // this worker then stays in one long poll, the monitor takes the task over.
                 return;
             };
             // SAFETY: the slot held a `Notified` and the swap gave it to us.
@@ -178,22 +203,37 @@ impl Shared {
         }
     }
 
-    /// Wakes a parked worker if nobody is searching (see `idle.rs`).
+    /// Wakes a parked worker if nobody is searching (see `idle.rs`). While compensating
+    /// workers run and no core worker could be woken, wakes them instead.
     pub(crate) fn notify_parked(&self) {
         if let Some(index) = self.idle.worker_to_notify() {
+            self.monitor.wake();
             self.remotes[index].unparker.unpark();
+        } else if self.extras.active() > 0 {
+            for remote in &self.remotes[self.num_core..] {
+                remote.unparker.unpark();
+            }
         }
     }
 
-    /// Called by the last searcher when it stops searching (it parks, or it found a task): wake a
-    /// worker if any queue has work.
-    pub(crate) fn notify_if_work_pending(&self) {
-        fence(Ordering::SeqCst);
-        let pending =
-            !self.injector.is_empty() || self.remotes.iter().any(|r| !r.stealer.is_empty());
-        if pending {
-            self.notify_parked();
+    /// How many remotes a stealing worker visits: the core workers, and the extras while any
+    /// runs.
+    pub(crate) fn num_stealable(&self) -> usize {
+        if self.extras.active() > 0 {
+            self.remotes.len()
+        } else {
+            self.num_core
         }
+    }
+
+    /// Whether any queue another worker could take from has work (after a SeqCst fence, for
+    /// the last searcher's re-check in `idle.rs`).
+    pub(crate) fn work_pending(&self) -> bool {
+        fence(Ordering::SeqCst);
+        !self.injector.is_empty()
+            || self.remotes[..self.num_stealable()]
+                .iter()
+                .any(|r| !r.stealer.is_empty())
     }
 
     /// Asks a parked worker to look around without changing the counts (it stays parked if it
@@ -212,6 +252,7 @@ impl Shared {
         for remote in self.remotes.iter() {
             remote.unparker.unpark();
         }
+        self.monitor.stop();
         self.driver.driver().unpark();
         true
     }
@@ -233,7 +274,7 @@ impl Shared {
     pub(crate) fn final_drain(&self) {
         self.drain_injector();
         for remote in self.remotes.iter() {
-            drop(remote.take_lifo());
+            remote.take_all(Notified::shutdown);
         }
         self.drained.store(true, Ordering::SeqCst);
         fence(Ordering::SeqCst);
@@ -252,6 +293,15 @@ impl Shared {
 
     pub(crate) fn has_lifo(&self, index: usize) -> bool {
         self.remotes[index].has_lifo()
+    }
+
+    /// Moves a stuck or retiring worker's queue to the injector and wakes someone for it.
+    pub(crate) fn rescue(&self, index: usize) -> usize {
+        let moved = self.remotes[index].take_all(|task| self.injector.push(task));
+        if moved > 0 {
+            self.notify_parked();
+        }
+        moved
     }
 
     /// Removes a completed task from the owner list.

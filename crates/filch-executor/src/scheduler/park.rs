@@ -17,14 +17,17 @@
 //! The next `park` consumes NOTIFIED and returns at once, so an unpark that races with a park is
 //! never lost. This is the shape of tokio's `park.rs`, with our driver trait in place of its I/O
 //! stack.
+//!
+//! Nothing here keeps the driver occupied: a holder that leaves it to run a task leaves it empty
+//! until some worker parks again. The runtime's monitor (`watchdog.rs`) notices a driver that
+//! nobody has entered for a whole period while workers sleep on their condvars, and nudges one
+//! of them into it ([`SharedDriver::entries`] is what it watches).
 
 use std::sync::Arc as StdArc;
 use std::time::Duration;
 
 use crate::driver::Driver;
-use crate::loom::sync::atomic::{
-    fence, AtomicBool, AtomicUsize, Ordering::Relaxed, Ordering::SeqCst,
-};
+use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed, Ordering::SeqCst};
 use crate::loom::sync::{Arc, Condvar, Mutex};
 
 const EMPTY: usize = 0;
@@ -39,10 +42,8 @@ const NOTIFIED: usize = 3;
 pub(crate) struct SharedDriver {
     driver: StdArc<dyn Driver>,
     locked: AtomicBool,
-    /// Set while the holder blocks in the driver with a time limit, so the LIFO watchdog runs
-    /// (see `worker.rs`). A worker that puts a task in its LIFO slot while this is clear arms
-    /// the watchdog (`arm_watchdog`).
-    armed: AtomicBool,
+    /// How many times the driver has been taken; the monitor compares it across periods.
+    entries: AtomicUsize,
 }
 
 /// Holding the driver; dropping it lets the next parker in.
@@ -61,7 +62,7 @@ impl SharedDriver {
         SharedDriver {
             driver,
             locked: AtomicBool::new(false),
-            armed: AtomicBool::new(false),
+            entries: AtomicUsize::new(0),
         }
     }
 
@@ -69,27 +70,14 @@ impl SharedDriver {
         &self.driver
     }
 
-    /// Whether a thread blocks in the driver with a time limit (cheap pre-check).
-    pub(crate) fn is_armed(&self) -> bool {
-        self.armed.load(Relaxed)
+    /// Whether some thread holds the driver now (blocked in it, or in a maintenance poll).
+    pub(crate) fn is_locked(&self) -> bool {
+        self.locked.load(SeqCst)
     }
 
-    /// Makes sure some parked worker will wake within the watchdog period: interrupts a holder
-    /// blocked without a time limit (it re-decides, and a worker runs now), or, if nobody holds
-    /// the driver, calls `nudge` to wake a sleeper that will take it.
-    pub(crate) fn arm_watchdog(&self, nudge: impl FnOnce()) {
-        // Orders the caller's "a worker runs" before our reads (pairs with the fence in
-        // `park_driver`; the pattern is store-buffering, which needs a fence on each side).
-        fence(SeqCst);
-        if self.armed.load(SeqCst) {
-            return;
-        }
-        if self.locked.load(SeqCst) {
-            // Sticky: a holder that has not started waiting yet returns at once and re-decides.
-            self.driver.unpark();
-        } else {
-            nudge();
-        }
+    /// How many times the driver has been taken so far (wraps).
+    pub(crate) fn entries(&self) -> usize {
+        self.entries.load(Relaxed)
     }
 
     /// Takes the driver if nobody is blocked in it.
@@ -97,6 +85,7 @@ impl SharedDriver {
         if self.locked.swap(true, SeqCst) {
             None
         } else {
+            self.entries.fetch_add(1, Relaxed);
             Some(DriverGuard {
                 locked: &self.locked,
             })
@@ -144,29 +133,31 @@ impl Parker {
         }
     }
 
-    /// Blocks until unparked. In the driver, the wait is bounded by what `driver_timeout` returns
-    /// (called once the driver is ours; the driver may also return when it delivered events); on
-    /// the condvar there is no time limit.
-    pub(crate) fn park(&self, driver_timeout: impl FnOnce() -> Option<Duration>) {
+    /// Blocks until unparked, or until `timeout` elapses (`None`: no limit). In the driver the
+    /// wait may also end when the driver delivered events. Returns whether this thread was the
+    /// one in the driver.
+    pub(crate) fn park(&self, timeout: Option<Duration>) -> bool {
         let inner = &*self.inner;
         if inner
             .state
             .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
             .is_ok()
         {
-            return;
+            return false;
         }
         if let Some(guard) = inner.shared.try_lock() {
-            inner.park_driver(driver_timeout);
+            inner.park_driver(timeout);
             drop(guard);
+            true
         } else {
-            inner.park_condvar();
+            inner.park_condvar(timeout);
+            false
         }
     }
 }
 
 impl Inner {
-    fn park_driver(&self, timeout: impl FnOnce() -> Option<Duration>) {
+    fn park_driver(&self, timeout: Option<Duration>) {
         match self
             .state
             .compare_exchange(EMPTY, PARKED_DRIVER, SeqCst, SeqCst)
@@ -178,23 +169,14 @@ impl Inner {
             }
             Err(actual) => unreachable!("worker parked twice (state {actual})"),
         }
-        // We hold the driver (`locked`); decide on the timeout only now. A worker that started
-        // running before this sees `locked` in `arm_watchdog` and interrupts us; one we see here
-        // makes us park with the watchdog period.
-        fence(SeqCst);
-        let timeout = timeout();
-        if timeout.is_some() {
-            self.shared.armed.store(true, SeqCst);
-        }
         self.shared.driver.park(timeout);
-        self.shared.armed.store(false, SeqCst);
         match self.state.swap(EMPTY, SeqCst) {
             NOTIFIED | PARKED_DRIVER => {}
             actual => unreachable!("parker state {actual} after driver park"),
         }
     }
 
-    fn park_condvar(&self) {
+    fn park_condvar(&self, timeout: Option<Duration>) {
         let mut guard = self.mutex.lock();
         match self
             .state
@@ -208,7 +190,17 @@ impl Inner {
             Err(actual) => unreachable!("worker parked twice (state {actual})"),
         }
         loop {
-            self.condvar.wait(&mut guard);
+            match timeout {
+                Some(timeout) => {
+                    self.condvar.wait_for(&mut guard, timeout);
+                    // Notified or not, we are no longer parked: consume whichever it was.
+                    match self.state.swap(EMPTY, SeqCst) {
+                        NOTIFIED | PARKED_CONDVAR => return,
+                        actual => unreachable!("parker state {actual} after a timed wait"),
+                    }
+                }
+                None => self.condvar.wait(&mut guard),
+            }
             if self
                 .state
                 .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)

@@ -21,14 +21,20 @@
 //! Every [`EVENT_INTERVAL`] ticks a busy worker polls the driver without blocking (if no parked
 //! worker is blocked in it), so sockets and timers make progress while every worker is busy.
 //!
-//! # The LIFO watchdog
+//! # Yielding
 //!
-//! Searchers never steal LIFO slots: the slot's task is almost always run a moment later by its
-//! owner, and stealing it would move a message's receiver away from the cache that holds the
-//! message. But a worker can be stuck in one long poll. So the worker parked in the driver
-//! wakes every [`WATCHDOG_PERIOD`] while any worker is running, and takes the LIFO task of any
-//! worker whose tick has not moved for a whole period. A task in the slot of a worker that
-//! stays busy therefore waits for about one to two periods, not forever.
+//! A task that yields (wakes itself during its own poll) is *deferred*: it waits in its worker's
+//! deferred list until the driver has been polled, then goes to the back of the local deque.
+//! The worker polls the driver and requeues its deferred tasks when it runs out of other local
+//! work, and at every maintenance poll. So a task that loops on `yield_now` waiting for a socket
+//! sees the socket's event at its next turn, and it still runs after every task that was ready
+//! when it yielded. (tokio defers yielded tasks the same way.)
+//!
+//! # Stuck workers
+//!
+//! A worker stuck in one long poll is the monitor's business (`watchdog.rs`): it takes the
+//! worker's queued tasks over, keeps a thread in the driver, and starts compensating workers,
+//! which run this same loop ([`run_extra`]) until they are asked to retire.
 //!
 //! # Shutdown
 //!
@@ -37,8 +43,9 @@
 //! 1. Set the shutdown flag and close nothing yet; wake every worker and the driver.
 //!    From here on, `schedule` drops new `Notified`s instead of queueing them, because step 4
 //!    cancels every task anyway.
-//! 2. Each worker sees the flag at the top of its loop (or when it wakes), stops, and drops the
-//!    `Notified`s in its LIFO slot and deque. Its thread exits after `on_thread_stop`.
+//! 2. Each worker (and extra worker) sees the flag at the top of its loop (or when it wakes),
+//!    stops, and cancels the `Notified`s in its LIFO slot, deferred list and deque. Its thread
+//!    exits after `on_thread_stop`. The monitor thread stops too.
 //! 3. The dropping thread waits for the workers (bounded by the timeout of `shutdown_timeout`).
 //!    A worker stuck in a poll cannot be interrupted; it stops when that poll returns.
 //! 4. The owner list is closed (later spawns are cancelled at once) and every task in it is
@@ -61,7 +68,9 @@ use crate::context;
 use crate::loom::sync::atomic::Ordering;
 use crate::loom::sync::Arc;
 use crate::runtime::Handle;
+use crate::scheduler::idle::AfterWake;
 use crate::scheduler::park::Parker;
+use crate::scheduler::watchdog::{FreeSlot, WATCHDOG_PERIOD};
 use crate::scheduler::Shared;
 use crate::task::Notified;
 
@@ -71,17 +80,15 @@ pub(crate) const GLOBAL_QUEUE_INTERVAL: u32 = 31;
 pub(crate) const EVENT_INTERVAL: u32 = 61;
 /// Consecutive tasks the LIFO slot may supply before the deque gets a turn (tokio's figure).
 pub(crate) const MAX_LIFO_POLLS: u32 = 3;
-/// How often the driver-parked worker checks for LIFO tasks stuck behind a long poll.
-pub(crate) const WATCHDOG_PERIOD: Duration = Duration::from_millis(10);
 
 /// The per-thread view of a worker that the scheduling fast path needs.
 pub(crate) struct WorkerCtx {
     handle: Handle,
     pub(crate) index: usize,
     pub(crate) local: Worker<Notified>,
-    /// True while this worker is inside the driver (parked, or a maintenance poll): tasks the
-    /// driver wakes into the LIFO slot then need no watchdog, the worker takes them next.
-    pub(crate) in_park: Cell<bool>,
+    /// Set when a task is deferred (it yielded), cleared when the deferred list is requeued; a
+    /// hint that spares the loop the deferred list's lock.
+    pub(crate) has_deferred: Cell<bool>,
 }
 
 impl WorkerCtx {
@@ -90,17 +97,15 @@ impl WorkerCtx {
     }
 }
 
-/// Loop-local state of a worker.
-struct Core {
+/// The counters a worker keeps for itself while it loops.
+struct LoopState {
     tick: u32,
     lifo_polls: u32,
     is_searching: bool,
     rng: u64,
-    /// For each other worker: its tick when this worker's watchdog last saw a task in its slot.
-    watch: Vec<Option<usize>>,
 }
 
-impl Core {
+impl LoopState {
     fn next_rand(&mut self, n: usize) -> usize {
         // xorshift64*
         self.rng ^= self.rng >> 12;
@@ -110,82 +115,176 @@ impl Core {
     }
 }
 
-/// Entry point of a worker thread.
-pub(crate) fn run(handle: Handle, index: usize, local: Worker<Notified>, parker: Parker) {
-    let ctx = WorkerCtx {
-        handle,
-        index,
-        local,
-        in_park: Cell::new(false),
-    };
-    let _worker = context::set_worker(&ctx);
-    let _current = context::set_current(&ctx.handle);
-    let _entered = context::enter_runtime();
-    let n = ctx.shared().remotes.len();
-    let mut core = Core {
+impl WorkerCtx {
+    fn new(handle: Handle, index: usize, local: Worker<Notified>) -> WorkerCtx {
+        WorkerCtx {
+            handle,
+            index,
+            local,
+            has_deferred: Cell::new(false),
+        }
+    }
+
+    /// Runs `f` with this worker registered as the thread's worker and its runtime current.
+    fn enter<R>(&self, f: impl FnOnce() -> R) -> R {
+        let _worker = context::set_worker(self);
+        let _current = context::set_current(&self.handle);
+        let _entered = context::enter_runtime();
+        f()
+    }
+
+    fn is_extra(&self) -> bool {
+        self.index >= self.shared().num_core
+    }
+}
+
+fn loop_state(index: usize) -> LoopState {
+    LoopState {
         tick: 0,
         lifo_polls: 0,
         is_searching: false,
         rng: 0x9E37_79B9_7F4A_7C15 ^ ((index as u64 + 1) << 17),
-        watch: vec![None; n],
-    };
-    ctx.run(&mut core, &parker);
-    ctx.drain();
+    }
+}
+
+/// Entry point of a worker thread.
+pub(crate) fn run(handle: Handle, index: usize, local: Worker<Notified>, parker: Parker) {
+    let ctx = WorkerCtx::new(handle, index, local);
+    ctx.enter(|| {
+        let mut state = loop_state(index);
+        ctx.run(&mut state, &parker);
+        ctx.drain();
+    });
+}
+
+/// Entry point of a compensating worker's thread (`watchdog.rs`): the same loop until the
+/// monitor asks it to retire, then it hands its queue to the injector and gives its slot back.
+pub(crate) fn run_extra(handle: Handle, slot: FreeSlot) {
+    let FreeSlot {
+        index,
+        local,
+        parker,
+    } = slot;
+    let ctx = WorkerCtx::new(handle, index, local);
+    ctx.enter(|| {
+        let mut state = loop_state(index);
+        ctx.run(&mut state, &parker);
+    });
+    let shared = ctx.shared();
+    if shared.is_shutdown() {
+        ctx.drain();
+    }
+    let WorkerCtx { handle, local, .. } = ctx;
+    let shared = &handle.shared;
+    shared.extras.retire(
+        FreeSlot {
+            index,
+            local,
+            parker,
+        },
+        |_| {
+            shared.rescue(index);
+        },
+    );
 }
 
 impl WorkerCtx {
-    fn run(&self, core: &mut Core, parker: &Parker) {
+    fn run(&self, state: &mut LoopState, parker: &Parker) {
         let shared = self.shared();
         let remote = &shared.remotes[self.index];
-        while !shared.is_shutdown() {
-            core.tick = core.tick.wrapping_add(1);
-            remote.ticks.store(core.tick as usize, Ordering::Relaxed);
-            if core.tick % EVENT_INTERVAL == 0 {
+        let extra = self.is_extra();
+        loop {
+            if shared.is_shutdown() || (extra && shared.extras.should_retire(self.index)) {
+                return;
+            }
+            state.tick = state.tick.wrapping_add(1);
+            remote.ticks.store(state.tick as usize, Ordering::Relaxed);
+            if state.tick % EVENT_INTERVAL == 0 {
                 self.maintenance();
             }
-            if let Some(task) = self.next_task(core) {
-                self.run_task(core, task);
+            if let Some(task) = self.next_task(state) {
+                self.run_task(state, task);
                 continue;
             }
-            if let Some(task) = self.steal(core) {
-                self.run_task(core, task);
+            if self.requeue_deferred() {
                 continue;
             }
-            self.park(core, parker);
+            if let Some(task) = self.steal(state) {
+                self.run_task(state, task);
+                continue;
+            }
+            if extra {
+                // Not on the parked list: never sleep longer than a period, so a retire request
+                // or work nobody woke us for is seen soon.
+                parker.park(Some(WATCHDOG_PERIOD));
+            } else {
+                self.park(state, parker);
+            }
         }
     }
 
-    fn run_task(&self, core: &mut Core, task: Notified) {
-        if core.is_searching {
-            core.is_searching = false;
+    fn run_task(&self, state: &mut LoopState, task: Notified) {
+        if state.is_searching {
+            state.is_searching = false;
             // The last searcher stops searching: if work is left in any queue, wake the next
             // worker to take it. Checked after the (SeqCst) decrement, so work pushed while we
             // still counted as searching (whose pusher therefore woke nobody) is seen here.
-            if self.shared().idle.transition_worker_from_searching() {
-                self.shared().notify_if_work_pending();
-            }
+            let shared = self.shared();
+            shared
+                .idle
+                .stop_searching(|| shared.work_pending(), || shared.notify_parked());
         }
+        let remote = &self.shared().remotes[self.index];
+        remote
+            .polling_id
+            .store(task.id() as usize, Ordering::Relaxed);
+        remote.polling.store(
+            task.location() as *const std::panic::Location<'static> as *mut _,
+            Ordering::Release,
+        );
         task.run();
+        remote
+            .polling
+            .store(std::ptr::null_mut(), Ordering::Relaxed);
     }
 
-    fn next_task(&self, core: &mut Core) -> Option<Notified> {
+    /// Polls the driver if nobody is in it, then moves the deferred yielders to the back of the
+    /// local deque. Returns whether there were any.
+    fn requeue_deferred(&self) -> bool {
+        if !self.has_deferred.get() {
+            return false;
+        }
+        self.has_deferred.set(false);
+        self.poll_driver_now();
+        let deferred = std::mem::take(&mut *self.shared().remotes[self.index].deferred.lock());
+        if deferred.is_empty() {
+            // The monitor took them (this worker was stuck).
+            return false;
+        }
+        for task in deferred {
+            self.local.push(task);
+        }
+        true
+    }
+
+    fn next_task(&self, state: &mut LoopState) -> Option<Notified> {
         let shared = self.shared();
-        if core.tick % GLOBAL_QUEUE_INTERVAL == 0 {
+        if state.tick % GLOBAL_QUEUE_INTERVAL == 0 {
             if let Some(task) = self.steal_injector() {
-                core.lifo_polls = 0;
+                state.lifo_polls = 0;
                 return Some(task);
             }
         }
         let remote = &shared.remotes[self.index];
-        if core.lifo_polls < MAX_LIFO_POLLS {
+        if state.lifo_polls < MAX_LIFO_POLLS {
             if let Some(task) = remote.take_lifo() {
-                core.lifo_polls += 1;
+                state.lifo_polls += 1;
                 return Some(task);
             }
         } else if let Some(task) = remote.take_lifo() {
             self.local.push(task);
         }
-        core.lifo_polls = 0;
+        state.lifo_polls = 0;
         if let Some(task) = self.local.pop() {
             return Some(task);
         }
@@ -202,16 +301,17 @@ impl WorkerCtx {
         }
     }
 
-    fn steal(&self, core: &mut Core) -> Option<Notified> {
+    fn steal(&self, state: &mut LoopState) -> Option<Notified> {
         let shared = self.shared();
-        if !core.is_searching {
+        if !state.is_searching && !self.is_extra() {
+            // Extra workers are not counted in `idle.rs`; they search without asking.
             if !shared.idle.transition_worker_to_searching() {
                 return None;
             }
-            core.is_searching = true;
+            state.is_searching = true;
         }
-        let n = shared.remotes.len();
-        let start = core.next_rand(n);
+        let n = shared.num_stealable();
+        let start = state.next_rand(n);
         for i in 0..n {
             let victim = (start + i) % n;
             if victim == self.index {
@@ -232,82 +332,51 @@ impl WorkerCtx {
     }
 
     fn has_local_work(&self) -> bool {
-        !self.local.is_empty() || self.shared().has_lifo(self.index)
+        !self.local.is_empty() || self.shared().has_lifo(self.index) || self.has_deferred.get()
     }
 
-    fn park(&self, core: &mut Core, parker: &Parker) {
+    fn park(&self, state: &mut LoopState, parker: &Parker) {
         let shared = self.shared();
         if self.has_local_work() {
             return;
         }
-        let was_last_searcher = shared
-            .idle
-            .transition_worker_to_parked(self.index, core.is_searching);
-        core.is_searching = false;
-        if was_last_searcher {
-            shared.notify_if_work_pending();
-        }
+        shared.idle.park_worker(
+            self.index,
+            state.is_searching,
+            || shared.work_pending(),
+            || shared.notify_parked(),
+        );
+        state.is_searching = false;
         loop {
-            // Only matters if this worker ends up blocking in the driver (see `park.rs`).
-            self.in_park.set(true);
-            parker.park(|| (shared.idle.num_unparked() > 0).then_some(WATCHDOG_PERIOD));
-            self.in_park.set(false);
-            // Work the driver woke into our own queues (the common case for the worker that was
-            // in the driver): take ourselves off the parked list, one lock.
-            if self.has_local_work() || shared.is_shutdown() {
-                if !shared.idle.unpark_worker_by_id(self.index) {
-                    // Chosen by `worker_to_notify` meanwhile: counted as searching.
-                    core.is_searching = true;
+            parker.park(None);
+            let has_work = self.has_local_work() || shared.is_shutdown();
+            match shared.idle.after_wake(self.index, has_work) {
+                AfterWake::Run { searching } => {
+                    // Counted as unparked again (by us, or by whoever chose us).
+                    shared.monitor.wake();
+                    state.is_searching = searching;
+                    return;
                 }
-                return;
-            }
-            if !shared.idle.is_parked(self.index) {
-                // Chosen by `worker_to_notify`: counted as searching.
-                core.is_searching = true;
-                return;
-            }
-            if shared.idle.num_unparked() > 0 && self.watchdog(core) {
-                if !shared.idle.unpark_worker_by_id(self.index) {
-                    core.is_searching = true;
-                }
-                return;
+                AfterWake::ParkAgain => {}
             }
         }
     }
 
-    /// Takes the LIFO task of a worker stuck in one poll for a whole watchdog period.
-    fn watchdog(&self, core: &mut Core) -> bool {
-        let shared = self.shared();
-        let mut stolen = false;
-        for (i, remote) in shared.remotes.iter().enumerate() {
-            if i == self.index {
-                continue;
-            }
-            if !remote.has_lifo() {
-                core.watch[i] = None;
-                continue;
-            }
-            let ticks = remote.ticks.load(Ordering::Relaxed);
-            if core.watch[i] == Some(ticks) {
-                if let Some(task) = remote.take_lifo() {
-                    self.local.push(task);
-                    stolen = true;
-                }
-                core.watch[i] = None;
-            } else {
-                core.watch[i] = Some(ticks);
-            }
-        }
-        stolen
-    }
-
-    /// A non-blocking driver poll while busy, so I/O and timers are not starved.
+    /// A non-blocking driver poll while busy, so I/O and timers are not starved; deferred
+    /// yielders go back in the queue after it.
     fn maintenance(&self) {
+        if self.has_deferred.get() {
+            self.requeue_deferred();
+        } else {
+            self.poll_driver_now();
+        }
+    }
+
+    /// Polls the driver without blocking, unless another thread is in it.
+    fn poll_driver_now(&self) {
         let shared = self.shared();
         if let Some(guard) = shared.driver.try_lock() {
-            self.in_park.set(true);
             shared.driver.driver().park(Some(Duration::ZERO));
-            self.in_park.set(false);
             drop(guard);
             // A worker that tried to park while we held the driver went to its condvar,
             // leaving nobody in the driver: let it try again.
@@ -317,9 +386,9 @@ impl WorkerCtx {
         }
     }
 
-    /// Shutdown step 2: drop what this worker still has queued.
+    /// Shutdown step 2: cancel what this worker still has queued.
     fn drain(&self) {
-        drop(self.shared().remotes[self.index].take_lifo());
+        self.shared().remotes[self.index].take_all(Notified::shutdown);
         while let Some(task) = self.local.pop() {
             task.shutdown();
         }
@@ -337,6 +406,9 @@ pub(crate) fn new_parts(
         stealer: local.stealer(),
         lifo: crate::loom::sync::atomic::AtomicPtr::new(std::ptr::null_mut()),
         ticks: crate::loom::sync::atomic::AtomicUsize::new(0),
+        polling: crate::loom::sync::atomic::AtomicPtr::new(std::ptr::null_mut()),
+        polling_id: crate::loom::sync::atomic::AtomicUsize::new(0),
+        deferred: crate::loom::sync::Mutex::new(Vec::new()),
         unparker: parker.unparker(),
     };
     (local, remote, parker)

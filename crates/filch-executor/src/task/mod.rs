@@ -190,6 +190,16 @@ impl Notified {
         ptr
     }
 
+    /// Where the task was spawned.
+    pub(crate) fn location(&self) -> &'static std::panic::Location<'static> {
+        self.0.header().location
+    }
+
+    /// The task's process-unique id.
+    pub(crate) fn id(&self) -> u64 {
+        self.0.header().id
+    }
+
     /// Polls the task once (or cancels it, if it was aborted). Consumes this reference.
     pub(crate) fn run(self) {
         let ptr = self.into_raw();
@@ -212,14 +222,30 @@ impl fmt::Debug for Notified {
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 /// Allocates a task; returns the owner list's `Task`, the run queue's `Notified` and the handle.
+/// The caller's location (through `#[track_caller]` frames) is recorded as the spawn location.
+#[track_caller]
 pub(crate) fn new_task<F, S>(future: F, scheduler: S) -> (Task, Notified, JoinHandle<F::Output>)
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
     S: Schedule,
 {
+    new_task_at(future, scheduler, std::panic::Location::caller())
+}
+
+/// [`new_task`] with the spawn location given.
+pub(crate) fn new_task_at<F, S>(
+    future: F,
+    scheduler: S,
+    location: &'static std::panic::Location<'static>,
+) -> (Task, Notified, JoinHandle<F::Output>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-    let ptr = raw::allocate(future, scheduler, id);
+    let ptr = raw::allocate(future, scheduler, id, location);
     // SAFETY: a new task holds exactly three references, one for each of these.
     unsafe {
         (
@@ -277,7 +303,9 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    match crate::context::try_with_current(|handle| handle.spawn_inner(future)) {
+    // Taken here: the closure below is not a `#[track_caller]` frame.
+    let location = std::panic::Location::caller();
+    match crate::context::try_with_current(|handle| handle.spawn_inner(future, location)) {
         Ok(handle) => handle,
         Err(_) => panic!(
             "filch::spawn was called outside a filch runtime: call it from inside \

@@ -34,6 +34,8 @@ pub(crate) struct Header {
     pub(crate) id: u64,
     /// Where the owner list keeps this task; written under the owner shard's lock only.
     pub(crate) owner_slot: std::sync::atomic::AtomicUsize,
+    /// Where the task was spawned (`#[track_caller]` on the spawn functions), for stall reports.
+    pub(crate) location: &'static std::panic::Location<'static>,
 }
 
 /// The functions that know the concrete future and scheduler types.
@@ -94,7 +96,12 @@ where
 }
 
 /// Allocates a task with the initial state (notified, join interest, three references).
-pub(crate) fn allocate<F, S>(future: F, scheduler: S, id: u64) -> NonNull<Header>
+pub(crate) fn allocate<F, S>(
+    future: F,
+    scheduler: S,
+    id: u64,
+    location: &'static std::panic::Location<'static>,
+) -> NonNull<Header>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
@@ -112,6 +119,7 @@ where
             vtable: &VtableOf::<F, S>::VTABLE,
             id,
             owner_slot: std::sync::atomic::AtomicUsize::new(usize::MAX),
+            location,
         });
         ptr::addr_of_mut!((*p).scheduler).write(scheduler);
         ptr::addr_of_mut!((*p).stage).write(UnsafeCell::new(Stage::Running(future)));
