@@ -354,16 +354,14 @@ pub fn timers<R: Rt>(rt: &R) -> TimerReport {
     let tasks: Vec<_> = (0..TIMER_TASKS)
         .map(|task| {
             rt.spawn(async move {
-                let mut random = XorShift::new(task as u64);
+                let mut random = sleep_rng(task);
                 let mut lateness = Vec::with_capacity(SLEEPS_PER_TASK);
                 for _ in 0..SLEEPS_PER_TASK {
-                    let draw = random.next();
-                    if draw & 3 == 0 {
-                        let long = Duration::from_micros(1_000 + (draw >> 8) % 49_000);
-                        let mut sleep = pin!(R::sleep(long));
+                    let PlannedSleep { wait, cancelled } = PlannedSleep::draw(&mut random);
+                    if cancelled {
+                        let mut sleep = pin!(R::sleep(wait));
                         let _ = futures_lite::future::poll_once(sleep.as_mut()).await;
                     } else {
-                        let wait = Duration::from_micros((draw >> 8) % 2_001);
                         let deadline = Instant::now() + wait;
                         R::sleep(wait).await;
                         // An early wake-up is recorded as `u64::MAX` and counted below.
@@ -396,21 +394,76 @@ pub fn timers<R: Rt>(rt: &R) -> TimerReport {
     }
 }
 
-/// Marsaglia's xorshift64: deterministic, so every runtime sees the same sleeps.
-#[derive(Debug)]
-struct XorShift(u64);
+/// The random numbers of one task of [`timers`]: seeded by the task's number, so every runtime
+/// (and every round) sees the same sleeps.
+fn sleep_rng(task: usize) -> fastrand::Rng {
+    fastrand::Rng::with_seed(task as u64)
+}
 
-impl XorShift {
-    fn new(seed: u64) -> Self {
-        XorShift(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+/// One sleep of [`timers`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct PlannedSleep {
+    /// How long it sleeps.
+    wait: Duration,
+    /// Whether it is polled once and dropped rather than awaited.
+    cancelled: bool,
+}
+
+impl PlannedSleep {
+    /// One in four is cancelled, with a deadline 1-50 ms out; the rest wait 0-2 ms.
+    fn draw(random: &mut fastrand::Rng) -> PlannedSleep {
+        if random.u8(0..4) == 0 {
+            PlannedSleep {
+                wait: Duration::from_micros(random.u64(1_000..50_000)),
+                cancelled: true,
+            }
+        } else {
+            PlannedSleep {
+                wait: Duration::from_micros(random.u64(0..=2_000)),
+                cancelled: false,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(task: usize) -> Vec<PlannedSleep> {
+        let mut random = sleep_rng(task);
+        (0..SLEEPS_PER_TASK)
+            .map(|_| PlannedSleep::draw(&mut random))
+            .collect()
     }
 
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
+    #[test]
+    fn timer_sleeps_are_the_same_on_every_run() {
+        for task in [0, 1, 7, TIMER_TASKS - 1] {
+            assert_eq!(plan(task), plan(task), "task {task}");
+        }
+        // Different tasks get different sleeps.
+        assert_ne!(plan(0), plan(1));
+    }
+
+    #[test]
+    fn timer_sleeps_have_the_documented_shape() {
+        let all: Vec<PlannedSleep> = (0..TIMER_TASKS).flat_map(plan).collect();
+        let cancelled = all.iter().filter(|sleep| sleep.cancelled).count();
+        // One in four of 100,000, give or take a generous margin.
+        assert!(
+            (20_000..30_000).contains(&cancelled),
+            "{cancelled} cancelled"
+        );
+        for sleep in &all {
+            if sleep.cancelled {
+                assert!(
+                    sleep.wait >= Duration::from_millis(1)
+                        && sleep.wait < Duration::from_millis(50)
+                );
+            } else {
+                assert!(sleep.wait <= Duration::from_millis(2));
+            }
+        }
     }
 }

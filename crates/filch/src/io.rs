@@ -27,12 +27,140 @@
 //! [`BufReader`] adds buffering and the line-oriented methods of [`AsyncBufReadExt`]
 //! (`read_line`, `lines`); [`copy`] moves every byte from a reader to a writer, and [`sink`]
 //! is a writer that discards what it is given.
+//!
+//! # Cooperative scheduling
+//!
+//! [`copy`] and [`Sink`] are filch's own, not futures-lite's: each step of a copy and each write
+//! to a sink takes one unit of the task's cooperative budget, the same budget filch's sockets and
+//! timers spend. A copy between two streams that are always ready (in-memory readers, a sink)
+//! therefore still yields to the other tasks of its worker now and then, instead of holding the
+//! worker until the copy ends. (The idea is tokio's: its `copy` and `sink` spend budget too.)
+
+use std::future::poll_fn;
+use std::io::{self, IoSlice};
+use std::pin::{pin, Pin};
+use std::task::{ready, Context, Poll};
+
+use filch_executor::coop;
 
 pub use futures_io::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite};
 pub use futures_lite::io::{
-    copy, sink, AsyncBufReadExt, AsyncReadExt, AsyncSeekExt, AsyncWriteExt, BufReader, BufWriter,
-    Cursor,
+    AsyncBufReadExt, AsyncReadExt, AsyncSeekExt, AsyncWriteExt, BufReader, BufWriter, Cursor,
 };
+
+/// Copies every byte of `reader` into `writer`, until `reader` reaches its end, then flushes
+/// `writer`; returns the number of bytes copied.
+///
+/// The reader is read through an 8 KiB [`BufReader`]. Each step (fill the buffer, write part of
+/// it) takes one unit of the task's cooperative budget, so a copy between streams that never
+/// wait still lets the other tasks of its worker run. A writer that accepts no bytes (`Ok(0)`)
+/// ends the copy with [`io::ErrorKind::WriteZero`].
+///
+/// Pass `&mut reader` and `&mut writer` to keep using them afterwards.
+///
+/// ```
+/// #[filch::main]
+/// async fn main() -> std::io::Result<()> {
+///     let mut reader = filch::io::Cursor::new(b"hello".to_vec());
+///     let mut writer = Vec::new();
+///     let copied = filch::io::copy(&mut reader, &mut writer).await?;
+///     assert_eq!(copied, 5);
+///     assert_eq!(writer, b"hello");
+///     Ok(())
+/// }
+/// ```
+pub async fn copy<R, W>(reader: R, writer: W) -> io::Result<u64>
+where
+    R: AsyncRead,
+    W: AsyncWrite,
+{
+    let mut reader = pin!(BufReader::new(reader));
+    let mut writer = pin!(writer);
+    let mut copied: u64 = 0;
+    poll_fn(|cx| loop {
+        // Given back if this step finds nothing ready.
+        let budget = ready!(coop::poll_proceed(cx));
+        let buffer = ready!(reader.as_mut().poll_fill_buf(cx))?;
+        if buffer.is_empty() {
+            ready!(writer.as_mut().poll_flush(cx))?;
+            budget.made_progress();
+            return Poll::Ready(Ok(copied));
+        }
+        let written = ready!(writer.as_mut().poll_write(cx, buffer))?;
+        if written == 0 {
+            return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+        }
+        copied += written as u64;
+        reader.as_mut().consume(written);
+        budget.made_progress();
+    })
+    .await
+}
+
+/// A writer that accepts every byte and discards it.
+///
+/// ```
+/// use filch::io::AsyncWriteExt;
+///
+/// #[filch::main]
+/// async fn main() -> std::io::Result<()> {
+///     let mut sink = filch::io::sink();
+///     assert_eq!(sink.write(b"gone").await?, 4);
+///     sink.write_all(b"gone too").await?;
+///     sink.flush().await?;
+///     Ok(())
+/// }
+/// ```
+pub fn sink() -> Sink {
+    Sink { _private: () }
+}
+
+/// The writer [`sink()`] returns.
+///
+/// Every write and flush takes one unit of the task's cooperative budget, so a task that writes to
+/// a sink in a loop still yields to the other tasks of its worker.
+#[derive(Debug)]
+pub struct Sink {
+    _private: (),
+}
+
+impl Sink {
+    /// Takes a unit of budget for an operation that is always ready.
+    fn proceed(cx: &mut Context<'_>) -> Poll<()> {
+        ready!(coop::poll_proceed(cx)).made_progress();
+        Poll::Ready(())
+    }
+}
+
+impl AsyncWrite for Sink {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        ready!(Sink::proceed(cx));
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        ready!(Sink::proceed(cx));
+        Poll::Ready(Ok(bufs.iter().map(|buf| buf.len()).sum()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        ready!(Sink::proceed(cx));
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        ready!(Sink::proceed(cx));
+        Poll::Ready(Ok(()))
+    }
+}
 
 /// The traits needed to call `read`, `write_all` and the other I/O methods, in one import.
 ///
