@@ -202,22 +202,18 @@ fn yield_now_lets_the_driver_deliver_a_socket_event() {
             let yields = rt.block_on(async {
                 filch::spawn(async {
                     let (a, b) = filch::net::UnixStream::pair().unwrap();
-                    let mut buf = [0u8; 8];
-                    // Consume any initial readiness, so only the write below can make `a` ready.
-                    while a.try_read(&mut buf).is_ok() {}
                     filch::task::yield_now().await;
                     b.try_write(b"ping").unwrap();
+                    // `readable` resolves only once the driver has delivered the event.
                     let mut yields = 0;
                     loop {
-                        match a.try_read(&mut buf) {
-                            Ok(_) => return yields,
-                            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                                yields += 1;
-                                assert!(yields < 10_000, "the event never came");
-                                filch::task::yield_now().await;
-                            }
-                            Err(e) => panic!("{e}"),
+                        if let Some(ready) = futures_lite::future::poll_once(a.readable()).await {
+                            ready.unwrap();
+                            return yields;
                         }
+                        yields += 1;
+                        assert!(yields < 10_000, "the event never came");
+                        filch::task::yield_now().await;
                     }
                 })
                 .await
