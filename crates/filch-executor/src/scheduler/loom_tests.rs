@@ -71,7 +71,6 @@ fn worker(world: &World, index: usize, parker: &Parker) {
             || world.work.load(SeqCst) > 0,
             || world.notify(),
         );
-        searching = false;
         loop {
             parker.park(None);
             if world.done.load(SeqCst) {

@@ -36,9 +36,9 @@
 //! (and no extra running), it sleeps without a time limit ([`Monitor::sleep_while`]). A worker
 //! that leaves the parked state (`idle.rs` counts it as unparked) calls [`Monitor::wake`] after
 //! its count changed. The monitor sets `sleeping` and then re-reads the count, the waker changes
-//! the count and then reads `sleeping` (all SeqCst), so one of them sees the other; the condvar
-//! is notified under the mutex the monitor holds from its check to its wait, so the notify
-//! cannot fall between them. The loom model `monitor_sleep_never_misses_a_worker` checks this.
+//! the count and then reads `sleeping`, with a SeqCst fence between on each side, so one of
+//! them sees the other; the condvar is notified under the mutex the monitor holds from its
+//! check to its wait, so the notify cannot fall between them. The loom model `monitor_sleep_never_misses_a_worker` checks this.
 //!
 //! # Extra workers: start and retirement
 //!
@@ -70,7 +70,7 @@ use std::time::{Duration, Instant};
 use crossbeam_deque::Worker;
 
 use crate::loom::sync::atomic::{
-    AtomicBool, AtomicUsize,
+    fence, AtomicBool, AtomicUsize,
     Ordering::{Acquire, Relaxed, SeqCst},
 };
 use crate::loom::sync::{Condvar, Mutex};
@@ -115,6 +115,10 @@ impl Monitor {
 
     /// Called after a worker was counted as unparked: wakes the monitor if it sleeps.
     pub(crate) fn wake(&self) {
+        // Store-buffering against `sleep_while`: the caller's count change, then our read of
+        // `sleeping`; it needs a fence on each side (a SeqCst access alone is not enough for
+        // loom, which treats it as AcqRel).
+        fence(SeqCst);
         if self.sleeping.load(SeqCst) {
             let _lock = self.lock.lock();
             self.condvar.notify_one();
@@ -141,6 +145,7 @@ impl Monitor {
         }
         if idle() {
             self.sleeping.store(true, SeqCst);
+            fence(SeqCst);
             // Re-check after publishing `sleeping`: a worker that unparked before the store is
             // seen here; one after it sees `sleeping` and notifies under the lock we hold.
             let mut slept = false;
