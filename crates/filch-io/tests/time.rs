@@ -293,3 +293,80 @@ fn sleep_shared_between_tasks_via_arc_mutex() {
         });
     })
 }
+
+/// Durations too long for `Instant` mean "never": nothing panics with "overflow when adding
+/// duration to instant", and the far timers simply do not fire.
+#[test]
+fn far_deadlines_mean_never_and_do_not_overflow() {
+    guard(move || {
+        let rt = runtime(1);
+        rt.block_on(async {
+            let pending = |s: &mut Sleep| {
+                let waker = std::task::Waker::noop();
+                Pin::new(s)
+                    .poll(&mut std::task::Context::from_waker(waker))
+                    .is_pending()
+            };
+
+            let mut s = sleep(Duration::MAX);
+            assert!(!s.is_elapsed());
+            assert!(pending(&mut s));
+
+            let mut ticks = interval(Duration::MAX);
+            ticks.tick().await;
+            ticks.reset();
+            assert!(futures_lite::future::poll_once(ticks.tick())
+                .await
+                .is_none());
+
+            let start = Instant::now();
+            let mut ticks = interval_at(start, Duration::MAX);
+            assert_eq!(ticks.tick().await, start);
+            assert!(futures_lite::future::poll_once(ticks.tick())
+                .await
+                .is_none());
+            ticks.reset();
+            assert!(futures_lite::future::poll_once(ticks.tick())
+                .await
+                .is_none());
+            for behavior in [
+                MissedTickBehavior::Burst,
+                MissedTickBehavior::Delay,
+                MissedTickBehavior::Skip,
+            ] {
+                let mut ticks = interval_at(start, Duration::MAX);
+                ticks.set_missed_tick_behavior(behavior);
+                assert_eq!(ticks.tick().await, start);
+                assert!(futures_lite::future::poll_once(ticks.tick())
+                    .await
+                    .is_none());
+            }
+
+            let result = timeout(Duration::MAX, sleep(Duration::from_millis(1))).await;
+            assert_eq!(result, Ok(()));
+            let mut never = timeout(Duration::MAX, std::future::pending::<()>());
+            assert!(futures_lite::future::poll_once(&mut never).await.is_none());
+
+            // The farthest deadline an `Instant` can hold.
+            let mut far = start;
+            let mut step = Duration::MAX;
+            while step > Duration::ZERO {
+                match far.checked_add(step) {
+                    Some(later) => far = later,
+                    None => step /= 2,
+                }
+            }
+            let mut s = sleep_until(far);
+            assert!(pending(&mut s));
+            s.reset(far);
+            assert!(pending(&mut s));
+            let mut s = timeout_at(far, std::future::pending::<()>());
+            assert!(futures_lite::future::poll_once(&mut s).await.is_none());
+
+            // And a normal timer still works afterwards.
+            let soon = Instant::now() + Duration::from_millis(2);
+            sleep_until(soon).await;
+            assert!(Instant::now() >= soon);
+        });
+    })
+}

@@ -16,6 +16,8 @@ use crate::timer::{Inserted, TimerKey};
 ///
 /// The returned [`Sleep`] completes no earlier than `duration` after this call. Its timer is
 /// registered when it is first polled and removed when it is dropped.
+/// A `duration` too long for `Instant` (such as `Duration::MAX`) means "never": the deadline
+/// becomes about thirty years from now.
 ///
 /// ```
 /// use std::time::{Duration, Instant};
