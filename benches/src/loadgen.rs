@@ -27,6 +27,10 @@ pub struct LoadReport {
     /// Every request completed during the run, warm-up included: the denominator for the
     /// server's CPU time per request.
     pub completed: u64,
+    /// Bytes the clients read back from the server over the whole run, counted by the Rust
+    /// load generator after checking them: the echoed messages (each equal to the one sent),
+    /// or the HTTP responses. `None` from [`wrk`], which reports only a rounded figure.
+    pub received: Option<u64>,
 }
 
 /// How long a load run warms up and then measures.
@@ -81,6 +85,13 @@ impl LoadGen {
                     while let Some(started) = clock.next_request(&tally) {
                         stream.write_all(&message).await?;
                         stream.read_exact(&mut reply).await?;
+                        if reply != message {
+                            return Err(io::Error::new(
+                                io::ErrorKind::InvalidData,
+                                "echo: the server sent back other bytes than it was sent",
+                            ));
+                        }
+                        tally.received += size as u64;
                         clock.record(started, &mut tally);
                     }
                     Ok(tally)
@@ -108,7 +119,7 @@ impl LoadGen {
                     let mut tally = Tally::default();
                     while let Some(started) = clock.next_request(&tally) {
                         stream.write_all(HTTP_REQUEST).await?;
-                        read_response(&mut stream, &mut buf).await?;
+                        tally.received += read_response(&mut stream, &mut buf).await? as u64;
                         clock.record(started, &mut tally);
                     }
                     Ok(tally)
@@ -146,6 +157,7 @@ impl LoadGen {
                                 "churn: the server's response is not `200 OK`",
                             ));
                         }
+                        tally.received += response.len() as u64;
                         clock.record(started, &mut tally);
                     }
                     Ok(tally)
@@ -197,6 +209,8 @@ struct Tally {
     latencies: Vec<u64>,
     /// Every request completed, warm-up included.
     completed: u64,
+    /// Bytes read back from the server, warm-up included.
+    received: u64,
 }
 
 /// Opens `count` connections with `TCP_NODELAY`, [`CONNECT_BATCH`] at a time.
@@ -221,7 +235,8 @@ async fn connect_all(addr: SocketAddr, count: usize) -> io::Result<Vec<TcpStream
 }
 
 /// Reads one response to [`HTTP_REQUEST`]: a head, then `Content-Length` bytes of body.
-async fn read_response(stream: &mut TcpStream, buf: &mut [u8]) -> io::Result<()> {
+/// Returns its length.
+async fn read_response(stream: &mut TcpStream, buf: &mut [u8]) -> io::Result<usize> {
     let mut filled = 0;
     loop {
         let read = stream.read(&mut buf[filled..]).await?;
@@ -246,7 +261,7 @@ async fn read_response(stream: &mut TcpStream, buf: &mut [u8]) -> io::Result<()>
                 ));
             }
             if filled == head + body {
-                return Ok(());
+                return Ok(filled);
             }
             if head + body > buf.len() {
                 return Err(io::Error::new(
@@ -282,10 +297,12 @@ async fn finish(
 ) -> io::Result<LoadReport> {
     let mut all = Vec::new();
     let mut completed = 0;
+    let mut received = 0;
     for client in clients {
         let tally = client.await.map_err(io::Error::other)??;
         all.extend(tally.latencies);
         completed += tally.completed;
+        received += tally.received;
     }
     all.sort_unstable();
     Ok(LoadReport {
@@ -293,6 +310,7 @@ async fn finish(
         p50: Duration::from_nanos(stats::quantile_sorted(&all, 0.50)),
         p99: Duration::from_nanos(stats::quantile_sorted(&all, 0.99)),
         completed,
+        received: Some(received),
     })
 }
 
@@ -365,6 +383,7 @@ pub fn parse_wrk(text: &str) -> Option<LoadReport> {
         p50: p50?,
         p99: p99?,
         completed: completed?,
+        received: None,
     })
 }
 

@@ -7,7 +7,9 @@
 //! same channel crate (`futures-channel`'s oneshot) wherever tasks signal each other.
 //!
 //! Each workload times itself and returns the elapsed time of the part that is measured, so
-//! set-up that is not the point (starting busy tasks, say) stays out of the figure.
+//! set-up that is not the point (starting busy tasks, say) stays out of the figure, together
+//! with how much work the tasks themselves report having done (a [`Run`]), so that a test can
+//! check that a workload did all of it.
 
 use std::future::Future;
 use std::pin::{pin, Pin};
@@ -48,9 +50,44 @@ const STALL: Duration = Duration::from_micros(10);
 /// An executor workload: runs once on the given runtime and returns the measured time.
 pub type Workload<R> = fn(&R) -> Duration;
 
-/// The executor workloads by name, in table order. The timer workload, which reports more than
-/// a time, is [`timers`].
+/// An executor workload that also reports how much work was done; see [`Run`].
+pub type CountedWorkload<R> = fn(&R) -> Run;
+
+/// What one run of an executor workload did.
+#[derive(Debug, Clone, Copy)]
+pub struct Run {
+    /// The measured time.
+    pub elapsed: Duration,
+    /// Units of work the workload's tasks report having completed, counted by the tasks (or
+    /// from the values their `JoinHandle`s deliver), not copied from the workload's size. The
+    /// unit depends on the workload: tasks run, messages received, or yields made; the
+    /// workload's doc comment says which.
+    pub completed: usize,
+}
+
+/// The executor workloads by name, in table order, returning only their time. The same list
+/// with counts is [`counted_workloads`]. The timer workload, which reports more than a time,
+/// is [`timers`].
 pub fn executor_workloads<R: Rt>() -> Vec<(&'static str, Workload<R>)> {
+    vec![
+        ("spawn_many_local", |rt| spawn_many_local::<R>(rt).elapsed),
+        ("spawn_many_remote_idle", |rt| {
+            spawn_many_remote_idle::<R>(rt).elapsed
+        }),
+        ("spawn_many_remote_busy", |rt| {
+            spawn_many_remote_busy::<R>(rt).elapsed
+        }),
+        ("ping_pong", |rt| ping_pong::<R>(rt).elapsed),
+        ("yield_many", |rt| yield_many::<R>(rt).elapsed),
+        ("chained_spawn", |rt| chained_spawn::<R>(rt).elapsed),
+        ("spawn_one", |rt| spawn_one::<R>(rt).elapsed),
+        ("spawn_recursively", |rt| spawn_recursively::<R>(rt).elapsed),
+        ("fan_out_fan_in", |rt| fan_out_fan_in::<R>(rt).elapsed),
+    ]
+}
+
+/// [`executor_workloads`] with the work each run did.
+pub fn counted_workloads<R: Rt>() -> Vec<(&'static str, CountedWorkload<R>)> {
     vec![
         ("spawn_many_local", spawn_many_local::<R>),
         ("spawn_many_remote_idle", spawn_many_remote_idle::<R>),
@@ -108,6 +145,8 @@ pub fn describe(name: &str) -> &'static str {
 #[derive(Debug)]
 struct Countdown {
     remaining: AtomicUsize,
+    /// Calls of [`Countdown::count_down`] so far.
+    counted: AtomicUsize,
     done: Mutex<Option<oneshot::Sender<()>>>,
 }
 
@@ -116,12 +155,14 @@ impl Countdown {
         let (done, finished) = oneshot::channel();
         let countdown = Countdown {
             remaining: AtomicUsize::new(count),
+            counted: AtomicUsize::new(0),
             done: Mutex::new(Some(done)),
         };
         (Arc::new(countdown), finished)
     }
 
     fn count_down(&self) {
+        self.counted.fetch_add(1, Ordering::Relaxed);
         if self.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
             let sender = self.done.lock().map(|mut done| done.take());
             if let Ok(Some(sender)) = sender {
@@ -132,8 +173,10 @@ impl Countdown {
 }
 
 /// tokio's spawn_many_local: one task spawns 10,000 tasks that each count down a shared counter.
-pub fn spawn_many_local<R: Rt>(rt: &R) -> Duration {
+/// Counts the tasks that ran.
+pub fn spawn_many_local<R: Rt>(rt: &R) -> Run {
     let (countdown, finished) = Countdown::new(SPAWN_MANY);
+    let tally = countdown.clone();
     let spawner = rt.clone();
     let start = Instant::now();
     rt.block_on(async {
@@ -145,29 +188,40 @@ pub fn spawn_many_local<R: Rt>(rt: &R) -> Duration {
         }));
         finished.await.expect("spawn_many_local: a task was lost");
     });
-    start.elapsed()
+    Run {
+        elapsed: start.elapsed(),
+        completed: tally.counted.load(Ordering::Relaxed),
+    }
 }
 
-/// Spawns [`SPAWN_MANY`] empty tasks from this (non-worker) thread and joins them all.
-fn spawn_and_join_remote<R: Rt>(rt: &R) {
-    let handles: Vec<_> = (0..SPAWN_MANY).map(|_| rt.spawn(async {})).collect();
+/// Spawns [`SPAWN_MANY`] tasks that each return 1 from this (non-worker) thread and joins them
+/// all; returns the sum of what they returned.
+fn spawn_and_join_remote<R: Rt>(rt: &R) -> usize {
+    let handles: Vec<_> = (0..SPAWN_MANY).map(|_| rt.spawn(async { 1 })).collect();
     rt.block_on(async {
+        let mut joined = 0;
         for handle in handles {
-            handle.await;
+            joined += handle.await;
         }
-    });
+        joined
+    })
 }
 
 /// tokio's spawn_many_remote_idle: 10,000 spawns from outside the runtime, then join them all.
-pub fn spawn_many_remote_idle<R: Rt>(rt: &R) -> Duration {
+/// Counts the tasks joined.
+pub fn spawn_many_remote_idle<R: Rt>(rt: &R) -> Run {
     let start = Instant::now();
-    spawn_and_join_remote(rt);
-    start.elapsed()
+    let completed = spawn_and_join_remote(rt);
+    Run {
+        elapsed: start.elapsed(),
+        completed,
+    }
 }
 
 /// tokio's spawn_many_remote_busy: like [`spawn_many_remote_idle`], but while one task per
 /// worker spins for 10 µs between yields, so every worker is busy when the spawns arrive.
-pub fn spawn_many_remote_busy<R: Rt>(rt: &R) -> Duration {
+/// Counts the tasks joined (not the busy ones).
+pub fn spawn_many_remote_busy<R: Rt>(rt: &R) -> Run {
     let stop = Arc::new(AtomicBool::new(false));
     let started = Arc::new(AtomicUsize::new(0));
     let busy: Vec<_> = (0..rt.worker_threads())
@@ -189,7 +243,7 @@ pub fn spawn_many_remote_busy<R: Rt>(rt: &R) -> Duration {
     }
 
     let start = Instant::now();
-    spawn_and_join_remote(rt);
+    let completed = spawn_and_join_remote(rt);
     let elapsed = start.elapsed();
 
     stop.store(true, Ordering::Relaxed);
@@ -198,7 +252,7 @@ pub fn spawn_many_remote_busy<R: Rt>(rt: &R) -> Duration {
             handle.await;
         }
     });
-    elapsed
+    Run { elapsed, completed }
 }
 
 fn stall() {
@@ -209,9 +263,11 @@ fn stall() {
 }
 
 /// tokio's ping_pong: 1,000 tasks each spawn a partner and bounce a message off it through two
-/// oneshot channels.
-pub fn ping_pong<R: Rt>(rt: &R) -> Duration {
+/// oneshot channels. Counts the messages received (two per pair).
+pub fn ping_pong<R: Rt>(rt: &R) -> Run {
     let (countdown, finished) = Countdown::new(PING_PONGS);
+    let received = Arc::new(AtomicUsize::new(0));
+    let tally = received.clone();
     let spawner = rt.clone();
     let start = Instant::now();
     rt.block_on(async {
@@ -219,82 +275,110 @@ pub fn ping_pong<R: Rt>(rt: &R) -> Duration {
             for _ in 0..PING_PONGS {
                 let countdown = countdown.clone();
                 let partner_spawner = spawner.clone();
+                let received = received.clone();
                 drop(spawner.spawn(async move {
                     let (ping, pinged) = oneshot::channel::<()>();
                     let (pong, ponged) = oneshot::channel::<()>();
+                    let partner_received = received.clone();
                     drop(partner_spawner.spawn(async move {
                         pinged.await.expect("ping_pong: ping sender dropped");
+                        partner_received.fetch_add(1, Ordering::Relaxed);
                         pong.send(()).expect("ping_pong: pong receiver dropped");
                     }));
                     ping.send(()).expect("ping_pong: ping receiver dropped");
                     ponged.await.expect("ping_pong: pong sender dropped");
+                    received.fetch_add(1, Ordering::Relaxed);
                     countdown.count_down();
                 }));
             }
         }));
         finished.await.expect("ping_pong: a task was lost");
     });
-    start.elapsed()
+    Run {
+        elapsed: start.elapsed(),
+        completed: tally.load(Ordering::Relaxed),
+    }
 }
 
-/// tokio's yield_many: 200 tasks spawned from outside, each yielding 1,000 times.
-pub fn yield_many<R: Rt>(rt: &R) -> Duration {
+/// tokio's yield_many: 200 tasks spawned from outside, each yielding 1,000 times. Counts the
+/// yields, as the tasks report them.
+pub fn yield_many<R: Rt>(rt: &R) -> Run {
     let start = Instant::now();
     let handles: Vec<_> = (0..YIELD_TASKS)
         .map(|_| {
             rt.spawn(async {
+                let mut yields = 0;
                 for _ in 0..YIELDS_PER_TASK {
                     R::yield_now().await;
+                    yields += 1;
                 }
+                yields
             })
         })
         .collect();
-    rt.block_on(async {
+    let completed = rt.block_on(async {
+        let mut yields = 0;
         for handle in handles {
-            handle.await;
+            yields += handle.await;
         }
+        yields
     });
-    start.elapsed()
+    Run {
+        elapsed: start.elapsed(),
+        completed,
+    }
 }
 
-/// tokio's chained_spawn: each task spawns the next, 1,000 deep; the last one signals.
-pub fn chained_spawn<R: Rt>(rt: &R) -> Duration {
-    fn link<R: Rt>(rt: R, done: oneshot::Sender<()>, remaining: usize) {
+/// tokio's chained_spawn: each task spawns the next, 1,000 deep; the last one signals. Counts
+/// the tasks of the chain that ran: the first and the 1,000 it leads to.
+pub fn chained_spawn<R: Rt>(rt: &R) -> Run {
+    fn link<R: Rt>(rt: R, done: oneshot::Sender<usize>, remaining: usize, ran: usize) {
         if remaining == 0 {
-            let _ = done.send(());
+            let _ = done.send(ran);
         } else {
             let next = rt.clone();
-            drop(rt.spawn(async move { link(next, done, remaining - 1) }));
+            drop(rt.spawn(async move { link(next, done, remaining - 1, ran + 1) }));
         }
     }
 
     let (done, finished) = oneshot::channel();
     let start = Instant::now();
     let first = rt.clone();
-    rt.block_on(async {
-        drop(rt.spawn(async move { link(first, done, CHAIN) }));
-        finished.await.expect("chained_spawn: the chain broke");
+    let completed = rt.block_on(async {
+        drop(rt.spawn(async move { link(first, done, CHAIN, 1) }));
+        finished.await.expect("chained_spawn: the chain broke")
     });
-    start.elapsed()
+    Run {
+        elapsed: start.elapsed(),
+        completed,
+    }
 }
 
-/// async-executor's spawn_one, repeated: 1,000 rounds of `block_on(spawn(async {}))`.
-pub fn spawn_one<R: Rt>(rt: &R) -> Duration {
+/// async-executor's spawn_one, repeated: 1,000 rounds of `block_on(spawn(..))` of a task that
+/// returns 1. Counts the rounds, from what the tasks returned.
+pub fn spawn_one<R: Rt>(rt: &R) -> Run {
     let start = Instant::now();
+    let mut completed = 0;
     for _ in 0..SPAWN_ONE_ROUNDS {
-        rt.block_on(rt.spawn(async {}));
+        completed += rt.block_on(rt.spawn(async { 1 }));
     }
-    start.elapsed()
+    Run {
+        elapsed: start.elapsed(),
+        completed,
+    }
 }
 
 /// async-executor's spawn_recursively: 100 roots, each awaiting a chain of 100 nested tasks,
-/// every level spawning and awaiting the next.
-pub fn spawn_recursively<R: Rt>(rt: &R) -> Duration {
-    fn nest<R: Rt>(rt: R, depth: usize) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+/// every level spawning and awaiting the next. Counts the tasks: each returns the number of
+/// tasks in its chain, itself included (101 per root).
+pub fn spawn_recursively<R: Rt>(rt: &R) -> Run {
+    fn nest<R: Rt>(rt: R, depth: usize) -> Pin<Box<dyn Future<Output = usize> + Send>> {
         Box::pin(async move {
             if depth > 0 {
                 let child = nest(rt.clone(), depth - 1);
-                rt.spawn(child).await;
+                1 + rt.spawn(child).await
+            } else {
+                1
             }
         })
     }
@@ -303,34 +387,44 @@ pub fn spawn_recursively<R: Rt>(rt: &R) -> Duration {
     let roots: Vec<_> = (0..RECURSION_ROOTS)
         .map(|_| rt.spawn(nest(rt.clone(), RECURSION_DEPTH)))
         .collect();
-    rt.block_on(async {
+    let completed = rt.block_on(async {
+        let mut tasks = 0;
         for root in roots {
-            root.await;
+            tasks += root.await;
         }
+        tasks
     });
-    start.elapsed()
+    Run {
+        elapsed: start.elapsed(),
+        completed,
+    }
 }
 
-/// One task spawns 1,000 children and awaits each handle in turn.
-pub fn fan_out_fan_in<R: Rt>(rt: &R) -> Duration {
+/// One task spawns 1,000 children and awaits each handle in turn. Counts the children joined.
+pub fn fan_out_fan_in<R: Rt>(rt: &R) -> Run {
     let spawner = rt.clone();
     let start = Instant::now();
-    let sum = rt.block_on(rt.spawn(async move {
+    let (sum, joined) = rt.block_on(rt.spawn(async move {
         let children: Vec<_> = (0..FAN_OUT)
             .map(|i| spawner.spawn(async move { std::hint::black_box(i) }))
             .collect();
-        let mut sum = 0;
+        let (mut sum, mut joined) = (0, 0);
         for child in children {
             sum += child.await;
+            joined += 1;
         }
-        sum
+        (sum, joined)
     }));
+    let elapsed = start.elapsed();
     assert_eq!(
         sum,
         FAN_OUT * (FAN_OUT - 1) / 2,
         "fan_out_fan_in: wrong sum"
     );
-    start.elapsed()
+    Run {
+        elapsed,
+        completed: joined,
+    }
 }
 
 /// What [`timers`] measured.
@@ -344,6 +438,11 @@ pub struct TimerReport {
     pub lateness_p99: Duration,
     /// Sleeps that completed before their deadline: a runtime bug if ever non-zero.
     pub early: usize,
+    /// Sleeps that completed: those awaited to the end, and any of those polled only once that
+    /// was ready at that poll (its task was held up past the deadline). Early ones included.
+    pub fired: usize,
+    /// Sleeps polled once, found pending, and dropped. `fired + cancelled` is every sleep made.
+    pub cancelled: usize,
 }
 
 /// 100,000 sleeps from 1,000 tasks with deadlines spread over 0-2 ms: three in four are awaited
@@ -356,34 +455,44 @@ pub fn timers<R: Rt>(rt: &R) -> TimerReport {
             rt.spawn(async move {
                 let mut random = sleep_rng(task);
                 let mut lateness = Vec::with_capacity(SLEEPS_PER_TASK);
+                let mut cancelled = 0;
                 for _ in 0..SLEEPS_PER_TASK {
-                    let PlannedSleep { wait, cancelled } = PlannedSleep::draw(&mut random);
-                    if cancelled {
+                    let PlannedSleep {
+                        wait,
+                        cancelled: cancel,
+                    } = PlannedSleep::draw(&mut random);
+                    if cancel {
+                        let deadline = Instant::now() + wait;
                         let mut sleep = pin!(R::sleep(wait));
-                        let _ = futures_lite::future::poll_once(sleep.as_mut()).await;
+                        match futures_lite::future::poll_once(sleep.as_mut()).await {
+                            None => cancelled += 1,
+                            // Ready at once: the task was held up for longer than `wait`
+                            // (or the timer is broken, which `lateness_since` tells).
+                            Some(()) => lateness.push(lateness_since(deadline)),
+                        }
                     } else {
                         let deadline = Instant::now() + wait;
                         R::sleep(wait).await;
-                        // An early wake-up is recorded as `u64::MAX` and counted below.
-                        let late = Instant::now()
-                            .checked_duration_since(deadline)
-                            .map_or(u64::MAX, |late| late.as_nanos() as u64);
-                        lateness.push(late);
+                        lateness.push(lateness_since(deadline));
                     }
                 }
-                lateness
+                (lateness, cancelled)
             })
         })
         .collect();
-    let mut lateness = rt.block_on(async {
+    let (mut lateness, cancelled) = rt.block_on(async {
         let mut all = Vec::with_capacity(TIMER_TASKS * SLEEPS_PER_TASK);
+        let mut cancelled = 0;
         for task in tasks {
-            all.extend(task.await);
+            let (lateness, dropped) = task.await;
+            all.extend(lateness);
+            cancelled += dropped;
         }
-        all
+        (all, cancelled)
     });
     let elapsed = start.elapsed();
     let early = lateness.iter().filter(|&&late| late == u64::MAX).count();
+    let fired = lateness.len();
     lateness.retain(|&late| late != u64::MAX);
     lateness.sort_unstable();
     TimerReport {
@@ -391,6 +500,8 @@ pub fn timers<R: Rt>(rt: &R) -> TimerReport {
         lateness_p50: Duration::from_nanos(stats::quantile_sorted(&lateness, 0.50)),
         lateness_p99: Duration::from_nanos(stats::quantile_sorted(&lateness, 0.99)),
         early,
+        fired,
+        cancelled,
     }
 }
 
@@ -398,6 +509,14 @@ pub fn timers<R: Rt>(rt: &R) -> TimerReport {
 /// (and every round) sees the same sleeps.
 fn sleep_rng(task: usize) -> fastrand::Rng {
     fastrand::Rng::with_seed(task as u64)
+}
+
+/// How late it is now after `deadline`, in nanoseconds; `u64::MAX` (counted as early) if
+/// `deadline` has not passed.
+fn lateness_since(deadline: Instant) -> u64 {
+    Instant::now()
+        .checked_duration_since(deadline)
+        .map_or(u64::MAX, |late| late.as_nanos() as u64)
 }
 
 /// One sleep of [`timers`].

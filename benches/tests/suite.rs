@@ -1,6 +1,6 @@
-//! Every workload runs to completion, with correct results, on every runtime; and the servers
-//! answer the load generator and wrk-style clients correctly. Nothing here is timed: speed is
-//! what `compare` measures.
+//! Every workload runs to completion and does all of its work, on every runtime; and the
+//! servers answer the load generator and wrk-style clients correctly, byte for byte. Nothing
+//! here is timed: speed is what `compare` measures.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -9,20 +9,73 @@ use std::time::Duration;
 
 use filch_benches::loadgen::{LoadGen, Window};
 use filch_benches::rt::{Filch, Rt, Smol, Tokio};
-use filch_benches::server::HTTP_RESPONSE;
-use filch_benches::workloads;
+use filch_benches::server::{HTTP_RESPONSE, HTTP_RESPONSE_CLOSE};
+use filch_benches::workloads::{self, *};
+
+/// How much work each executor workload must report, from the sizes it is documented to have.
+fn expected_work(name: &str) -> usize {
+    match name {
+        // Tasks run or joined.
+        "spawn_many_local" | "spawn_many_remote_idle" | "spawn_many_remote_busy" => SPAWN_MANY,
+        // Messages received: a ping and a pong per pair.
+        "ping_pong" => 2 * PING_PONGS,
+        // Yields made.
+        "yield_many" => YIELD_TASKS * YIELDS_PER_TASK,
+        // The first task and the CHAIN tasks it leads to.
+        "chained_spawn" => CHAIN + 1,
+        // Rounds of block_on(spawn).
+        "spawn_one" => SPAWN_ONE_ROUNDS,
+        // Each root and its chain of RECURSION_DEPTH nested tasks.
+        "spawn_recursively" => RECURSION_ROOTS * (RECURSION_DEPTH + 1),
+        // Children joined.
+        "fan_out_fan_in" => FAN_OUT,
+        other => panic!("no expectation for workload {other}"),
+    }
+}
 
 fn every_workload_completes<R: Rt>() {
     let rt = R::new(2).expect("runtime builds");
-    for (name, workload) in workloads::executor_workloads::<R>() {
-        let elapsed = workload(&rt);
+    let counted = workloads::counted_workloads::<R>();
+    let names: Vec<_> = workloads::executor_workloads::<R>()
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    assert_eq!(
+        names,
+        counted.iter().map(|(name, _)| *name).collect::<Vec<_>>(),
+        "the two workload lists differ"
+    );
+    for (name, workload) in counted {
+        let run = workload(&rt);
         assert!(
-            elapsed > Duration::ZERO,
+            run.elapsed > Duration::ZERO,
             "{name} on {} measured nothing",
+            R::NAME
+        );
+        assert_eq!(
+            run.completed,
+            expected_work(name),
+            "{name} on {} did not do all its work",
             R::NAME
         );
     }
     let report = workloads::timers(&rt);
+    assert_eq!(report.early, 0, "{}: sleeps completed early", R::NAME);
+    assert_eq!(
+        report.fired + report.cancelled,
+        TIMER_TASKS * SLEEPS_PER_TASK,
+        "{}: sleeps went missing",
+        R::NAME
+    );
+    // One draw in four is the kind that is cancelled: with 100,000 draws, far from 0 or all.
+    assert!(
+        report.cancelled > TIMER_TASKS * SLEEPS_PER_TASK / 5
+            && report.fired > TIMER_TASKS * SLEEPS_PER_TASK / 2,
+        "{}: {} fired, {} cancelled",
+        R::NAME,
+        report.fired,
+        report.cancelled
+    );
     assert!(report.lateness_p50 <= report.lateness_p99);
 }
 
@@ -92,16 +145,41 @@ fn servers_answer(runtime: &str) {
         warmup: Duration::ZERO,
         measure: Duration::from_millis(200),
     };
-    // Every client makes at least one request, and any failed request is an error: so these
-    // hold however slow the machine is.
+    // Every client makes at least one request, and any failed request (or an echo that differs
+    // from what was sent) is an error: so these hold however slow the machine is.
+    let in_window = |report: &filch_benches::loadgen::LoadReport| {
+        // Requests measured in the window are a subset of all requests made.
+        let measured = (report.per_sec * window.measure.as_secs_f64()).round() as u64;
+        assert!(measured <= report.completed, "{report:?}");
+        assert!(report.p50 <= report.p99, "{report:?}");
+    };
     for size in [64, 1024] {
         let report = loadgen.echo(echo.1, 4, size, window).unwrap();
         assert!(report.completed >= 4, "an echo client made no round trip");
+        assert_eq!(
+            report.received,
+            Some(report.completed * size as u64),
+            "echo: bytes echoed for {} round trips of {size} bytes",
+            report.completed
+        );
+        in_window(&report);
     }
     let report = loadgen.http(http.1, 4, window).unwrap();
     assert!(report.completed >= 4, "a keep-alive client made no request");
+    assert_eq!(
+        report.received,
+        Some(report.completed * HTTP_RESPONSE.len() as u64),
+        "http: one whole response per request"
+    );
+    in_window(&report);
     let report = loadgen.churn(http.1, 2, window).unwrap();
     assert!(report.completed >= 2, "a churn client made no connection");
+    assert_eq!(
+        report.received,
+        Some(report.completed * HTTP_RESPONSE_CLOSE.len() as u64),
+        "churn: one whole closing response per connection"
+    );
+    in_window(&report);
 }
 
 #[test]

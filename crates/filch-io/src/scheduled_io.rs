@@ -11,10 +11,11 @@
 //! That clear is where events get lost in a naive design. A task reads, gets `WouldBlock`, and
 //! before it clears the readable bit the peer sends more data and the reactor records a fresh
 //! readable edge. Clearing now would erase the fresh edge and the task would wait forever for an
-//! edge that already came. So the state word carries a **tick**: the reactor bumps it with every
-//! event it records, [`ScheduledIo::poll_ready`] hands the tick out inside a [`ReadyEvent`], and
-//! [`ScheduledIo::clear_readiness`] clears only if the tick is still the one the task saw. A
-//! stale clear never erases a newer event. (tokio's `ScheduledIo` uses the same device.)
+//! edge that already came. So the state word carries a **generation** number: the reactor bumps
+//! it with every event it records, [`ScheduledIo::poll_ready`] hands the generation out inside a
+//! [`ReadyEvent`], and [`ScheduledIo::clear_readiness`] clears only if the generation is still
+//! the one the task saw. A stale clear never erases a newer event. (tokio's `ScheduledIo` uses
+//! the same device, which it calls a tick.)
 //!
 //! The second race is between a task that finds the bit clear and goes to sleep, and the reactor
 //! that sets the bit. The reactor sets the bit *first* and takes the wakers *after*, under the
@@ -32,7 +33,7 @@
 //! | 0       | [`READABLE`]: set by the reactor, cleared by a task on `WouldBlock` |
 //! | 1       | [`WRITABLE`]: likewise for writes                              |
 //! | 2       | [`SHUTDOWN`]: set once when the runtime shuts down, never unset |
-//! | 16..32  | tick: incremented (wrapping) by every event the reactor records |
+//! | 16..32  | generation: incremented (wrapping) by every event recorded |
 
 use std::io;
 use std::task::{Context, Poll, Waker};
@@ -41,15 +42,16 @@ use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 use crate::loom::sync::Mutex;
 
 /// The source can be read (or accepted from, or has hung up / errored). Set by the reactor when
-/// the OS reports a readable edge; cleared by a task that got `WouldBlock` with a current tick.
+/// the OS reports a readable edge; cleared by a task that got `WouldBlock` with the current
+/// generation.
 pub(crate) const READABLE: usize = 0b001;
 /// The source can be written (or a connect finished). Same rules as [`READABLE`].
 pub(crate) const WRITABLE: usize = 0b010;
 /// The runtime has shut down: every wait returns an error. Set once, never unset.
 pub(crate) const SHUTDOWN: usize = 0b100;
 
-const TICK_SHIFT: u32 = 16;
-const TICK_MASK: usize = 0xffff << TICK_SHIFT;
+const GENERATION_SHIFT: u32 = 16;
+const GENERATION_MASK: usize = 0xffff << GENERATION_SHIFT;
 
 /// One direction of interest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,8 +76,8 @@ impl Direction {
 struct Snapshot(usize);
 
 impl Snapshot {
-    fn tick(self) -> u16 {
-        ((self.0 & TICK_MASK) >> TICK_SHIFT) as u16
+    fn generation(self) -> u16 {
+        ((self.0 & GENERATION_MASK) >> GENERATION_SHIFT) as u16
     }
     fn ready(self) -> usize {
         self.0 & (READABLE | WRITABLE)
@@ -83,16 +85,16 @@ impl Snapshot {
     fn is_shutdown(self) -> bool {
         self.0 & SHUTDOWN != 0
     }
-    fn with_tick(self, tick: u16) -> Snapshot {
-        Snapshot((self.0 & !TICK_MASK) | ((tick as usize) << TICK_SHIFT))
+    fn with_generation(self, generation: u16) -> Snapshot {
+        Snapshot((self.0 & !GENERATION_MASK) | ((generation as usize) << GENERATION_SHIFT))
     }
 }
 
-/// Proof that a direction was ready at a given tick: what a task passes back to
+/// Proof that a direction was ready at a given generation: what a task passes back to
 /// [`ScheduledIo::clear_readiness`] after the OS said `WouldBlock`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct ReadyEvent {
-    tick: u16,
+    generation: u16,
     ready: usize,
 }
 
@@ -109,8 +111,9 @@ pub(crate) enum WaiterSlot<'a> {
     List(&'a mut Option<u64>),
 }
 
+/// One task waiting in [`Waiters::list`] (see [`WaiterSlot::List`]).
 #[derive(Debug)]
-struct ListWaiter {
+struct WaiterListEntry {
     id: u64,
     direction: Direction,
     waker: Option<Waker>,
@@ -120,7 +123,7 @@ struct ListWaiter {
 struct Waiters {
     reader: Option<Waker>,
     writer: Option<Waker>,
-    list: Vec<ListWaiter>,
+    list: Vec<WaiterListEntry>,
     next_id: u64,
 }
 
@@ -140,18 +143,20 @@ pub(crate) fn shutdown_error() -> io::Error {
 }
 
 impl ScheduledIo {
-    /// Records an OS event: sets the `ready` bits, bumps the tick and moves the wakers of the
-    /// directions that became ready into `wakers` (the caller wakes them outside every lock).
+    /// Records an OS event: sets the `ready` bits, bumps the generation and moves the wakers of
+    /// the directions that became ready into `wakers` (the caller wakes them outside every
+    /// lock).
     pub(crate) fn set_readiness(&self, ready: usize, wakers: &mut Vec<Waker>) {
         let ready = ready & (READABLE | WRITABLE);
         if ready == 0 {
             return;
         }
-        // Read-modify-write: the tick and the bits change in one atomic step, so a clear that
-        // carries the previous tick cannot undo these bits.
+        // Read-modify-write: the generation and the bits change in one atomic step, so a clear
+        // that carries the previous generation cannot undo these bits.
         let mut current = Snapshot(self.state.load(Ordering::Acquire));
         loop {
-            let next = Snapshot(current.0 | ready).with_tick(current.tick().wrapping_add(1));
+            let next =
+                Snapshot(current.0 | ready).with_generation(current.generation().wrapping_add(1));
             match self.state.compare_exchange_weak(
                 current.0,
                 next.0,
@@ -196,15 +201,15 @@ impl ScheduledIo {
         Self::decode(Snapshot(self.state.load(Ordering::Acquire)), direction)
     }
 
-    /// The tick and bits of `direction` as they are now, for an attempt that is made without
-    /// waiting (`try_read`): if the attempt says `WouldBlock`, clear with this event.
+    /// The generation and bits of `direction` as they are now, for an attempt that is made
+    /// without waiting (`try_read`): if the attempt says `WouldBlock`, clear with this event.
     pub(crate) fn current_event(&self, direction: Direction) -> io::Result<ReadyEvent> {
         let snapshot = Snapshot(self.state.load(Ordering::Acquire));
         if snapshot.is_shutdown() {
             return Err(shutdown_error());
         }
         Ok(ReadyEvent {
-            tick: snapshot.tick(),
+            generation: snapshot.generation(),
             ready: direction.mask(),
         })
     }
@@ -215,7 +220,7 @@ impl ScheduledIo {
         }
         let ready = snapshot.ready() & direction.mask();
         Ok((ready != 0).then_some(ReadyEvent {
-            tick: snapshot.tick(),
+            generation: snapshot.generation(),
             ready,
         }))
     }
@@ -245,7 +250,7 @@ impl ScheduledIo {
                         let new_id = waiters.next_id;
                         waiters.next_id += 1;
                         *id = Some(new_id);
-                        waiters.list.push(ListWaiter {
+                        waiters.list.push(WaiterListEntry {
                             id: new_id,
                             direction,
                             waker: None,
@@ -288,7 +293,7 @@ impl ScheduledIo {
     pub(crate) fn clear_readiness(&self, event: ReadyEvent) {
         let mut current = Snapshot(self.state.load(Ordering::Acquire));
         loop {
-            if current.tick() != event.tick {
+            if current.generation() != event.generation {
                 // A newer edge arrived: the source may be ready again, keep the bits.
                 return;
             }
@@ -348,7 +353,7 @@ mod tests {
             io.ready_now(Direction::Read).unwrap().is_some(),
             "newer event was erased"
         );
-        // A clear with the current tick does clear.
+        // A clear with the current generation does clear.
         let ev = io.ready_now(Direction::Read).unwrap().unwrap();
         io.clear_readiness(ev);
         assert!(io.ready_now(Direction::Read).unwrap().is_none());
@@ -439,58 +444,77 @@ mod tests {
         }
     }
 
-    /// Stress test of the hand-off: one thread records events while another loops "attempt,
-    /// clear on WouldBlock, wait". Every event the producer records must eventually be seen by
-    /// the consumer (it either finds the bit set or is woken); a lost wake-up shows up as the
-    /// consumer parking forever, which the bounded `park_timeout` loop turns into a failure.
+    /// Stress test of the hand-off between `set_readiness` and a task that re-arms: a producer
+    /// thread and a consumer thread play ping-pong through one `ScheduledIo`. The producer makes
+    /// one "byte" available, records a readable edge, and waits until the consumer has read it
+    /// before making the next; the consumer loops "read, clear on WouldBlock, wait for the
+    /// waker". Since nothing else would wake the consumer, every lost wake-up (an edge erased
+    /// by a stale clear, or a waker stored after the reactor looked for it) leaves it waiting
+    /// with data pending, which fails the test at once with a message that says so. The
+    /// producer varies its timing so that edges land at every point of the consumer's loop.
     #[test]
     fn stress_event_during_rearm_is_never_lost() {
-        use std::sync::atomic::{AtomicBool, AtomicU64};
-        use std::time::Duration;
+        use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
+        use std::time::{Duration, Instant};
+
+        /// How long a woken consumer may take to notice. Generous: a loaded machine can keep
+        /// a runnable thread off the CPU for a while, but not for this long.
+        const LOST: Duration = Duration::from_secs(10);
 
         struct ThreadWaker(std::thread::Thread, AtomicBool);
         impl Wake for ThreadWaker {
             fn wake(self: Arc<Self>) {
-                self.1.store(true, std::sync::atomic::Ordering::SeqCst);
+                self.1.store(true, SeqCst);
                 self.0.unpark();
             }
         }
 
-        let rounds: u64 = if cfg!(miri) { 200 } else { 20_000 };
+        let rounds: u64 = if cfg!(miri) { 200 } else { 50_000 };
         let io = Arc::new(ScheduledIo::default());
-        // `produced` counts "bytes" the producer made available; the consumer "reads" them.
+        // `produced` counts "bytes" the producer made available; `consumed` those read.
         let produced = Arc::new(AtomicU64::new(0));
+        let consumed = Arc::new(AtomicU64::new(0));
         let consumer = {
             let io = io.clone();
             let produced = produced.clone();
+            let consumed = consumed.clone();
             std::thread::spawn(move || {
                 let tw = Arc::new(ThreadWaker(std::thread::current(), AtomicBool::new(false)));
                 let waker = Waker::from(tw.clone());
                 let mut cx = Context::from_waker(&waker);
-                let mut consumed = 0u64;
-                let mut idle_parks = 0u32;
-                while consumed < rounds {
+                let mut read = 0u64;
+                let mut rng = fastrand::Rng::with_seed(0x5bd1_e995);
+                while read < rounds {
                     match io.poll_ready(&mut cx, Direction::Read, WaiterSlot::Reader) {
                         Poll::Ready(Ok(ev)) => {
-                            idle_parks = 0;
-                            let available = produced.load(std::sync::atomic::Ordering::SeqCst);
-                            if available > consumed {
-                                consumed = available;
+                            let available = produced.load(SeqCst);
+                            if available > read {
+                                read = available;
+                                consumed.store(read, SeqCst);
                             } else {
-                                // "WouldBlock": nothing new since our last read.
+                                // "WouldBlock" (after a read of varying length): nothing new
+                                // since our last read.
+                                for _ in 0..rng.usize(..64) {
+                                    std::hint::spin_loop();
+                                }
                                 io.clear_readiness(ev);
                             }
                         }
                         Poll::Ready(Err(e)) => panic!("{e}"),
                         Poll::Pending => {
-                            // A lost wake-up would park here forever; bound it and count.
-                            std::thread::park_timeout(Duration::from_secs(5));
-                            if !tw.1.swap(false, std::sync::atomic::Ordering::SeqCst) {
-                                idle_parks += 1;
+                            // Wait for the waker; spurious returns of `park_timeout` do not
+                            // count, only the deadline does.
+                            let deadline = Instant::now() + LOST;
+                            while !tw.1.swap(false, SeqCst) {
+                                let now = Instant::now();
                                 assert!(
-                                    idle_parks < 2,
-                                    "consumer was not woken although data is pending"
+                                    now < deadline,
+                                    "lost wake-up: the consumer returned Pending after reading \
+                                     {read} of {rounds} events and was not woken within \
+                                     {LOST:?}, with {} produced",
+                                    produced.load(SeqCst)
                                 );
+                                std::thread::park_timeout(deadline - now);
                             }
                         }
                     }
@@ -498,29 +522,29 @@ mod tests {
             })
         };
         let mut wakers = Vec::new();
-        for _ in 0..rounds {
+        let mut rng = fastrand::Rng::with_seed(0x9e37_79b9);
+        for round in 1..=rounds {
+            // Vary where in the consumer's loop the edge lands.
+            for _ in 0..rng.usize(..256) {
+                std::hint::spin_loop();
+            }
             // Make data available, then record the edge (the OS order).
-            produced.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            produced.store(round, SeqCst);
             io.set_readiness(READABLE, &mut wakers);
             wake_all(&mut wakers);
-            if rand_yield() {
+            // Ping-pong: the next edge only after this one was read, so no later edge can
+            // rescue a lost one.
+            while consumed.load(SeqCst) < round && !consumer.is_finished() {
                 std::thread::yield_now();
             }
+            if consumer.is_finished() {
+                break;
+            }
         }
-        consumer.join().expect("consumer saw every event");
-    }
-
-    fn rand_yield() -> bool {
-        use std::cell::Cell;
-        thread_local!(static X: Cell<u32> = const { Cell::new(0x9e37_79b9) });
-        X.with(|x| {
-            let mut v = x.get();
-            v ^= v << 13;
-            v ^= v >> 17;
-            v ^= v << 5;
-            x.set(v);
-            v % 4 == 0
-        })
+        if let Err(panic) = consumer.join() {
+            std::panic::resume_unwind(panic);
+        }
+        assert_eq!(consumed.load(SeqCst), rounds);
     }
 }
 
@@ -544,7 +568,7 @@ mod loom_tests {
     fn loom_event_while_waiter_rearms() {
         loom::model(|| {
             let io = Arc::new(ScheduledIo::default());
-            // The source was readable at tick 0 and the task has just read everything.
+            // The source was readable at generation 0 and the task has just read everything.
             let mut wakers = Vec::new();
             io.set_readiness(READABLE, &mut wakers);
             let ev = io.ready_now(Direction::Read).unwrap().unwrap();
@@ -563,7 +587,7 @@ mod loom_tests {
             let count = Arc::new(CountWaker(LoomAtomicUsize::new(0)));
             let waker = Waker::from(count.clone());
             let mut cx = Context::from_waker(&waker);
-            // WouldBlock: clear with the tick we saw, then wait.
+            // WouldBlock: clear with the generation we saw, then wait.
             io.clear_readiness(ev);
             let pending = io
                 .poll_ready(&mut cx, Direction::Read, WaiterSlot::Reader)

@@ -2,10 +2,12 @@
 //!
 //! # Algorithm
 //!
-//! Time is counted in ticks of 10 µs (`driver::TICK_NANOS`) since the driver started. The wheel has
-//! [`LEVELS`] levels of [`SLOTS`] slots. A slot on level `l` covers `64^l` ticks, so level 0 holds
-//! timers due in the current 640 µs, level 1 those due in the current ~41 ms, and so on up
-//! to level 5 (about 7.9 days in all). A timer goes to the lowest level on which its deadline and
+//! Time is counted in **granules** of 10 µs (`driver::TICK_NANOS`) since the driver started. (A
+//! granule is the wheel's unit of time only; "tick" means other things elsewhere: an
+//! `Interval`'s tick, a scheduler tick, and tokio's name for what `scheduled_io.rs` calls a
+//! generation.) The wheel has [`LEVELS`] levels of [`SLOTS`] slots. A slot on level `l` covers
+//! `64^l` granules, so level 0 holds timers due in the current 640 µs, level 1 those due in the
+//! current ~41 ms, and so on up to level 5 (about 7.9 days in all). A timer goes to the lowest level on which its deadline and
 //! the wheel's current time [`Wheel::elapsed`] fall in the same slot-range block; which level that
 //! is comes from the highest bit in which the two differ (`elapsed ^ when`). Deadlines beyond the
 //! top level are parked in the top level and re-filed when their slot comes round.
@@ -19,13 +21,13 @@
 //! amortized per timer.
 //!
 //! This is the structure of tokio's `time::wheel` (itself after Varghese and Lauck, "Hashed and
-//! Hierarchical Timing Wheels", 1987), with its 6 × 64 geometry (but a 10 µs tick where tokio uses 1 ms); the code
-//! here is our own.
+//! Hierarchical Timing Wheels", 1987), with its 6 × 64 geometry (but a 10 µs granule where tokio
+//! uses 1 ms); the code here is our own.
 //!
 //! # Never early
 //!
-//! A deadline becomes the tick `ceil(deadline - start)`, time becomes `floor(now - start)`, and an
-//! entry fires only when `when <= elapsed`. So `start + when >= deadline` and
+//! A deadline becomes the granule `ceil(deadline - start)`, time becomes `floor(now - start)`,
+//! and an entry fires only when `when <= elapsed`. So `start + when >= deadline` and
 //! `now >= start + elapsed >= start + when`: a timer never fires before its deadline.
 
 use std::task::Waker;
@@ -79,7 +81,7 @@ impl Level {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct TimerKey(u32);
 
-/// A slot that has come due: which level and slot, and its start tick.
+/// A slot that has come due: which level and slot, and its start granule.
 #[derive(Debug, Clone, Copy)]
 struct Expiration {
     level: usize,
@@ -116,6 +118,27 @@ pub(crate) enum Inserted {
     Fired(TimerKey),
 }
 
+/// What [`Wheel::poll`] found.
+#[derive(Debug)]
+#[must_use]
+pub(crate) enum Polled {
+    /// The entry's granule has passed and it fired; its waker has been taken (and woken).
+    Fired,
+    /// The entry still waits and now holds the caller's waker. `displaced` is the waker it
+    /// held before, if that one would wake another task: the caller drops it after unlocking.
+    Waiting {
+        /// The waker that the caller's waker replaced.
+        displaced: Option<Waker>,
+    },
+}
+
+impl Polled {
+    #[cfg(test)]
+    fn fired(self) -> bool {
+        matches!(self, Polled::Fired)
+    }
+}
+
 impl Inserted {
     #[cfg(test)]
     pub(crate) fn key(self) -> TimerKey {
@@ -126,7 +149,7 @@ impl Inserted {
 }
 
 impl Wheel {
-    /// An empty wheel at tick 0.
+    /// An empty wheel at granule 0.
     pub(crate) fn new() -> Wheel {
         Wheel {
             elapsed: 0,
@@ -138,7 +161,7 @@ impl Wheel {
         }
     }
 
-    /// The tick up to which the wheel has processed timers.
+    /// The granule up to which the wheel has processed timers.
     pub(crate) fn elapsed(&self) -> u64 {
         self.elapsed
     }
@@ -155,7 +178,7 @@ impl Wheel {
         self.pending
     }
 
-    /// Adds a timer due at tick `when`.
+    /// Adds a timer due at granule `when`.
     pub(crate) fn insert(&mut self, when: u64, waker: Waker) -> Inserted {
         let index = match self.free.pop() {
             Some(index) => index,
@@ -189,13 +212,15 @@ impl Wheel {
 
     /// Whether the entry has fired. If not, stores `waker` (unless it would wake the same task)
     /// and hands back the waker it displaced, for the caller to drop after unlocking.
-    pub(crate) fn poll(&mut self, key: TimerKey, waker: &Waker) -> (bool, Option<Waker>) {
+    pub(crate) fn poll(&mut self, key: TimerKey, waker: &Waker) -> Polled {
         let entry = &mut self.entries[key.0 as usize];
         match entry.state {
-            EntryState::Fired => (true, None),
-            EntryState::Pending { .. } => match &entry.waker {
-                Some(w) if w.will_wake(waker) => (false, None),
-                _ => (false, entry.waker.replace(waker.clone())),
+            EntryState::Fired => Polled::Fired,
+            EntryState::Pending { .. } => Polled::Waiting {
+                displaced: match &entry.waker {
+                    Some(w) if w.will_wake(waker) => None,
+                    _ => entry.waker.replace(waker.clone()),
+                },
             },
             EntryState::Free => unreachable!("timer key used after removal"),
         }
@@ -216,8 +241,8 @@ impl Wheel {
         waker
     }
 
-    /// The start tick of the earliest non-empty slot, if any timer is pending. Time may be
-    /// advanced to that tick without skipping any deadline.
+    /// The start granule of the earliest non-empty slot, if any timer is pending. Time may be
+    /// advanced to that granule without skipping any deadline.
     pub(crate) fn next_expiration(&self) -> Option<u64> {
         self.next_slot().map(|exp| exp.deadline)
     }
@@ -253,7 +278,7 @@ impl Wheel {
         None
     }
 
-    /// Advances time to tick `now`, moving the wakers of every timer due by then into `wakers`.
+    /// Advances time to granule `now`, moving the wakers of every timer due by then into `wakers`.
     pub(crate) fn advance(&mut self, now: u64, wakers: &mut Vec<Waker>) {
         while let Some(exp) = self.next_slot() {
             if exp.deadline > now {
@@ -387,17 +412,6 @@ mod tests {
         Waker::from(Arc::new(Tag(tag, log.clone())))
     }
 
-    /// Small xorshift PRNG so the tests need no `rand`.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-    }
-
     #[test]
     fn level_for_matches_geometry() {
         assert_eq!(Wheel::level_for(0, 1), 0);
@@ -412,20 +426,20 @@ mod tests {
     #[test]
     fn fires_exactly_at_deadline_never_before() {
         let log = Arc::new(Mutex::new(Vec::new()));
-        let mut rng = Rng(0x1234_5678_9abc_def1);
+        let mut rng = fastrand::Rng::with_seed(0x1234_5678_9abc_def1);
         let mut wheel = Wheel::new();
         let mut deadlines = Vec::new();
         for i in 0..2000u64 {
             // Mixed scales: level 0 to level 3.
-            let when = 1 + rng.next() % [60, 4_000, 250_000, 1_000_000][i as usize % 4];
+            let when = 1 + rng.u64(..[60, 4_000, 250_000, 1_000_000][i as usize % 4]);
             let _ = wheel.insert(when, tagged(when, &log));
             deadlines.push(when);
         }
         let mut wakers = Vec::new();
         let mut now = 0;
-        let mut step = Rng(99);
+        let mut step = fastrand::Rng::with_seed(99);
         while wheel.pending > 0 {
-            now += 1 + step.next() % 700;
+            now += 1 + step.u64(..700);
             wheel.advance(now, &mut wakers);
             for w in wakers.drain(..) {
                 w.wake();
@@ -443,9 +457,9 @@ mod tests {
     fn next_expiration_never_skips_a_deadline() {
         let log = Arc::new(Mutex::new(Vec::new()));
         let mut wheel = Wheel::new();
-        let mut rng = Rng(7);
+        let mut rng = fastrand::Rng::with_seed(7);
         for _ in 0..500 {
-            let when = 1 + rng.next() % 300_000;
+            let when = 1 + rng.u64(..300_000);
             let _ = wheel.insert(when, tagged(when, &log));
         }
         let mut wakers = Vec::new();
@@ -503,8 +517,40 @@ mod tests {
             Inserted::Fired(k) => k,
             other => panic!("expected fired, got {other:?}"),
         };
-        assert!(wheel.poll(key, Waker::noop()).0);
+        assert!(wheel.poll(key, Waker::noop()).fired());
         wheel.remove(key);
+    }
+
+    /// Polling a waiting entry stores the caller's waker and hands back the one it replaced,
+    /// unless both wake the same task; once the entry fires, polling says so.
+    #[test]
+    fn poll_says_what_happened() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut wheel = Wheel::new();
+        let first = tagged(1, &log);
+        let key = wheel.insert(5, first.clone()).key();
+        match wheel.poll(key, &first) {
+            Polled::Waiting { displaced: None } => {}
+            other => panic!("the same task polled again: {other:?}"),
+        }
+        let second = tagged(2, &log);
+        match wheel.poll(key, &second) {
+            Polled::Waiting {
+                displaced: Some(old),
+            } => assert!(old.will_wake(&first)),
+            other => panic!("another task polled: {other:?}"),
+        }
+        let mut wakers = Vec::new();
+        wheel.advance(4, &mut wakers);
+        assert!(wakers.is_empty());
+        assert!(!wheel.poll(key, &second).fired());
+        wheel.advance(5, &mut wakers);
+        for w in wakers.drain(..) {
+            w.wake();
+        }
+        assert_eq!(*log.lock().unwrap(), vec![2], "the latest waker is woken");
+        assert!(wheel.poll(key, &second).fired());
+        assert!(wheel.remove(key).is_none());
     }
 
     #[test]
@@ -523,7 +569,7 @@ mod tests {
             w.wake();
         }
         assert_eq!(*log.lock().unwrap(), vec![5, 10]);
-        assert!(wheel.poll(a, Waker::noop()).0);
+        assert!(wheel.poll(a, Waker::noop()).fired());
         wheel.remove(a);
         wheel.remove(c);
         assert_eq!(wheel.pending(), 0);
@@ -538,10 +584,10 @@ mod tests {
     fn million_insert_cancel_is_linear() {
         let n: u64 = if cfg!(miri) { 1_000 } else { 1_000_000 };
         let mut wheel = Wheel::new();
-        let mut rng = Rng(42);
+        let mut rng = fastrand::Rng::with_seed(42);
         let mut keys = Vec::with_capacity(n as usize);
         for _ in 0..n {
-            let when = 1 + rng.next() % 10_000_000;
+            let when = 1 + rng.u64(..10_000_000);
             keys.push(wheel.insert(when, Waker::noop().clone()).key());
         }
         assert_eq!(wheel.pending(), n as usize);
@@ -566,7 +612,7 @@ mod tests {
         wheel.fire_all(&mut wakers);
         assert_eq!(wakers.len(), 3);
         for key in keys {
-            assert!(wheel.poll(key, Waker::noop()).0);
+            assert!(wheel.poll(key, Waker::noop()).fired());
         }
     }
 }

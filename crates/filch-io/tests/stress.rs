@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::runtime;
+use common::{guard, runtime};
 use filch_executor::spawn;
 use filch_io::net::UnixStream;
 use filch_io::time::{sleep, timeout};
@@ -19,43 +19,45 @@ use futures_lite::{AsyncReadExt, AsyncWriteExt};
 /// hang.
 #[test]
 fn ping_pong_never_loses_a_wakeup() {
-    let rounds = if cfg!(debug_assertions) {
-        20_000
-    } else {
-        100_000
-    };
-    let rt = runtime(2);
-    rt.block_on(async {
-        let pairs: Vec<_> = (0..4).map(|_| UnixStream::pair().unwrap()).collect();
-        let mut tasks = Vec::new();
-        for (mut a, mut b) in pairs {
-            tasks.push(spawn(async move {
-                let mut byte = [0u8; 1];
-                for i in 0..rounds {
-                    b.read_exact(&mut byte).await?;
-                    assert_eq!(byte[0], i as u8);
-                    b.write_all(&byte).await?;
-                }
-                std::io::Result::Ok(())
-            }));
-            tasks.push(spawn(async move {
-                let mut byte = [0u8; 1];
-                for i in 0..rounds {
-                    a.write_all(&[i as u8]).await?;
-                    a.read_exact(&mut byte).await?;
-                    assert_eq!(byte[0], i as u8);
-                }
-                std::io::Result::Ok(())
-            }));
-        }
-        for task in tasks {
-            timeout(Duration::from_secs(120), task)
-                .await
-                .expect("ping-pong stalled: a wake-up was lost")
-                .unwrap()
-                .unwrap();
-        }
-    });
+    guard(move || {
+        let rounds = if cfg!(debug_assertions) {
+            20_000
+        } else {
+            100_000
+        };
+        let rt = runtime(2);
+        rt.block_on(async {
+            let pairs: Vec<_> = (0..4).map(|_| UnixStream::pair().unwrap()).collect();
+            let mut tasks = Vec::new();
+            for (mut a, mut b) in pairs {
+                tasks.push(spawn(async move {
+                    let mut byte = [0u8; 1];
+                    for i in 0..rounds {
+                        b.read_exact(&mut byte).await?;
+                        assert_eq!(byte[0], i as u8);
+                        b.write_all(&byte).await?;
+                    }
+                    std::io::Result::Ok(())
+                }));
+                tasks.push(spawn(async move {
+                    let mut byte = [0u8; 1];
+                    for i in 0..rounds {
+                        a.write_all(&[i as u8]).await?;
+                        a.read_exact(&mut byte).await?;
+                        assert_eq!(byte[0], i as u8);
+                    }
+                    std::io::Result::Ok(())
+                }));
+            }
+            for task in tasks {
+                timeout(Duration::from_secs(120), task)
+                    .await
+                    .expect("ping-pong stalled: a wake-up was lost")
+                    .unwrap()
+                    .unwrap();
+            }
+        });
+    })
 }
 
 /// A timer fires even while the only worker never goes idle: busy workers poll the driver
@@ -63,32 +65,34 @@ fn ping_pong_never_loses_a_wakeup() {
 /// not a duration) waiting for the timer's task to run.
 #[test]
 fn timer_fires_while_the_only_worker_is_busy() {
-    let rt = runtime(1);
-    rt.block_on(async {
-        let fired = Arc::new(AtomicBool::new(false));
-        let timer = {
-            let fired = fired.clone();
-            spawn(async move {
-                sleep(Duration::from_millis(5)).await;
-                fired.store(true, Ordering::SeqCst);
-            })
-        };
-        let busy = {
-            let fired = fired.clone();
-            spawn(async move {
-                for yields in 0..50_000_000u64 {
-                    if fired.load(Ordering::SeqCst) {
-                        return Some(yields);
+    guard(move || {
+        let rt = runtime(1);
+        rt.block_on(async {
+            let fired = Arc::new(AtomicBool::new(false));
+            let timer = {
+                let fired = fired.clone();
+                spawn(async move {
+                    sleep(Duration::from_millis(5)).await;
+                    fired.store(true, Ordering::SeqCst);
+                })
+            };
+            let busy = {
+                let fired = fired.clone();
+                spawn(async move {
+                    for yields in 0..50_000_000u64 {
+                        if fired.load(Ordering::SeqCst) {
+                            return Some(yields);
+                        }
+                        filch_executor::task::yield_now().await;
                     }
-                    filch_executor::task::yield_now().await;
-                }
-                None
-            })
-        };
-        assert!(
-            busy.await.unwrap().is_some(),
-            "the timer never fired while the worker was busy"
-        );
-        timer.await.unwrap();
-    });
+                    None
+                })
+            };
+            assert!(
+                busy.await.unwrap().is_some(),
+                "the timer never fired while the worker was busy"
+            );
+            timer.await.unwrap();
+        });
+    })
 }

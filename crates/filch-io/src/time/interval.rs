@@ -4,6 +4,7 @@ use std::future::poll_fn;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use crate::time::sleep::far_future;
 use crate::time::{sleep_until, Sleep};
 
 /// What an [`Interval`] does when ticks were missed because `tick` was not called in time
@@ -43,8 +44,8 @@ impl MissedTickBehavior {
     /// one period).
     fn next_after_missed(self, due: Instant, now: Instant, period: Duration) -> Instant {
         match self {
-            MissedTickBehavior::Burst => due + period,
-            MissedTickBehavior::Delay => now + period,
+            MissedTickBehavior::Burst => after(due, period),
+            MissedTickBehavior::Delay => after(now, period),
             MissedTickBehavior::Skip => {
                 let behind = now.saturating_duration_since(due).as_nanos();
                 let period_nanos = period.as_nanos();
@@ -52,14 +53,25 @@ impl MissedTickBehavior {
                 // `period_nanos - into_period` is in (0, period] and fits in u64 nanoseconds
                 // whenever `period` does.
                 let rest = u64::try_from(period_nanos - into_period).unwrap_or(u64::MAX);
-                now + Duration::from_nanos(rest)
+                after(now, Duration::from_nanos(rest))
             }
         }
     }
 }
 
+/// `period` after `instant`, or "never" (see [`far_future`]) when that is beyond what an
+/// `Instant` can hold.
+fn after(instant: Instant, period: Duration) -> Instant {
+    instant
+        .checked_add(period)
+        .unwrap_or_else(|| far_future(instant))
+}
+
 /// Creates an interval whose first tick completes at once and whose later ticks come every
 /// `period`.
+///
+/// A tick that would lie beyond what an `Instant` can hold (a `period` of `Duration::MAX`, say)
+/// never comes.
 ///
 /// ```
 /// use std::time::{Duration, Instant};
@@ -140,9 +152,7 @@ impl Interval {
         budget.made_progress();
         let due = self.sleep.deadline();
         let now = Instant::now();
-        let next = due
-            .checked_add(self.period)
-            .unwrap_or_else(|| crate::time::sleep::far_future(now));
+        let next = after(due, self.period);
         let next = if now >= next {
             self.missed_tick_behavior
                 .next_after_missed(due, now, self.period)
@@ -153,9 +163,10 @@ impl Interval {
         Poll::Ready(due)
     }
 
-    /// Restarts the schedule: the next tick comes one period from now.
+    /// Restarts the schedule: the next tick comes one period from now (never, if that is beyond
+    /// what an `Instant` can hold).
     pub fn reset(&mut self) {
-        self.sleep.reset(Instant::now() + self.period);
+        self.sleep.reset(after(Instant::now(), self.period));
     }
 
     /// The time between ticks.
@@ -195,5 +206,21 @@ mod tests {
             MissedTickBehavior::Skip.next_after_missed(due, now, period),
             due + Duration::from_millis(40)
         );
+    }
+
+    /// A period too long for `Instant` means "never" under every policy, instead of panicking
+    /// with "overflow when adding duration to instant".
+    #[test]
+    fn missed_tick_policies_with_a_period_beyond_instant() {
+        let now = Instant::now();
+        let year = Duration::from_secs(86_400 * 365);
+        for behavior in [
+            MissedTickBehavior::Burst,
+            MissedTickBehavior::Delay,
+            MissedTickBehavior::Skip,
+        ] {
+            let next = behavior.next_after_missed(now, now, Duration::MAX);
+            assert!(next > now + year, "{behavior:?}: {:?}", next - now);
+        }
     }
 }

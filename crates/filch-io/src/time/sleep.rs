@@ -10,12 +10,14 @@ use std::time::{Duration, Instant};
 use filch_executor::coop;
 
 use crate::driver::{self, Inner};
-use crate::timer::{Inserted, TimerKey};
+use crate::timer::{Inserted, Polled, TimerKey};
 
 /// Waits until `duration` has elapsed.
 ///
 /// The returned [`Sleep`] completes no earlier than `duration` after this call. Its timer is
 /// registered when it is first polled and removed when it is dropped.
+/// A `duration` too long for `Instant` (such as `Duration::MAX`) means "never": the deadline
+/// becomes about thirty years from now.
 ///
 /// ```
 /// use std::time::{Duration, Instant};
@@ -169,11 +171,13 @@ impl Sleep {
             );
         }
         let fired = match self.entry {
-            Some(key) => {
-                let (fired, old) = timers.wheel.poll(key, cx.waker());
-                displaced[0] = old;
-                fired
-            }
+            Some(key) => match timers.wheel.poll(key, cx.waker()) {
+                Polled::Fired => true,
+                Polled::Waiting { displaced: old } => {
+                    displaced[0] = old;
+                    false
+                }
+            },
             None => {
                 let when = self.driver.deadline_to_tick(self.deadline);
                 match timers.wheel.insert(when, cx.waker().clone()) {
@@ -192,7 +196,7 @@ impl Sleep {
         if !fired {
             return Poll::Pending;
         }
-        // The wheel only fires at or after the deadline's tick (rounded up), so the deadline
+        // The wheel only fires at or after the deadline's granule (rounded up), so the deadline
         // has passed; check the clock anyway, so "never early" does not rest on arithmetic
         // alone.
         let key = self.entry.take().expect("entry was just set");
