@@ -21,10 +21,41 @@ async fn a_test_may_return_a_result() -> Result<(), String> {
     Ok(())
 }
 
-/// A task still pending when the test body returns is cancelled when the test's runtime is
-/// dropped: the test finishes instead of waiting for it.
-#[filch::test(worker_threads = 1)]
-async fn tasks_left_behind_are_dropped_with_the_runtime() {
-    // Never finishes; the runtime cancels it when the test returns.
-    filch::spawn(std::future::pending::<()>());
+thread_local! {
+    /// Drops of [`CountDrop`] on this thread. A task that is idle when its runtime goes away is
+    /// dropped by the thread that drops the runtime: here, the thread running the test.
+    static DROPS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+struct CountDrop;
+
+impl Drop for CountDrop {
+    fn drop(&mut self) {
+        DROPS.with(|d| d.set(d.get() + 1));
+    }
+}
+
+/// Leaves a task behind that never finishes, holding a [`CountDrop`].
+#[filch::main(worker_threads = 1)]
+async fn leave_a_task_behind() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    filch::spawn(async move {
+        let _guard = CountDrop;
+        tx.send(()).unwrap();
+        std::future::pending::<()>().await;
+    });
+    rx.recv().unwrap();
+}
+
+/// A task still pending when the body returns is cancelled when the attribute's runtime is
+/// dropped: the function returns instead of waiting for it, and the task's future is dropped.
+#[test]
+fn tasks_left_behind_are_dropped_with_the_runtime() {
+    let before = DROPS.with(|d| d.get());
+    leave_a_task_behind();
+    assert_eq!(
+        DROPS.with(|d| d.get()) - before,
+        1,
+        "the task left behind was not dropped when the runtime went away"
+    );
 }
