@@ -102,18 +102,10 @@ struct LoopState {
     tick: u32,
     lifo_polls: u32,
     is_searching: bool,
-    rng: u64,
+    /// Picks the first victim of a steal.
+    rng: fastrand::Rng,
 }
 
-impl LoopState {
-    fn next_rand(&mut self, n: usize) -> usize {
-        // xorshift64*
-        self.rng ^= self.rng >> 12;
-        self.rng ^= self.rng << 25;
-        self.rng ^= self.rng >> 27;
-        (self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 32) as usize % n
-    }
-}
 
 impl WorkerCtx {
     fn new(handle: Handle, index: usize, local: Worker<Notified>) -> WorkerCtx {
@@ -143,7 +135,7 @@ fn loop_state(index: usize) -> LoopState {
         tick: 0,
         lifo_polls: 0,
         is_searching: false,
-        rng: 0x9E37_79B9_7F4A_7C15 ^ ((index as u64 + 1) << 17),
+        rng: fastrand::Rng::with_seed(index as u64),
     }
 }
 
@@ -311,7 +303,7 @@ impl WorkerCtx {
             state.is_searching = true;
         }
         let n = shared.num_stealable();
-        let start = state.next_rand(n);
+        let start = state.rng.usize(..n);
         for i in 0..n {
             let victim = (start + i) % n;
             if victim == self.index {
