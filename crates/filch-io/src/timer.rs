@@ -18,7 +18,9 @@
 //! Finding the next deadline is a `trailing_zeros` per level. When time advances past the start
 //! of a non-empty slot, its entries either fire (their deadline has passed) or cascade to a lower
 //! level; an entry cascades at most [`LEVELS`] - 1 times in its life, so advancing is O(1)
-//! amortized per timer.
+//! amortized per timer. The exception is a deadline beyond the wheel's range (64^6 granules,
+//! about 8 days): it waits in the top level and is re-filed there once per rotation of that
+//! level until it comes within range.
 //!
 //! This is the structure of tokio's `time::wheel` (itself after Varghese and Lauck, "Hashed and
 //! Hierarchical Timing Wheels", 1987), with its 6 × 64 geometry (but a 10 µs granule where tokio

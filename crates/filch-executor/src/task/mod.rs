@@ -24,8 +24,9 @@
 //! # States and transitions
 //!
 //! Flags (see `state.rs`): RUNNING, COMPLETE (never unset), NOTIFIED, CANCELLED (never unset),
-//! JOIN_INTEREST (unset once). Each transition is one compare-and-swap loop on the word and returns
-//! a `#[must_use]` outcome:
+//! JOIN_INTEREST (unset once). Each transition is one atomic read-modify-write on the word (a
+//! compare-and-swap loop where the new word depends on the old one, a single `fetch_xor` or
+//! `fetch_and` where it does not) and returns a `#[must_use]` outcome:
 //!
 //! | transition | from | to | outcomes |
 //! |---|---|---|---|
