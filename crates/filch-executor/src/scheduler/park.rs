@@ -3,8 +3,8 @@
 //!
 //! Only one thread at a time may block in the [`Driver`] (an OS poller allows one waiter that
 //! makes progress; a second would return at once and spin). The driver sits behind an atomic
-//! flag that a parking worker *tries* to take ([`SharedDriver::try_lock`]): the winner blocks in `Driver::park`, the others sleep on
-//! their condvars. An unpark must reach a worker wherever it sleeps, so each worker's parker
+//! flag that a parking worker *tries* to take ([`SharedDriver::try_lock`]): the winner blocks
+//! in `Driver::park`, the others sleep on their condvars. An unpark must reach a worker wherever it sleeps, so each worker's parker
 //! records where it is:
 //!
 //! | state | meaning | `unpark` does |
