@@ -1,8 +1,8 @@
 //! The I/O driver: what an idle filch worker blocks in.
 //!
 //! [`IoDriver`] implements the executor's [`Driver`] seam. One exists per runtime; sockets and
-//! timers find it through the current runtime's [`Handle::driver`] and keep a clone of its
-//! shared state (`Inner`), so they stay valid (and report a clear error) even after the
+//! timers find it through the current runtime's [`RuntimeHandle::driver`] and keep a clone of its
+//! shared state (a `driver::Handle`), so they stay valid (and report a clear error) even after the
 //! runtime is gone.
 //!
 //! # How a wake reaches a worker blocked in the poller
@@ -39,7 +39,7 @@ use std::task::Waker;
 use std::time::{Duration, Instant};
 
 use filch_executor::driver::Driver;
-use filch_executor::runtime::Handle;
+use filch_executor::runtime::Handle as RuntimeHandle;
 use parking_lot::{Condvar, Mutex};
 use polling::Events;
 
@@ -85,12 +85,13 @@ pub fn new_driver() -> io::Result<Arc<dyn Driver>> {
 /// ```
 #[derive(Debug)]
 pub struct IoDriver {
-    inner: Arc<Inner>,
+    handle: Arc<Handle>,
 }
 
-/// State shared by the driver, sockets and timers.
+/// A handle to the driver: the state it shares with the sockets and timers registered with
+/// it, each of which keeps an `Arc` of it.
 #[derive(Debug)]
-pub(crate) struct Inner {
+pub(crate) struct Handle {
     pub(crate) reactor: Reactor,
     pub(crate) timers: Mutex<Timers>,
     /// The zero of timer ticks.
@@ -102,6 +103,10 @@ pub(crate) struct Inner {
     side_cv: Condvar,
     side_waiters: AtomicUsize,
 }
+
+/// The former name of [`Handle`], still used by `time/sleep.rs` (outside this change's files);
+/// to be removed once that file names `Handle`.
+pub(crate) type Inner = Handle;
 
 /// The timer wheel and what the parked thread is waiting for.
 #[derive(Debug)]
@@ -121,7 +126,7 @@ impl IoDriver {
     /// As for [`new_driver`].
     pub fn new() -> io::Result<IoDriver> {
         Ok(IoDriver {
-            inner: Arc::new(Inner {
+            handle: Arc::new(Handle {
                 reactor: Reactor::new()?,
                 timers: Mutex::new(Timers {
                     wheel: Wheel::new(),
@@ -140,8 +145,8 @@ impl IoDriver {
     }
 
     #[cfg(test)]
-    pub(crate) fn inner(&self) -> &Arc<Inner> {
-        &self.inner
+    pub(crate) fn handle(&self) -> &Arc<Handle> {
+        &self.handle
     }
 }
 
@@ -168,7 +173,7 @@ fn wake_all(wakers: &mut Vec<Waker>) {
 /// that much. The top level still spans about 7.9 days; farther deadlines are re-filed.
 pub(crate) const TICK_NANOS: u128 = 10_000;
 
-impl Inner {
+impl Handle {
     /// Converts a deadline to the first tick at or after it (rounding up: never early).
     pub(crate) fn deadline_to_tick(&self, deadline: Instant) -> u64 {
         let nanos = deadline.saturating_duration_since(self.start).as_nanos();
@@ -302,15 +307,15 @@ impl Inner {
 
 impl Driver for IoDriver {
     fn park(&self, timeout: Option<Duration>) {
-        self.inner.park(timeout);
+        self.handle.park(timeout);
     }
 
     fn unpark(&self) {
-        self.inner.unpark();
+        self.handle.unpark();
     }
 
     fn shutdown(&self) {
-        self.inner.shutdown();
+        self.handle.shutdown();
     }
 
     fn as_any(&self) -> &dyn Any {
@@ -349,13 +354,13 @@ impl NoDriver {
 }
 
 /// Finds the current runtime's I/O driver.
-pub(crate) fn current() -> Result<Arc<Inner>, NoDriver> {
-    let handle = Handle::try_current().map_err(|_| NoDriver::NoRuntime)?;
+pub(crate) fn current() -> Result<Arc<Handle>, NoDriver> {
+    let handle = RuntimeHandle::try_current().map_err(|_| NoDriver::NoRuntime)?;
     handle
         .driver()
         .as_any()
         .downcast_ref::<IoDriver>()
-        .map(|driver| driver.inner.clone())
+        .map(|driver| driver.handle.clone())
         .ok_or(NoDriver::NotIoDriver)
 }
 
@@ -385,10 +390,10 @@ mod tests {
     #[test]
     fn panicking_waker_does_not_poison_reactor() {
         let driver = IoDriver::new().unwrap();
-        let inner = driver.inner().clone();
+        let handle = driver.handle().clone();
         let (a, mut b) = std::os::unix::net::UnixStream::pair().unwrap();
         a.set_nonblocking(true).unwrap();
-        let (key, io) = inner.reactor.register(a.as_fd()).unwrap();
+        let (key, io) = handle.reactor.register(a.as_fd()).unwrap();
         // Drain the initial edge (writable).
         driver.park(Some(Duration::ZERO));
         if let Ok(Some(ev)) = io.ready_now(Direction::Read) {
@@ -429,7 +434,7 @@ mod tests {
         io.clear_readiness(ev);
         arm_send_and_wait(&mut id, b"y", 1);
         io.remove_waiter(id.unwrap());
-        inner.reactor.deregister(a.as_fd(), key).unwrap();
+        handle.reactor.deregister(a.as_fd(), key).unwrap();
     }
 
     #[test]
@@ -446,14 +451,14 @@ mod tests {
             std::thread::spawn(move || driver.park(None))
         };
         // Wait until the helper is inside the poller.
-        while driver.inner.park.try_lock().is_some() {
+        while driver.handle.park.try_lock().is_some() {
             std::thread::yield_now();
         }
         let side = {
             let driver = driver.clone();
             std::thread::spawn(move || driver.park(None))
         };
-        while driver.inner.side_waiters.load(Ordering::SeqCst) == 0 {
+        while driver.handle.side_waiters.load(Ordering::SeqCst) == 0 {
             std::thread::yield_now();
         }
         driver.unpark();
@@ -464,9 +469,9 @@ mod tests {
     #[test]
     fn shutdown_wakes_waiters() {
         let driver = IoDriver::new().unwrap();
-        let inner = driver.inner().clone();
+        let handle = driver.handle().clone();
         let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
-        let (key, io) = inner.reactor.register(a.as_fd()).unwrap();
+        let (key, io) = handle.reactor.register(a.as_fd()).unwrap();
         let count = Arc::new(Count(AtomicUsize::new(0)));
         let w = Waker::from(count.clone());
         assert!(io
@@ -487,7 +492,7 @@ mod tests {
             Poll::Ready(Err(_))
         ));
         let (c, _d) = std::os::unix::net::UnixStream::pair().unwrap();
-        assert!(inner.reactor.register(c.as_fd()).is_err());
-        inner.reactor.deregister(a.as_fd(), key).unwrap();
+        assert!(handle.reactor.register(c.as_fd()).is_err());
+        handle.reactor.deregister(a.as_fd(), key).unwrap();
     }
 }

@@ -21,7 +21,7 @@ use std::task::{ready, Context, Poll};
 
 use filch_executor::coop;
 
-use crate::driver::{self, Inner};
+use crate::driver::{self, Handle};
 use crate::scheduled_io::{Direction, ReadyEvent, ScheduledIo, WaiterSlot};
 
 /// A descriptor registered with a reactor.
@@ -34,7 +34,7 @@ use crate::scheduled_io::{Direction, ReadyEvent, ScheduledIo, WaiterSlot};
 #[derive(Debug)]
 pub(crate) struct PollEvented<T: AsFd> {
     io: Option<T>,
-    driver: Arc<Inner>,
+    driver: Arc<Handle>,
     key: usize,
     shared: Arc<ScheduledIo>,
 }
@@ -47,7 +47,7 @@ impl<T: AsFd> PollEvented<T> {
         Self::new_with(io, driver)
     }
 
-    pub(crate) fn new_with(io: T, driver: Arc<Inner>) -> io::Result<Self> {
+    pub(crate) fn new_with(io: T, driver: Arc<Handle>) -> io::Result<Self> {
         let (key, shared) = driver.reactor.register(io.as_fd())?;
         Ok(PollEvented {
             io: Some(io),
@@ -58,7 +58,7 @@ impl<T: AsFd> PollEvented<T> {
     }
 
     /// The driver this source is registered with.
-    pub(crate) fn driver(&self) -> &Arc<Inner> {
+    pub(crate) fn driver(&self) -> &Arc<Handle> {
         &self.driver
     }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use socket2::{Domain, Protocol, Socket, Type};
 
-use crate::driver::Inner;
+use crate::driver::Handle;
 use crate::io_source::PollEvented;
 use crate::net::addr::{resolve, try_each, ToSocketAddrs};
 use crate::net::connect;
@@ -87,7 +87,7 @@ impl TcpStream {
 
     pub(crate) fn from_nonblocking_with(
         stream: std::net::TcpStream,
-        driver: Arc<Inner>,
+        driver: Arc<Handle>,
     ) -> io::Result<TcpStream> {
         Ok(TcpStream {
             io: PollEvented::new_with(stream, driver)?,

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use socket2::{Domain, SockAddr, Socket, Type};
 
-use crate::driver::Inner;
+use crate::driver::Handle;
 use crate::io_source::PollEvented;
 use crate::net::connect;
 use crate::net::unix::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
@@ -84,7 +84,7 @@ impl UnixStream {
 
     pub(crate) fn from_nonblocking_with(
         stream: std::os::unix::net::UnixStream,
-        driver: Arc<Inner>,
+        driver: Arc<Handle>,
     ) -> io::Result<UnixStream> {
         Ok(UnixStream {
             io: PollEvented::new_with(stream, driver)?,
