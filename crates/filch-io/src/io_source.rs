@@ -15,7 +15,9 @@
 
 use std::future::poll_fn;
 use std::io;
+use std::ops::Deref;
 use std::os::fd::AsFd;
+use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
@@ -175,6 +177,27 @@ impl<T: AsFd> PollEvented<T> {
     }
 }
 
+// A `PollEvented` is as unwind safe as the descriptor it wraps. The compiler would not infer it:
+// the registration holds `Arc`s of the driver's handle and of the source's `ScheduledIo`, whose
+// `parking_lot` mutexes (cells, to the compiler) hold the reactor's table, the timers and the
+// waiter list. Those are filch's own state, and nothing of a caller's runs while one of their
+// locks is held (wakers are called after the locks are dropped, each under `catch_unwind`), so
+// a panic in a caller's code cannot leave them half-updated; and `parking_lot` does not poison,
+// so a lock is usable after a panic elsewhere. What a caller sees of a socket after catching a
+// panic is a state that some interleaving of its operations could have produced anyway. The
+// standard library's sockets are unwind safe, and so are tokio's.
+impl<T: AsFd + UnwindSafe> UnwindSafe for PollEvented<T> {}
+impl<T: AsFd + RefUnwindSafe> RefUnwindSafe for PollEvented<T> {}
+
+/// The wrapped descriptor, for the calls that need no readiness (addresses, socket options).
+impl<T: AsFd> Deref for PollEvented<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        self.get_ref()
+    }
+}
+
 impl<T: AsFd> Drop for PollEvented<T> {
     fn drop(&mut self) {
         if let Some(io) = self.io.take() {
@@ -210,10 +233,21 @@ impl Drop for ListWaiter<'_> {
     }
 }
 
-/// Implements `AsFd` and `AsRawFd` on a socket type by lending the descriptor of its
-/// `io: PollEvented<_>` field.
-macro_rules! fd_traits {
-    ($socket:ty) => {
+/// Implements `Debug`, `AsFd` and `AsRawFd` on a socket type with an `io: PollEvented<_>`
+/// field and a `local_addr` method. `Debug` shows the descriptor, the local address and, where
+/// a second argument names the method (`peer_addr` on connected streams), the peer address.
+macro_rules! socket_traits {
+    ($socket:ident $(, $peer_addr:ident)?) => {
+        impl std::fmt::Debug for $socket {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                let mut out = f.debug_struct(stringify!($socket));
+                out.field("fd", &std::os::fd::AsRawFd::as_raw_fd(self))
+                    .field("local_addr", &self.local_addr().ok());
+                $(out.field("peer_addr", &self.$peer_addr().ok());)?
+                out.finish()
+            }
+        }
+
         impl std::os::fd::AsFd for $socket {
             fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
                 std::os::fd::AsFd::as_fd(self.io.get_ref())
@@ -228,4 +262,4 @@ macro_rules! fd_traits {
     };
 }
 
-pub(crate) use fd_traits;
+pub(crate) use socket_traits;

@@ -1,9 +1,7 @@
 //! [`UdpSocket`].
 
-use std::fmt;
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::AsRawFd;
 
 use crate::io_source::PollEvented;
 use crate::net::addr::{no_addresses, resolve, try_each, ToSocketAddrs};
@@ -29,16 +27,7 @@ use crate::scheduled_io::Direction;
 /// }).unwrap();
 /// ```
 pub struct UdpSocket {
-    io: PollEvented<std::net::UdpSocket>,
-}
-
-impl fmt::Debug for UdpSocket {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UdpSocket")
-            .field("fd", &self.as_raw_fd())
-            .field("local_addr", &self.local_addr().ok())
-            .finish()
-    }
+    pub(crate) io: PollEvented<std::net::UdpSocket>,
 }
 
 impl UdpSocket {
@@ -63,10 +52,8 @@ impl UdpSocket {
     /// Fails outside a filch runtime with the I/O driver, or if the descriptor cannot be
     /// registered with the OS poller.
     pub fn from_std(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
-        socket.set_nonblocking(true)?;
-        Ok(UdpSocket {
-            io: PollEvented::new(socket, "`UdpSocket`")?,
-        })
+        let io = PollEvented::from_std(socket, "`UdpSocket`")?;
+        Ok(UdpSocket { io })
     }
 
     /// Deregisters the socket and returns it as a standard-library socket, still in
@@ -162,41 +149,35 @@ impl UdpSocket {
         self.io.try_io(Direction::Read, |s| s.recv_from(buf))
     }
 
-    /// Waits until a datagram is (probably) queued.
-    ///
-    /// # Errors
-    ///
-    /// Fails after the runtime has shut down.
-    pub async fn readable(&self) -> io::Result<()> {
-        self.io.readiness(Direction::Read).await.map(drop)
-    }
+    crate::net::socket::forward_to_io! {
+        /// Waits until a datagram is (probably) queued.
+        ///
+        /// # Errors
+        ///
+        /// Fails after the runtime has shut down.
+        pub async fn readable(&self) -> io::Result<()>;
 
-    /// Waits until the socket can (probably) send.
-    ///
-    /// # Errors
-    ///
-    /// Fails after the runtime has shut down.
-    pub async fn writable(&self) -> io::Result<()> {
-        self.io.readiness(Direction::Write).await.map(drop)
-    }
+        /// Waits until the socket can (probably) send.
+        ///
+        /// # Errors
+        ///
+        /// Fails after the runtime has shut down.
+        pub async fn writable(&self) -> io::Result<()>;
 
-    /// The local address the socket is bound to.
-    ///
-    /// # Errors
-    ///
-    /// The OS error from `getsockname`.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().local_addr()
-    }
+        /// The local address the socket is bound to.
+        ///
+        /// # Errors
+        ///
+        /// The OS error from `getsockname`.
+        pub fn local_addr(&self) -> io::Result<SocketAddr>;
 
-    /// The connected peer's address.
-    ///
-    /// # Errors
-    ///
-    /// `NotConnected` if [`connect`](Self::connect) was not called.
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().peer_addr()
+        /// The connected peer's address.
+        ///
+        /// # Errors
+        ///
+        /// `NotConnected` if [`connect`](Self::connect) was not called.
+        pub fn peer_addr(&self) -> io::Result<SocketAddr>;
     }
 }
 
-crate::io_source::fd_traits!(UdpSocket);
+crate::io_source::socket_traits!(UdpSocket);

@@ -1,9 +1,7 @@
 //! [`TcpListener`].
 
-use std::fmt;
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::AsRawFd;
 use std::task::{Context, Poll};
 
 use socket2::{Domain, Protocol, Socket, Type};
@@ -11,7 +9,6 @@ use socket2::{Domain, Protocol, Socket, Type};
 use crate::io_source::PollEvented;
 use crate::net::addr::{resolve, try_each, ToSocketAddrs};
 use crate::net::tcp::TcpStream;
-use crate::scheduled_io::Direction;
 
 /// The listen backlog: a burst of a thousand connects fits without resets or SYN retries
 /// (the kernel may still cap it at `net.core.somaxconn`).
@@ -35,16 +32,7 @@ pub(crate) const LISTEN_BACKLOG: i32 = 1024;
 /// }).unwrap();
 /// ```
 pub struct TcpListener {
-    io: PollEvented<std::net::TcpListener>,
-}
-
-impl fmt::Debug for TcpListener {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TcpListener")
-            .field("fd", &self.as_raw_fd())
-            .field("local_addr", &self.local_addr().ok())
-            .finish()
-    }
+    pub(crate) io: PollEvented<std::net::TcpListener>,
 }
 
 impl TcpListener {
@@ -68,13 +56,7 @@ impl TcpListener {
         socket.set_nonblocking(true)?;
         socket.bind(&addr.into())?;
         socket.listen(LISTEN_BACKLOG)?;
-        Self::from_nonblocking(socket.into())
-    }
-
-    fn from_nonblocking(listener: std::net::TcpListener) -> io::Result<TcpListener> {
-        Ok(TcpListener {
-            io: PollEvented::new(listener, "`TcpListener`")?,
-        })
+        Self::from_std(socket.into())
     }
 
     /// Wraps a listener from the standard library, switching it to non-blocking mode.
@@ -92,8 +74,8 @@ impl TcpListener {
     /// Fails outside a filch runtime with the I/O driver, or if the descriptor cannot be
     /// registered with the OS poller.
     pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
-        listener.set_nonblocking(true)?;
-        Self::from_nonblocking(listener)
+        let io = PollEvented::from_std(listener, "`TcpListener`")?;
+        Ok(TcpListener { io })
     }
 
     /// Deregisters the listener and returns it as a standard-library listener, still in
@@ -117,11 +99,8 @@ impl TcpListener {
     ///
     /// The OS error from `accept`, or an error after the runtime has shut down.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        let (stream, addr) = self
-            .io
-            .async_io(Direction::Read, std::net::TcpListener::accept)
-            .await?;
-        Ok((self.wrap_accepted(stream)?, addr))
+        let (io, addr) = self.io.accept().await?;
+        Ok((TcpStream { io }, addr))
     }
 
     /// Polls for a connection (the `poll_*` form of [`accept`](Self::accept)); only the most
@@ -131,27 +110,19 @@ impl TcpListener {
     ///
     /// As for [`accept`](Self::accept).
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
-        let (stream, addr) =
-            std::task::ready!(self
-                .io
-                .poll_io(cx, Direction::Read, std::net::TcpListener::accept))?;
-        Poll::Ready(self.wrap_accepted(stream).map(|s| (s, addr)))
+        self.io
+            .poll_accept(cx)
+            .map_ok(|(io, addr)| (TcpStream { io }, addr))
     }
 
-    fn wrap_accepted(&self, stream: std::net::TcpStream) -> io::Result<TcpStream> {
-        // An accepted socket does not inherit O_NONBLOCK on Linux.
-        stream.set_nonblocking(true)?;
-        TcpStream::from_nonblocking_with(stream, self.io.driver().clone())
-    }
-
-    /// The local address the listener is bound to.
-    ///
-    /// # Errors
-    ///
-    /// The OS error from `getsockname`.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().local_addr()
+    crate::net::socket::forward_to_io! {
+        /// The local address the listener is bound to.
+        ///
+        /// # Errors
+        ///
+        /// The OS error from `getsockname`.
+        pub fn local_addr(&self) -> io::Result<SocketAddr>;
     }
 }
 
-crate::io_source::fd_traits!(TcpListener);
+crate::io_source::socket_traits!(TcpListener);

@@ -1,8 +1,6 @@
 //! [`UnixDatagram`].
 
-use std::fmt;
 use std::io;
-use std::os::fd::AsRawFd;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
 
@@ -25,16 +23,7 @@ use crate::scheduled_io::Direction;
 /// }).unwrap();
 /// ```
 pub struct UnixDatagram {
-    io: PollEvented<std::os::unix::net::UnixDatagram>,
-}
-
-impl fmt::Debug for UnixDatagram {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UnixDatagram")
-            .field("fd", &self.as_raw_fd())
-            .field("local_addr", &self.local_addr().ok())
-            .finish()
-    }
+    pub(crate) io: PollEvented<std::os::unix::net::UnixDatagram>,
 }
 
 impl UnixDatagram {
@@ -75,10 +64,8 @@ impl UnixDatagram {
     /// Fails outside a filch runtime with the I/O driver, or if the descriptor cannot be
     /// registered with the OS poller.
     pub fn from_std(socket: std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> {
-        socket.set_nonblocking(true)?;
-        Ok(UnixDatagram {
-            io: PollEvented::new(socket, "`UnixDatagram`")?,
-        })
+        let io = PollEvented::from_std(socket, "`UnixDatagram`")?;
+        Ok(UnixDatagram { io })
     }
 
     /// Deregisters the socket and returns it as a standard-library socket, still in
@@ -143,41 +130,35 @@ impl UnixDatagram {
             .await
     }
 
-    /// Waits until a datagram is (probably) queued.
-    ///
-    /// # Errors
-    ///
-    /// Fails after the runtime has shut down.
-    pub async fn readable(&self) -> io::Result<()> {
-        self.io.readiness(Direction::Read).await.map(drop)
-    }
+    crate::net::socket::forward_to_io! {
+        /// Waits until a datagram is (probably) queued.
+        ///
+        /// # Errors
+        ///
+        /// Fails after the runtime has shut down.
+        pub async fn readable(&self) -> io::Result<()>;
 
-    /// Waits until the socket can (probably) send.
-    ///
-    /// # Errors
-    ///
-    /// Fails after the runtime has shut down.
-    pub async fn writable(&self) -> io::Result<()> {
-        self.io.readiness(Direction::Write).await.map(drop)
-    }
+        /// Waits until the socket can (probably) send.
+        ///
+        /// # Errors
+        ///
+        /// Fails after the runtime has shut down.
+        pub async fn writable(&self) -> io::Result<()>;
 
-    /// The local address.
-    ///
-    /// # Errors
-    ///
-    /// The OS error from `getsockname`.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().local_addr()
-    }
+        /// The local address.
+        ///
+        /// # Errors
+        ///
+        /// The OS error from `getsockname`.
+        pub fn local_addr(&self) -> io::Result<SocketAddr>;
 
-    /// The connected peer's address.
-    ///
-    /// # Errors
-    ///
-    /// The OS error from `getpeername`.
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().peer_addr()
+        /// The connected peer's address.
+        ///
+        /// # Errors
+        ///
+        /// The OS error from `getpeername`.
+        pub fn peer_addr(&self) -> io::Result<SocketAddr>;
     }
 }
 
-crate::io_source::fd_traits!(UnixDatagram);
+crate::io_source::socket_traits!(UnixDatagram);

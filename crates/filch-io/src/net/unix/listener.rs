@@ -1,15 +1,12 @@
 //! [`UnixListener`].
 
-use std::fmt;
 use std::io;
-use std::os::fd::AsRawFd;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
 use std::task::{Context, Poll};
 
 use crate::io_source::PollEvented;
 use crate::net::unix::UnixStream;
-use crate::scheduled_io::Direction;
 
 /// A Unix domain socket that accepts stream connections.
 ///
@@ -31,16 +28,7 @@ use crate::scheduled_io::Direction;
 /// }).unwrap();
 /// ```
 pub struct UnixListener {
-    io: PollEvented<std::os::unix::net::UnixListener>,
-}
-
-impl fmt::Debug for UnixListener {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UnixListener")
-            .field("fd", &self.as_raw_fd())
-            .field("local_addr", &self.local_addr().ok())
-            .finish()
-    }
+    pub(crate) io: PollEvented<std::os::unix::net::UnixListener>,
 }
 
 impl UnixListener {
@@ -61,10 +49,8 @@ impl UnixListener {
     /// Fails outside a filch runtime with the I/O driver, or if the descriptor cannot be
     /// registered with the OS poller.
     pub fn from_std(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
-        listener.set_nonblocking(true)?;
-        Ok(UnixListener {
-            io: PollEvented::new(listener, "`UnixListener`")?,
-        })
+        let io = PollEvented::from_std(listener, "`UnixListener`")?;
+        Ok(UnixListener { io })
     }
 
     /// Deregisters the listener and returns it as a standard-library listener, still in
@@ -85,11 +71,8 @@ impl UnixListener {
     ///
     /// The OS error from `accept`, or an error after the runtime has shut down.
     pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
-        let (stream, addr) = self
-            .io
-            .async_io(Direction::Read, std::os::unix::net::UnixListener::accept)
-            .await?;
-        Ok((self.wrap_accepted(stream)?, addr))
+        let (io, addr) = self.io.accept().await?;
+        Ok((UnixStream { io }, addr))
     }
 
     /// Polls for a connection; only the most recent task to call it is woken.
@@ -98,27 +81,19 @@ impl UnixListener {
     ///
     /// As for [`accept`](Self::accept).
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
-        let (stream, addr) = std::task::ready!(self.io.poll_io(
-            cx,
-            Direction::Read,
-            std::os::unix::net::UnixListener::accept
-        ))?;
-        Poll::Ready(self.wrap_accepted(stream).map(|s| (s, addr)))
+        self.io
+            .poll_accept(cx)
+            .map_ok(|(io, addr)| (UnixStream { io }, addr))
     }
 
-    fn wrap_accepted(&self, stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
-        stream.set_nonblocking(true)?;
-        UnixStream::from_nonblocking_with(stream, self.io.driver().clone())
-    }
-
-    /// The address the listener is bound to.
-    ///
-    /// # Errors
-    ///
-    /// The OS error from `getsockname`.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().local_addr()
+    crate::net::socket::forward_to_io! {
+        /// The address the listener is bound to.
+        ///
+        /// # Errors
+        ///
+        /// The OS error from `getsockname`.
+        pub fn local_addr(&self) -> io::Result<SocketAddr>;
     }
 }
 
-crate::io_source::fd_traits!(UnixListener);
+crate::io_source::socket_traits!(UnixListener);
