@@ -190,6 +190,8 @@ impl<T: AsFd + UnwindSafe> UnwindSafe for PollEvented<T> {}
 impl<T: AsFd + RefUnwindSafe> RefUnwindSafe for PollEvented<T> {}
 
 /// The wrapped descriptor, for the calls that need no readiness (addresses, socket options).
+/// `PollEvented`'s own methods come first in method lookup, so `io.recv(..)` is the one that
+/// waits, and `io.local_addr()` reaches the descriptor.
 impl<T: AsFd> Deref for PollEvented<T> {
     type Target = T;
 
@@ -233,11 +235,20 @@ impl Drop for ListWaiter<'_> {
     }
 }
 
-/// Implements `Debug`, `AsFd` and `AsRawFd` on a socket type with an `io: PollEvented<_>`
-/// field and a `local_addr` method. `Debug` shows the descriptor, the local address and, where
-/// a second argument names the method (`peer_addr` on connected streams), the peer address.
+/// Implements `net::socket::Socket`, `Debug`, `AsFd` and `AsRawFd` on a socket type with an
+/// `io: PollEvented<$std>` field and a `local_addr` method. `Debug` shows the descriptor, the
+/// local address and, where a third argument names the method (`peer_addr` on connected
+/// streams), the peer address.
 macro_rules! socket_traits {
-    ($socket:ident $(, $peer_addr:ident)?) => {
+    ($socket:ident, $std:ty $(, $peer_addr:ident)?) => {
+        impl $crate::net::socket::Socket for $socket {
+            type Std = $std;
+
+            fn from_io(io: $crate::io_source::PollEvented<$std>) -> Self {
+                $socket { io }
+            }
+        }
+
         impl std::fmt::Debug for $socket {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 let mut out = f.debug_struct(stringify!($socket));

@@ -16,3 +16,15 @@ fn sockets_are_unwind_safe() {
     assert_unwind_safe::<UnixStream>();
     assert_unwind_safe::<UnixDatagram>();
 }
+
+#[test]
+fn split_halves_are_unwind_safe() {
+    assert_unwind_safe::<filch_io::net::tcp::ReadHalf<'static>>();
+    assert_unwind_safe::<filch_io::net::tcp::WriteHalf<'static>>();
+    assert_unwind_safe::<filch_io::net::tcp::OwnedReadHalf>();
+    assert_unwind_safe::<filch_io::net::tcp::OwnedWriteHalf>();
+    assert_unwind_safe::<filch_io::net::unix::ReadHalf<'static>>();
+    assert_unwind_safe::<filch_io::net::unix::WriteHalf<'static>>();
+    assert_unwind_safe::<filch_io::net::unix::OwnedReadHalf>();
+    assert_unwind_safe::<filch_io::net::unix::OwnedWriteHalf>();
+}

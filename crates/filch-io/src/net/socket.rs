@@ -42,6 +42,16 @@ where
     fn shutdown(&self, how: Shutdown) -> io::Result<()>;
 }
 
+/// A standard-library datagram socket.
+pub(crate) trait StdDatagram: StdSocket {
+    /// The type of its peers' addresses.
+    type Addr;
+
+    fn send(&self, buf: &[u8]) -> io::Result<usize>;
+    fn recv(&self, buf: &mut [u8]) -> io::Result<usize>;
+    fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, Self::Addr)>;
+}
+
 /// Implements [`StdSocket`] on each of the types by calling their inherent method.
 macro_rules! std_socket {
     ($($std:ty),*) => {
@@ -62,6 +72,34 @@ std_socket!(
     std::os::unix::net::UnixListener,
     std::os::unix::net::UnixStream,
     std::os::unix::net::UnixDatagram
+);
+
+/// Implements [`StdDatagram`] on `$std` (whose addresses are `$addr`) by calling its inherent
+/// methods.
+macro_rules! std_datagram {
+    ($std:ty, $addr:ty) => {
+        impl StdDatagram for $std {
+            type Addr = $addr;
+
+            fn send(&self, buf: &[u8]) -> io::Result<usize> {
+                <$std>::send(self, buf)
+            }
+
+            fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+                <$std>::recv(self, buf)
+            }
+
+            fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, $addr)> {
+                <$std>::recv_from(self, buf)
+            }
+        }
+    };
+}
+
+std_datagram!(std::net::UdpSocket, std::net::SocketAddr);
+std_datagram!(
+    std::os::unix::net::UnixDatagram,
+    std::os::unix::net::SocketAddr
 );
 
 impl StdListener for std::net::TcpListener {
@@ -99,14 +137,29 @@ impl StdStream for std::os::unix::net::UnixStream {
     }
 }
 
-impl<T: StdSocket> PollEvented<T> {
-    /// Switches `socket` to non-blocking mode and registers it with the current runtime's
-    /// reactor; `what` names the operation for the error message when there is no runtime.
-    pub(crate) fn from_std(socket: T, what: &str) -> io::Result<Self> {
-        socket.set_nonblocking(true)?;
-        PollEvented::new(socket, what)
-    }
+/// A public socket type: a [`PollEvented`] over a standard-library socket, in its `io` field.
+/// Implemented by `io_source::socket_traits!`.
+pub(crate) trait Socket {
+    /// The standard-library socket it wraps.
+    type Std: StdSocket;
 
+    fn from_io(io: PollEvented<Self::Std>) -> Self;
+}
+
+/// `from_std` of every socket type: switches `socket` to non-blocking mode and registers it
+/// with the current runtime's reactor. `what` names the operation for the error message when
+/// there is no runtime.
+pub(crate) fn from_std<S: Socket>(socket: S::Std, what: &str) -> io::Result<S> {
+    socket.set_nonblocking(true)?;
+    PollEvented::new(socket, what).map(S::from_io)
+}
+
+/// `pair` of the Unix socket types: [`from_std`] on both sockets of a `socketpair`.
+pub(crate) fn pair<S: Socket>((a, b): (S::Std, S::Std), what: &str) -> io::Result<(S, S)> {
+    Ok((from_std(a, what)?, from_std(b, what)?))
+}
+
+impl<T: StdSocket> PollEvented<T> {
     /// Waits until the socket is (probably) readable; any number of tasks may wait at once.
     pub(crate) async fn readable(&self) -> io::Result<()> {
         self.readiness(Direction::Read).await.map(drop)
@@ -118,31 +171,45 @@ impl<T: StdSocket> PollEvented<T> {
     }
 }
 
-/// A connection accepted by a listener of type `T`, and its peer's address.
-pub(crate) type Accepted<T> = (
-    PollEvented<<T as StdListener>::Stream>,
-    <T as StdListener>::Addr,
-);
-
 impl<T: StdListener> PollEvented<T> {
     /// Accepts a connection, waiting for one if none is pending (any number of tasks may
     /// wait); the connection comes back registered with this listener's driver.
-    pub(crate) async fn accept(&self) -> io::Result<Accepted<T>> {
+    pub(crate) async fn accept<S: Socket<Std = T::Stream>>(&self) -> io::Result<(S, T::Addr)> {
         let (stream, addr) = self.async_io(Direction::Read, T::accept).await?;
         Ok((self.register_accepted(stream)?, addr))
     }
 
     /// The `poll_*` form of [`accept`](Self::accept): only the most recent task to poll it is
     /// woken.
-    pub(crate) fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<Accepted<T>>> {
+    pub(crate) fn poll_accept<S: Socket<Std = T::Stream>>(
+        &self,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<(S, T::Addr)>> {
         let (stream, addr) = ready!(self.poll_io(cx, Direction::Read, T::accept))?;
-        Poll::Ready(self.register_accepted(stream).map(|io| (io, addr)))
+        Poll::Ready(self.register_accepted(stream).map(|socket| (socket, addr)))
     }
 
-    fn register_accepted(&self, stream: T::Stream) -> io::Result<PollEvented<T::Stream>> {
+    fn register_accepted<S: Socket<Std = T::Stream>>(&self, stream: T::Stream) -> io::Result<S> {
         // An accepted socket does not inherit O_NONBLOCK on Linux.
         stream.set_nonblocking(true)?;
-        PollEvented::new_with(stream, self.driver().clone())
+        PollEvented::new_with(stream, self.driver().clone()).map(S::from_io)
+    }
+}
+
+impl<T: StdDatagram> PollEvented<T> {
+    /// Sends a datagram to the connected peer, waiting until the socket can send.
+    pub(crate) async fn send(&self, buf: &[u8]) -> io::Result<usize> {
+        self.async_io(Direction::Write, |s| s.send(buf)).await
+    }
+
+    /// Receives a datagram from the connected peer, waiting until one is queued.
+    pub(crate) async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.async_io(Direction::Read, |s| s.recv(buf)).await
+    }
+
+    /// Receives a datagram and its sender's address, waiting until one is queued.
+    pub(crate) async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, T::Addr)> {
+        self.async_io(Direction::Read, |s| s.recv_from(buf)).await
     }
 }
 
@@ -195,10 +262,11 @@ where
 
 /// Defines methods of a socket type (inside its `impl` block) whose body calls the method of the
 /// same name, with the same arguments, on its `io: PollEvented<_>` field, and awaits it for an
-/// `async fn`. That is a method of the generic above, or through `Deref`, one of the
-/// standard-library socket's (addresses, options). Each method keeps its own doc comment at the
-/// call site.
-macro_rules! forward_to_io {
+/// `async fn`. That is one of `PollEvented`'s methods (the generic ones above, which wait for
+/// readiness) or, through `Deref`, one of the standard-library socket's (for what needs no
+/// readiness: addresses, options, `shutdown`). Each method keeps its own doc comment at the call
+/// site.
+macro_rules! forward {
     () => {};
     (
         $(#[$attr:meta])*
@@ -209,7 +277,7 @@ macro_rules! forward_to_io {
         pub async fn $name(&self $(, $arg: $ty)*) -> $ret {
             self.io.$name($($arg),*).await
         }
-        $crate::net::socket::forward_to_io!($($rest)*);
+        $crate::net::socket::forward!($($rest)*);
     };
     (
         $(#[$attr:meta])*
@@ -220,8 +288,8 @@ macro_rules! forward_to_io {
         pub fn $name(&self $(, $arg: $ty)*) -> $ret {
             self.io.$name($($arg),*)
         }
-        $crate::net::socket::forward_to_io!($($rest)*);
+        $crate::net::socket::forward!($($rest)*);
     };
 }
 
-pub(crate) use forward_to_io;
+pub(crate) use forward;

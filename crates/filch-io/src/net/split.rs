@@ -202,19 +202,19 @@ pub(crate) use split_halves;
 /// Generates a stream type's `futures-io` impls (on the type and on a shared reference to it)
 /// and its `Debug`, `AsFd` and `AsRawFd` impls.
 macro_rules! stream_io_traits {
-    ($stream:ident) => {
+    ($stream:ident, $std:ty) => {
         $crate::net::split::forward_async_read!($stream, |stream| stream);
         $crate::net::split::forward_async_read!(&$stream, |stream| stream);
         $crate::net::split::forward_async_write!($stream, |stream| stream);
         $crate::net::split::forward_async_write!(&$stream, |stream| stream);
-        $crate::io_source::socket_traits!($stream, peer_addr);
+        $crate::io_source::socket_traits!($stream, $std, peer_addr);
     };
 }
 
 pub(crate) use stream_io_traits;
 
-/// Implements `futures_io::AsyncRead` on `$ty` by calling `poll_read` on the `io` of the stream that
-/// `$stream` (an expression in `$this: &$ty`) gives.
+/// Implements `futures_io::AsyncRead` on `$ty` by calling `poll_read` on the `io` of the stream
+/// that `$stream` (an expression in `$this: &$ty`) gives.
 macro_rules! forward_async_read {
     ($ty:ty, |$this:ident| $stream:expr) => {
         impl futures_io::AsyncRead for $ty {

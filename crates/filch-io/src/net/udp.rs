@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 
 use crate::io_source::PollEvented;
 use crate::net::addr::{no_addresses, resolve, try_each, ToSocketAddrs};
+use crate::net::socket;
 use crate::scheduled_io::Direction;
 
 /// A UDP socket.
@@ -52,8 +53,7 @@ impl UdpSocket {
     /// Fails outside a filch runtime with the I/O driver, or if the descriptor cannot be
     /// registered with the OS poller.
     pub fn from_std(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
-        let io = PollEvented::from_std(socket, "`UdpSocket`")?;
-        Ok(UdpSocket { io })
+        socket::from_std(socket, "`UdpSocket`")
     }
 
     /// Deregisters the socket and returns it as a standard-library socket, still in
@@ -77,24 +77,22 @@ impl UdpSocket {
         try_each(addrs, |addr| async move { self.io.get_ref().connect(addr) }).await
     }
 
-    /// Sends a datagram to the connected peer.
-    ///
-    /// # Errors
-    ///
-    /// The OS error from `send` (for example `ConnectionRefused` after an ICMP port
-    /// unreachable, or an error if the socket is not connected).
-    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io.async_io(Direction::Write, |s| s.send(buf)).await
-    }
+    crate::net::socket::forward! {
+        /// Sends a datagram to the connected peer.
+        ///
+        /// # Errors
+        ///
+        /// The OS error from `send` (for example `ConnectionRefused` after an ICMP port
+        /// unreachable, or an error if the socket is not connected).
+        pub async fn send(&self, buf: &[u8]) -> io::Result<usize>;
 
-    /// Receives a datagram from the connected peer into `buf`; excess bytes of a longer
-    /// datagram are discarded.
-    ///
-    /// # Errors
-    ///
-    /// The OS error from `recv`.
-    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.async_io(Direction::Read, |s| s.recv(buf)).await
+        /// Receives a datagram from the connected peer into `buf`; excess bytes of a longer
+        /// datagram are discarded.
+        ///
+        /// # Errors
+        ///
+        /// The OS error from `recv`.
+        pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize>;
     }
 
     /// Sends a datagram to `target` (its first address).
@@ -109,15 +107,13 @@ impl UdpSocket {
             .await
     }
 
-    /// Receives a datagram into `buf`, returning its length and its sender.
-    ///
-    /// # Errors
-    ///
-    /// The OS error from `recvfrom`.
-    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.io
-            .async_io(Direction::Read, |s| s.recv_from(buf))
-            .await
+    crate::net::socket::forward! {
+        /// Receives a datagram into `buf`, returning its length and its sender.
+        ///
+        /// # Errors
+        ///
+        /// The OS error from `recvfrom`.
+        pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)>;
     }
 
     /// Like [`recv_from`](Self::recv_from) but leaves the datagram queued.
@@ -149,7 +145,7 @@ impl UdpSocket {
         self.io.try_io(Direction::Read, |s| s.recv_from(buf))
     }
 
-    crate::net::socket::forward_to_io! {
+    crate::net::socket::forward! {
         /// Waits until a datagram is (probably) queued.
         ///
         /// # Errors
@@ -180,4 +176,4 @@ impl UdpSocket {
     }
 }
 
-crate::io_source::socket_traits!(UdpSocket);
+crate::io_source::socket_traits!(UdpSocket, std::net::UdpSocket);

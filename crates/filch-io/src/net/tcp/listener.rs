@@ -8,6 +8,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::io_source::PollEvented;
 use crate::net::addr::{resolve, try_each, ToSocketAddrs};
+use crate::net::socket;
 use crate::net::tcp::TcpStream;
 
 /// The listen backlog: a burst of a thousand connects fits without resets or SYN retries
@@ -74,8 +75,7 @@ impl TcpListener {
     /// Fails outside a filch runtime with the I/O driver, or if the descriptor cannot be
     /// registered with the OS poller.
     pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
-        let io = PollEvented::from_std(listener, "`TcpListener`")?;
-        Ok(TcpListener { io })
+        socket::from_std(listener, "`TcpListener`")
     }
 
     /// Deregisters the listener and returns it as a standard-library listener, still in
@@ -88,34 +88,60 @@ impl TcpListener {
         self.io.into_inner()
     }
 
-    /// Accepts a connection, waiting for one if none is pending.
-    ///
-    /// Any number of tasks may wait in `accept` on one listener. If the process or system runs
-    /// out of file descriptors (`EMFILE`, `ENFILE`) the error is returned and the pending
-    /// connection stays queued: the listener remains usable, and a later `accept` succeeds
-    /// once descriptors are free again.
-    ///
-    /// # Errors
-    ///
-    /// The OS error from `accept`, or an error after the runtime has shut down.
-    pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        let (io, addr) = self.io.accept().await?;
-        Ok((TcpStream { io }, addr))
-    }
+    crate::net::socket::forward! {
+        /// Accepts a connection, waiting for one if none is pending.
+        ///
+        /// Any number of tasks may wait in `accept` on one listener. If the process or system runs
+        /// out of file descriptors (`EMFILE`, `ENFILE`) the error is returned and the pending
+        /// connection stays queued: the listener remains usable, and a later `accept` succeeds
+        /// once descriptors are free again.
+        ///
+        /// So a server should not end on an `accept` error (as `listener.accept().await?` in its
+        /// loop would), nor retry at once (the connection is still queued, so the listener stays
+        /// readable and the loop would spin a core until a descriptor frees): log the error and
+        /// back off a little.
+        ///
+        /// ```no_run
+        /// use std::time::Duration;
+        /// use filch_io::net::TcpListener;
+        ///
+        /// async fn serve(listener: TcpListener) {
+        ///     loop {
+        ///         match listener.accept().await {
+        ///             Ok((stream, peer)) => {
+        ///                 filch_executor::spawn(async move {
+        ///                     // Talk to `peer` on `stream` here.
+        ///                     let _ = (stream, peer);
+        ///                 });
+        ///             }
+        ///             Err(error) => {
+        ///                 eprintln!("accept failed: {error}");
+        ///                 filch_io::time::sleep(Duration::from_millis(100)).await;
+        ///             }
+        ///         }
+        ///     }
+        /// }
+        ///
+        /// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+        /// rt.block_on(async {
+        ///     serve(TcpListener::bind("127.0.0.1:8080").await?).await;
+        ///     std::io::Result::Ok(())
+        /// }).unwrap();
+        /// ```
+        ///
+        /// # Errors
+        ///
+        /// The OS error from `accept`, or an error after the runtime has shut down.
+        pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)>;
 
-    /// Polls for a connection (the `poll_*` form of [`accept`](Self::accept)); only the most
-    /// recent task to call it is woken.
-    ///
-    /// # Errors
-    ///
-    /// As for [`accept`](Self::accept).
-    pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
-        self.io
-            .poll_accept(cx)
-            .map_ok(|(io, addr)| (TcpStream { io }, addr))
-    }
+        /// Polls for a connection (the `poll_*` form of [`accept`](Self::accept)); only the most
+        /// recent task to call it is woken.
+        ///
+        /// # Errors
+        ///
+        /// As for [`accept`](Self::accept).
+        pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>>;
 
-    crate::net::socket::forward_to_io! {
         /// The local address the listener is bound to.
         ///
         /// # Errors
@@ -125,4 +151,4 @@ impl TcpListener {
     }
 }
 
-crate::io_source::socket_traits!(TcpListener);
+crate::io_source::socket_traits!(TcpListener, std::net::TcpListener);

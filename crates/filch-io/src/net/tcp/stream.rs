@@ -8,6 +8,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 use crate::io_source::PollEvented;
 use crate::net::addr::{resolve, try_each, ToSocketAddrs};
 use crate::net::connect;
+use crate::net::socket;
 use crate::net::tcp::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use crate::scheduled_io::Direction;
 
@@ -87,8 +88,7 @@ impl TcpStream {
     /// Fails outside a filch runtime with the I/O driver, or if the descriptor cannot be
     /// registered with the OS poller.
     pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
-        let io = PollEvented::from_std(stream, "`TcpStream::from_std`")?;
-        Ok(TcpStream { io })
+        socket::from_std(stream, "`TcpStream::from_std`")
     }
 
     /// Deregisters the stream and returns it as a standard-library stream, still in
@@ -101,7 +101,7 @@ impl TcpStream {
         self.io.into_inner()
     }
 
-    crate::net::socket::forward_to_io! {
+    crate::net::socket::forward! {
         /// The local address of the connection.
         ///
         /// # Errors
@@ -258,4 +258,4 @@ impl TcpStream {
     }
 }
 
-crate::net::split::stream_io_traits!(TcpStream);
+crate::net::split::stream_io_traits!(TcpStream, std::net::TcpStream);

@@ -5,6 +5,7 @@ use std::os::unix::net::SocketAddr;
 use std::path::Path;
 
 use crate::io_source::PollEvented;
+use crate::net::socket;
 use crate::scheduled_io::Direction;
 
 /// A Unix domain datagram socket.
@@ -53,8 +54,7 @@ impl UnixDatagram {
     /// The OS error from `socketpair`, or an error outside a filch runtime with the I/O
     /// driver.
     pub fn pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
-        let (a, b) = std::os::unix::net::UnixDatagram::pair()?;
-        Ok((Self::from_std(a)?, Self::from_std(b)?))
+        socket::pair(std::os::unix::net::UnixDatagram::pair()?, "`UnixDatagram`")
     }
 
     /// Wraps a standard-library socket, switching it to non-blocking mode.
@@ -64,8 +64,7 @@ impl UnixDatagram {
     /// Fails outside a filch runtime with the I/O driver, or if the descriptor cannot be
     /// registered with the OS poller.
     pub fn from_std(socket: std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> {
-        let io = PollEvented::from_std(socket, "`UnixDatagram`")?;
-        Ok(UnixDatagram { io })
+        socket::from_std(socket, "`UnixDatagram`")
     }
 
     /// Deregisters the socket and returns it as a standard-library socket, still in
@@ -89,22 +88,20 @@ impl UnixDatagram {
         self.io.get_ref().connect(path)
     }
 
-    /// Sends a datagram to the connected peer.
-    ///
-    /// # Errors
-    ///
-    /// The OS error from `send`.
-    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io.async_io(Direction::Write, |s| s.send(buf)).await
-    }
+    crate::net::socket::forward! {
+        /// Sends a datagram to the connected peer.
+        ///
+        /// # Errors
+        ///
+        /// The OS error from `send`.
+        pub async fn send(&self, buf: &[u8]) -> io::Result<usize>;
 
-    /// Receives a datagram from the connected peer.
-    ///
-    /// # Errors
-    ///
-    /// The OS error from `recv`.
-    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.async_io(Direction::Read, |s| s.recv(buf)).await
+        /// Receives a datagram from the connected peer.
+        ///
+        /// # Errors
+        ///
+        /// The OS error from `recv`.
+        pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize>;
     }
 
     /// Sends a datagram to the socket bound at `path`.
@@ -119,18 +116,14 @@ impl UnixDatagram {
             .await
     }
 
-    /// Receives a datagram and the address of its sender.
-    ///
-    /// # Errors
-    ///
-    /// The OS error from `recvfrom`.
-    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.io
-            .async_io(Direction::Read, |s| s.recv_from(buf))
-            .await
-    }
+    crate::net::socket::forward! {
+        /// Receives a datagram and the address of its sender.
+        ///
+        /// # Errors
+        ///
+        /// The OS error from `recvfrom`.
+        pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)>;
 
-    crate::net::socket::forward_to_io! {
         /// Waits until a datagram is (probably) queued.
         ///
         /// # Errors
@@ -161,4 +154,4 @@ impl UnixDatagram {
     }
 }
 
-crate::io_source::socket_traits!(UnixDatagram);
+crate::io_source::socket_traits!(UnixDatagram, std::os::unix::net::UnixDatagram);

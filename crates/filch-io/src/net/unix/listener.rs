@@ -6,6 +6,7 @@ use std::path::Path;
 use std::task::{Context, Poll};
 
 use crate::io_source::PollEvented;
+use crate::net::socket;
 use crate::net::unix::UnixStream;
 
 /// A Unix domain socket that accepts stream connections.
@@ -49,8 +50,7 @@ impl UnixListener {
     /// Fails outside a filch runtime with the I/O driver, or if the descriptor cannot be
     /// registered with the OS poller.
     pub fn from_std(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
-        let io = PollEvented::from_std(listener, "`UnixListener`")?;
-        Ok(UnixListener { io })
+        socket::from_std(listener, "`UnixListener`")
     }
 
     /// Deregisters the listener and returns it as a standard-library listener, still in
@@ -63,30 +63,52 @@ impl UnixListener {
         self.io.into_inner()
     }
 
-    /// Accepts a connection, waiting for one if none is pending. Like
-    /// [`TcpListener::accept`](crate::net::TcpListener::accept), a descriptor-exhaustion error
-    /// leaves the listener usable.
-    ///
-    /// # Errors
-    ///
-    /// The OS error from `accept`, or an error after the runtime has shut down.
-    pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
-        let (io, addr) = self.io.accept().await?;
-        Ok((UnixStream { io }, addr))
-    }
+    crate::net::socket::forward! {
+        /// Accepts a connection, waiting for one if none is pending. Like
+        /// [`TcpListener::accept`](crate::net::TcpListener::accept), a descriptor-exhaustion error
+        /// leaves the listener usable: log the error and back off rather than end the server or
+        /// retry at once.
+        ///
+        /// ```no_run
+        /// use std::time::Duration;
+        /// use filch_io::net::UnixListener;
+        ///
+        /// async fn serve(listener: UnixListener) {
+        ///     loop {
+        ///         match listener.accept().await {
+        ///             Ok((stream, _addr)) => {
+        ///                 filch_executor::spawn(async move {
+        ///                     // Talk to the client on `stream` here.
+        ///                     drop(stream);
+        ///                 });
+        ///             }
+        ///             Err(error) => {
+        ///                 eprintln!("accept failed: {error}");
+        ///                 filch_io::time::sleep(Duration::from_millis(100)).await;
+        ///             }
+        ///         }
+        ///     }
+        /// }
+        ///
+        /// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+        /// rt.block_on(async {
+        ///     serve(UnixListener::bind("/tmp/server.sock")?).await;
+        ///     std::io::Result::Ok(())
+        /// }).unwrap();
+        /// ```
+        ///
+        /// # Errors
+        ///
+        /// The OS error from `accept`, or an error after the runtime has shut down.
+        pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)>;
 
-    /// Polls for a connection; only the most recent task to call it is woken.
-    ///
-    /// # Errors
-    ///
-    /// As for [`accept`](Self::accept).
-    pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
-        self.io
-            .poll_accept(cx)
-            .map_ok(|(io, addr)| (UnixStream { io }, addr))
-    }
+        /// Polls for a connection; only the most recent task to call it is woken.
+        ///
+        /// # Errors
+        ///
+        /// As for [`accept`](Self::accept).
+        pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>>;
 
-    crate::net::socket::forward_to_io! {
         /// The address the listener is bound to.
         ///
         /// # Errors
@@ -96,4 +118,4 @@ impl UnixListener {
     }
 }
 
-crate::io_source::socket_traits!(UnixListener);
+crate::io_source::socket_traits!(UnixListener, std::os::unix::net::UnixListener);

@@ -9,6 +9,7 @@ use socket2::{Domain, SockAddr, Socket, Type};
 
 use crate::io_source::PollEvented;
 use crate::net::connect;
+use crate::net::socket;
 use crate::net::unix::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 
 /// A Unix domain stream connection.
@@ -63,8 +64,7 @@ impl UnixStream {
     /// The OS error from `socketpair`, or an error outside a filch runtime with the I/O
     /// driver.
     pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
-        let (a, b) = std::os::unix::net::UnixStream::pair()?;
-        Ok((Self::from_std(a)?, Self::from_std(b)?))
+        socket::pair(std::os::unix::net::UnixStream::pair()?, "`UnixStream`")
     }
 
     /// Wraps a connected standard-library stream, switching it to non-blocking mode.
@@ -74,8 +74,7 @@ impl UnixStream {
     /// Fails outside a filch runtime with the I/O driver, or if the descriptor cannot be
     /// registered with the OS poller.
     pub fn from_std(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
-        let io = PollEvented::from_std(stream, "`UnixStream`")?;
-        Ok(UnixStream { io })
+        socket::from_std(stream, "`UnixStream`")
     }
 
     /// Deregisters the stream and returns it as a standard-library stream, still in
@@ -88,7 +87,7 @@ impl UnixStream {
         self.io.into_inner()
     }
 
-    crate::net::socket::forward_to_io! {
+    crate::net::socket::forward! {
         /// The local address.
         ///
         /// # Errors
@@ -181,4 +180,4 @@ impl UnixStream {
     }
 }
 
-crate::net::split::stream_io_traits!(UnixStream);
+crate::net::split::stream_io_traits!(UnixStream, std::os::unix::net::UnixStream);
