@@ -1,12 +1,17 @@
 //! What the six socket types share, written once: the operations of a [`PollEvented`] over a
 //! standard-library socket that the public types forward to.
 //!
-//! * [`StdSocket`]: any standard-library socket. A [`PollEvented`] over one can be made from
-//!   it (`from_std`) and waited on (`readable`, `writable`).
-//! * [`StdListener`]: a listener; `accept` and `poll_accept` hand back the accepted stream
-//!   already registered with the listener's driver.
+//! * [`StdSocket`]: any standard-library socket. A [`PollEvented`] over one can be waited on
+//!   (`readable`, `writable`); [`from_std`] and [`pair`] make a public socket type ([`Socket`])
+//!   from one or two.
+//! * [`StdListener`]: a listener; `accept` and `poll_accept` hand back the accepted stream as
+//!   its public type, already registered with the listener's driver.
 //! * [`StdStream`]: a byte stream; `try_read`, `try_write`, the `poll_*` forms behind
 //!   `AsyncRead`/`AsyncWrite`, and the shutdown of the write side that `poll_close` does.
+//! * [`StdDatagram`]: a datagram socket; `send`, `recv` and `recv_from`, waiting for readiness.
+//!
+//! The public types' methods are mostly one call each; [`forward`] writes those bodies, so that
+//! each type keeps its own signatures and doc comments and nothing else.
 //!
 //! The design follows the idea of async-io's `Async<T>` and tokio's `PollEvented<E>`: one
 //! generic over the OS object, with thin public types in front of it.
@@ -106,7 +111,7 @@ impl StdListener for std::net::TcpListener {
     type Stream = std::net::TcpStream;
     type Addr = std::net::SocketAddr;
 
-    fn accept(&self) -> io::Result<(std::net::TcpStream, std::net::SocketAddr)> {
+    fn accept(&self) -> io::Result<(Self::Stream, Self::Addr)> {
         std::net::TcpListener::accept(self)
     }
 }
@@ -115,12 +120,7 @@ impl StdListener for std::os::unix::net::UnixListener {
     type Stream = std::os::unix::net::UnixStream;
     type Addr = std::os::unix::net::SocketAddr;
 
-    fn accept(
-        &self,
-    ) -> io::Result<(
-        std::os::unix::net::UnixStream,
-        std::os::unix::net::SocketAddr,
-    )> {
+    fn accept(&self) -> io::Result<(Self::Stream, Self::Addr)> {
         std::os::unix::net::UnixListener::accept(self)
     }
 }
