@@ -28,7 +28,7 @@ use crate::scheduled_io::Direction;
 /// }).unwrap();
 /// ```
 pub struct UdpSocket {
-    pub(crate) io: PollEvented<std::net::UdpSocket>,
+    io: PollEvented<std::net::UdpSocket>,
 }
 
 impl UdpSocket {

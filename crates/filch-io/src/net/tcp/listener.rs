@@ -33,7 +33,7 @@ pub(crate) const LISTEN_BACKLOG: i32 = 1024;
 /// }).unwrap();
 /// ```
 pub struct TcpListener {
-    pub(crate) io: PollEvented<std::net::TcpListener>,
+    io: PollEvented<std::net::TcpListener>,
 }
 
 impl TcpListener {

@@ -43,7 +43,7 @@ use crate::scheduled_io::Direction;
 /// }).unwrap();
 /// ```
 pub struct TcpStream {
-    pub(crate) io: PollEvented<std::net::TcpStream>,
+    pub(super) io: PollEvented<std::net::TcpStream>,
 }
 
 impl TcpStream {

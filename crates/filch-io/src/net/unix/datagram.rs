@@ -24,7 +24,7 @@ use crate::scheduled_io::Direction;
 /// }).unwrap();
 /// ```
 pub struct UnixDatagram {
-    pub(crate) io: PollEvented<std::os::unix::net::UnixDatagram>,
+    io: PollEvented<std::os::unix::net::UnixDatagram>,
 }
 
 impl UnixDatagram {

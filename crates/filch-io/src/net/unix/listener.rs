@@ -29,7 +29,7 @@ use crate::net::unix::UnixStream;
 /// }).unwrap();
 /// ```
 pub struct UnixListener {
-    pub(crate) io: PollEvented<std::os::unix::net::UnixListener>,
+    io: PollEvented<std::os::unix::net::UnixListener>,
 }
 
 impl UnixListener {

@@ -33,7 +33,7 @@ use crate::net::unix::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 /// }).unwrap();
 /// ```
 pub struct UnixStream {
-    pub(crate) io: PollEvented<std::os::unix::net::UnixStream>,
+    pub(super) io: PollEvented<std::os::unix::net::UnixStream>,
 }
 
 impl UnixStream {
