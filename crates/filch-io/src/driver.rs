@@ -1,9 +1,9 @@
 //! The I/O driver: what an idle filch worker blocks in.
 //!
 //! [`IoDriver`] implements the executor's [`Driver`] seam. One exists per runtime; sockets and
-//! timers find it through the current runtime's [`RuntimeHandle::driver`] and keep a clone of its
-//! shared state (a `driver::Handle`), so they stay valid (and report a clear error) even after the
-//! runtime is gone.
+//! timers find it through the current runtime's [`Handle::driver`](RuntimeHandle::driver) and
+//! keep a clone of its shared state (a `driver::Handle`), so they stay valid (and report a clear
+//! error) even after the runtime is gone.
 //!
 //! # How a wake reaches a worker blocked in the poller
 //!

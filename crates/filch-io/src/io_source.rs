@@ -179,13 +179,15 @@ impl<T: AsFd> PollEvented<T> {
 
 // A `PollEvented` is as unwind safe as the descriptor it wraps. The compiler would not infer it:
 // the registration holds `Arc`s of the driver's handle and of the source's `ScheduledIo`, whose
-// `parking_lot` mutexes (cells, to the compiler) hold the reactor's table, the timers and the
-// waiter list. Those are filch's own state, and nothing of a caller's runs while one of their
-// locks is held (wakers are called after the locks are dropped, each under `catch_unwind`), so
-// a panic in a caller's code cannot leave them half-updated; and `parking_lot` does not poison,
-// so a lock is usable after a panic elsewhere. What a caller sees of a socket after catching a
-// panic is a state that some interleaving of its operations could have produced anyway. The
-// standard library's sockets are unwind safe, and so are tokio's.
+// `parking_lot` mutexes (cells, to the compiler) guard the reactor's table, the timers and the
+// waiter list. Those are filch's own state, and its updates to them do not stop half-way when a
+// caller's code panics: the only caller code run under one of those locks is a waker's `clone`
+// (in `ScheduledIo::poll_ready`), and a panic there leaves at worst a list entry with no waker,
+// which the waiting future removes when it is dropped; wakers are woken and dropped only after
+// the locks are released, each wake under `catch_unwind`. `parking_lot` does not poison, so the
+// locks stay usable. What a caller sees of a socket after catching a panic is thus a state that
+// some interleaving of its operations could have produced anyway. The standard library's
+// sockets are unwind safe, and so are tokio's.
 impl<T: AsFd + UnwindSafe> UnwindSafe for PollEvented<T> {}
 impl<T: AsFd + RefUnwindSafe> RefUnwindSafe for PollEvented<T> {}
 
