@@ -1,9 +1,9 @@
 //! The I/O driver: what an idle filch worker blocks in.
 //!
 //! [`IoDriver`] implements the executor's [`Driver`] seam. One exists per runtime; sockets and
-//! timers find it through the current runtime's [`Handle::driver`] and keep a clone of its
-//! shared state (`Inner`), so they stay valid (and report a clear error) even after the
-//! runtime is gone.
+//! timers find it through the current runtime's [`Handle::driver`](RuntimeHandle::driver) and
+//! keep a clone of its shared state (a `driver::Handle`), so they stay valid (and report a clear
+//! error) even after the runtime is gone.
 //!
 //! # How a wake reaches a worker blocked in the poller
 //!
@@ -39,7 +39,7 @@ use std::task::Waker;
 use std::time::{Duration, Instant};
 
 use filch_executor::driver::Driver;
-use filch_executor::runtime::Handle;
+use filch_executor::runtime::Handle as RuntimeHandle;
 use parking_lot::{Condvar, Mutex};
 use polling::Events;
 
@@ -85,15 +85,16 @@ pub fn new_driver() -> io::Result<Arc<dyn Driver>> {
 /// ```
 #[derive(Debug)]
 pub struct IoDriver {
-    inner: Arc<Inner>,
+    handle: Arc<Handle>,
 }
 
-/// State shared by the driver, sockets and timers.
+/// A handle to the driver: the state it shares with the sockets and timers registered with
+/// it, each of which keeps an `Arc` of it.
 #[derive(Debug)]
-pub(crate) struct Inner {
+pub(crate) struct Handle {
     pub(crate) reactor: Reactor,
     pub(crate) timers: Mutex<Timers>,
-    /// The zero of timer ticks.
+    /// The zero of timer granules.
     start: Instant,
     /// Held by the one thread inside `Poller::wait`.
     park: Mutex<Events>,
@@ -121,7 +122,7 @@ impl IoDriver {
     /// As for [`new_driver`].
     pub fn new() -> io::Result<IoDriver> {
         Ok(IoDriver {
-            inner: Arc::new(Inner {
+            handle: Arc::new(Handle {
                 reactor: Reactor::new()?,
                 timers: Mutex::new(Timers {
                     wheel: Wheel::new(),
@@ -140,8 +141,8 @@ impl IoDriver {
     }
 
     #[cfg(test)]
-    pub(crate) fn inner(&self) -> &Arc<Inner> {
-        &self.inner
+    pub(crate) fn handle(&self) -> &Arc<Handle> {
+        &self.handle
     }
 }
 
@@ -166,23 +167,23 @@ fn wake_all(wakers: &mut Vec<Waker>) {
 /// late at the median, with 10 µs ticks about 20–40 µs (`benches` timers workload and
 /// `examples/timer_lateness.rs`). Finer than that measured no better: the wake-up itself costs
 /// that much. The top level still spans about 7.9 days; farther deadlines are re-filed.
-pub(crate) const TICK_NANOS: u128 = 10_000;
+pub(crate) const GRANULE_NANOS: u128 = 10_000;
 
-impl Inner {
+impl Handle {
     /// Converts a deadline to the first tick at or after it (rounding up: never early).
-    pub(crate) fn deadline_to_tick(&self, deadline: Instant) -> u64 {
+    pub(crate) fn deadline_to_granule(&self, deadline: Instant) -> u64 {
         let nanos = deadline.saturating_duration_since(self.start).as_nanos();
-        u64::try_from(nanos.div_ceil(TICK_NANOS)).unwrap_or(u64::MAX)
+        u64::try_from(nanos.div_ceil(GRANULE_NANOS)).unwrap_or(u64::MAX)
     }
 
     /// The tick that has fully passed at `now` (rounding down).
-    fn now_tick(&self, now: Instant) -> u64 {
+    fn now_granule(&self, now: Instant) -> u64 {
         let nanos = now.saturating_duration_since(self.start).as_nanos();
-        u64::try_from(nanos / TICK_NANOS).unwrap_or(u64::MAX)
+        u64::try_from(nanos / GRANULE_NANOS).unwrap_or(u64::MAX)
     }
 
-    fn tick_to_instant(&self, tick: u64) -> Option<Instant> {
-        let nanos = u64::try_from(u128::from(tick) * TICK_NANOS).ok()?;
+    fn granule_to_instant(&self, granule: u64) -> Option<Instant> {
+        let nanos = u64::try_from(u128::from(granule) * GRANULE_NANOS).ok()?;
         self.start.checked_add(Duration::from_nanos(nanos))
     }
 
@@ -211,8 +212,8 @@ impl Inner {
             let mut wakers = WAKER_BUF.take();
             {
                 let mut timers = self.timers.lock();
-                let now_tick = self.now_tick(Instant::now());
-                timers.wheel.advance(now_tick, &mut wakers);
+                let now_granule = self.now_granule(Instant::now());
+                timers.wheel.advance(now_granule, &mut wakers);
             }
             wake_all(&mut wakers);
             WAKER_BUF.set(wakers);
@@ -228,7 +229,7 @@ impl Inner {
             let mut timers = self.timers.lock();
             let next_timer = timers.wheel.next_expiration();
             timers.parked_until = Some(next_timer.unwrap_or(u64::MAX));
-            let timer_deadline = next_timer.and_then(|tick| self.tick_to_instant(tick));
+            let timer_deadline = next_timer.and_then(|granule| self.granule_to_instant(granule));
             match (caller_deadline, timer_deadline) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
@@ -251,8 +252,8 @@ impl Inner {
         {
             let mut timers = self.timers.lock();
             timers.parked_until = None;
-            let now_tick = self.now_tick(Instant::now());
-            timers.wheel.advance(now_tick, &mut wakers);
+            let now_granule = self.now_granule(Instant::now());
+            timers.wheel.advance(now_granule, &mut wakers);
         }
         drop(events);
         if self.side_waiters.load(Ordering::SeqCst) > 0 {
@@ -302,15 +303,15 @@ impl Inner {
 
 impl Driver for IoDriver {
     fn park(&self, timeout: Option<Duration>) {
-        self.inner.park(timeout);
+        self.handle.park(timeout);
     }
 
     fn unpark(&self) {
-        self.inner.unpark();
+        self.handle.unpark();
     }
 
     fn shutdown(&self) {
-        self.inner.shutdown();
+        self.handle.shutdown();
     }
 
     fn as_any(&self) -> &dyn Any {
@@ -349,13 +350,13 @@ impl NoDriver {
 }
 
 /// Finds the current runtime's I/O driver.
-pub(crate) fn current() -> Result<Arc<Inner>, NoDriver> {
-    let handle = Handle::try_current().map_err(|_| NoDriver::NoRuntime)?;
+pub(crate) fn current() -> Result<Arc<Handle>, NoDriver> {
+    let handle = RuntimeHandle::try_current().map_err(|_| NoDriver::NoRuntime)?;
     handle
         .driver()
         .as_any()
         .downcast_ref::<IoDriver>()
-        .map(|driver| driver.inner.clone())
+        .map(|driver| driver.handle.clone())
         .ok_or(NoDriver::NotIoDriver)
 }
 
@@ -385,10 +386,10 @@ mod tests {
     #[test]
     fn panicking_waker_does_not_poison_reactor() {
         let driver = IoDriver::new().unwrap();
-        let inner = driver.inner().clone();
+        let handle = driver.handle().clone();
         let (a, mut b) = std::os::unix::net::UnixStream::pair().unwrap();
         a.set_nonblocking(true).unwrap();
-        let (key, io) = inner.reactor.register(a.as_fd()).unwrap();
+        let (key, io) = handle.reactor.register(a.as_fd()).unwrap();
         // Drain the initial edge (writable).
         driver.park(Some(Duration::ZERO));
         if let Ok(Some(ev)) = io.ready_now(Direction::Read) {
@@ -429,31 +430,31 @@ mod tests {
         io.clear_readiness(ev);
         arm_send_and_wait(&mut id, b"y", 1);
         io.remove_waiter(id.unwrap());
-        inner.reactor.deregister(a.as_fd(), key).unwrap();
+        handle.reactor.deregister(a.as_fd(), key).unwrap();
     }
 
     #[test]
-    fn unpark_is_sticky_and_second_parker_does_not_spin() {
+    fn unpark_is_sticky_and_a_second_parker_waits_beside_the_first() {
         let driver = Arc::new(IoDriver::new().unwrap());
         driver.unpark();
         // Returns at once although no timeout is given.
         driver.park(None);
 
-        // Hold the poller from a helper thread; a second park must block (not spin) until
-        // unparked.
+        // Hold the poller from a helper thread; a second park waits beside it until unparked.
+        // (That it waits without spinning is measured by CPU time in `tests/spin.rs`.)
         let holder = {
             let driver = driver.clone();
             std::thread::spawn(move || driver.park(None))
         };
         // Wait until the helper is inside the poller.
-        while driver.inner.park.try_lock().is_some() {
+        while driver.handle.park.try_lock().is_some() {
             std::thread::yield_now();
         }
         let side = {
             let driver = driver.clone();
             std::thread::spawn(move || driver.park(None))
         };
-        while driver.inner.side_waiters.load(Ordering::SeqCst) == 0 {
+        while driver.handle.side_waiters.load(Ordering::SeqCst) == 0 {
             std::thread::yield_now();
         }
         driver.unpark();
@@ -464,9 +465,9 @@ mod tests {
     #[test]
     fn shutdown_wakes_waiters() {
         let driver = IoDriver::new().unwrap();
-        let inner = driver.inner().clone();
+        let handle = driver.handle().clone();
         let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
-        let (key, io) = inner.reactor.register(a.as_fd()).unwrap();
+        let (key, io) = handle.reactor.register(a.as_fd()).unwrap();
         let count = Arc::new(Count(AtomicUsize::new(0)));
         let w = Waker::from(count.clone());
         assert!(io
@@ -487,7 +488,7 @@ mod tests {
             Poll::Ready(Err(_))
         ));
         let (c, _d) = std::os::unix::net::UnixStream::pair().unwrap();
-        assert!(inner.reactor.register(c.as_fd()).is_err());
-        inner.reactor.deregister(a.as_fd(), key).unwrap();
+        assert!(handle.reactor.register(c.as_fd()).is_err());
+        handle.reactor.deregister(a.as_fd(), key).unwrap();
     }
 }

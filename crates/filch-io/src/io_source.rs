@@ -15,13 +15,15 @@
 
 use std::future::poll_fn;
 use std::io;
+use std::ops::Deref;
 use std::os::fd::AsFd;
+use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
 use filch_executor::coop;
 
-use crate::driver::{self, Inner};
+use crate::driver::{self, Handle};
 use crate::scheduled_io::{Direction, ReadyEvent, ScheduledIo, WaiterSlot};
 
 /// A descriptor registered with a reactor.
@@ -34,7 +36,7 @@ use crate::scheduled_io::{Direction, ReadyEvent, ScheduledIo, WaiterSlot};
 #[derive(Debug)]
 pub(crate) struct PollEvented<T: AsFd> {
     io: Option<T>,
-    driver: Arc<Inner>,
+    driver: Arc<Handle>,
     key: usize,
     shared: Arc<ScheduledIo>,
 }
@@ -47,7 +49,7 @@ impl<T: AsFd> PollEvented<T> {
         Self::new_with(io, driver)
     }
 
-    pub(crate) fn new_with(io: T, driver: Arc<Inner>) -> io::Result<Self> {
+    pub(crate) fn new_with(io: T, driver: Arc<Handle>) -> io::Result<Self> {
         let (key, shared) = driver.reactor.register(io.as_fd())?;
         Ok(PollEvented {
             io: Some(io),
@@ -58,7 +60,7 @@ impl<T: AsFd> PollEvented<T> {
     }
 
     /// The driver this source is registered with.
-    pub(crate) fn driver(&self) -> &Arc<Inner> {
+    pub(crate) fn driver(&self) -> &Arc<Handle> {
         &self.driver
     }
 
@@ -175,6 +177,31 @@ impl<T: AsFd> PollEvented<T> {
     }
 }
 
+// A `PollEvented` is as unwind safe as the descriptor it wraps. The compiler would not infer it:
+// the registration holds `Arc`s of the driver's handle and of the source's `ScheduledIo`, whose
+// `parking_lot` mutexes (cells, to the compiler) guard the reactor's table, the timers and the
+// waiter list. Those are filch's own state, and its updates to them do not stop half-way when a
+// caller's code panics: the only caller code run under one of those locks is a waker's `clone`
+// (in `ScheduledIo::poll_ready`), and a panic there leaves at worst a list entry with no waker,
+// which the waiting future removes when it is dropped; wakers are woken and dropped only after
+// the locks are released, each wake under `catch_unwind`. `parking_lot` does not poison, so the
+// locks stay usable. What a caller sees of a socket after catching a panic is thus a state that
+// some interleaving of its operations could have produced anyway. The standard library's
+// sockets are unwind safe, and so are tokio's.
+impl<T: AsFd + UnwindSafe> UnwindSafe for PollEvented<T> {}
+impl<T: AsFd + RefUnwindSafe> RefUnwindSafe for PollEvented<T> {}
+
+/// The wrapped descriptor, for the calls that need no readiness (addresses, socket options).
+/// `PollEvented`'s own methods come first in method lookup, so `io.recv(..)` is the one that
+/// waits, and `io.local_addr()` reaches the descriptor.
+impl<T: AsFd> Deref for PollEvented<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        self.get_ref()
+    }
+}
+
 impl<T: AsFd> Drop for PollEvented<T> {
     fn drop(&mut self) {
         if let Some(io) = self.io.take() {
@@ -210,10 +237,30 @@ impl Drop for ListWaiter<'_> {
     }
 }
 
-/// Implements `AsFd` and `AsRawFd` on a socket type by lending the descriptor of its
-/// `io: PollEvented<_>` field.
-macro_rules! fd_traits {
-    ($socket:ty) => {
+/// Implements `net::socket::Socket`, `Debug`, `AsFd` and `AsRawFd` on a socket type with an
+/// `io: PollEvented<$std>` field and a `local_addr` method. `Debug` shows the descriptor, the
+/// local address and, where a third argument names the method (`peer_addr` on connected
+/// streams), the peer address.
+macro_rules! socket_traits {
+    ($socket:ident, $std:ty $(, $peer_addr:ident)?) => {
+        impl $crate::net::socket::Socket for $socket {
+            type Std = $std;
+
+            fn from_io(io: $crate::io_source::PollEvented<$std>) -> Self {
+                $socket { io }
+            }
+        }
+
+        impl std::fmt::Debug for $socket {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                let mut out = f.debug_struct(stringify!($socket));
+                out.field("fd", &std::os::fd::AsRawFd::as_raw_fd(self))
+                    .field("local_addr", &self.local_addr().ok());
+                $(out.field("peer_addr", &self.$peer_addr().ok());)?
+                out.finish()
+            }
+        }
+
         impl std::os::fd::AsFd for $socket {
             fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
                 std::os::fd::AsFd::as_fd(self.io.get_ref())
@@ -228,4 +275,4 @@ macro_rules! fd_traits {
     };
 }
 
-pub(crate) use fd_traits;
+pub(crate) use socket_traits;

@@ -37,7 +37,7 @@
 //! }).unwrap();
 //! ```
 //!
-//! The design (edge-triggered registration, readiness ticks, the timer wheel, how a wake
+//! The design (edge-triggered registration, readiness generations, the timer wheel, how a wake
 //! reaches a worker blocked in the poller) is written up in `docs/architecture.md`.
 //!
 //! This crate supports Unix platforms whose `polling` backend offers edge-triggered mode

@@ -9,7 +9,7 @@
 //! (delete). Oneshot mode would need a `modify` call every time any task started waiting, and a
 //! reader and a writer of one socket would have to merge their interests into each re-arm. mio
 //! and tokio make the same choice. The price is that readiness must be cached and cleared with
-//! care (the tick in [`ScheduledIo`]); and that the platform must support edge mode, which every
+//! care (the generation in [`ScheduledIo`]); and that the platform must support edge mode, which every
 //! Unix `polling` backend we target does (epoll, kqueue); [`Reactor::new`] refuses otherwise with
 //! an error that says so.
 //!

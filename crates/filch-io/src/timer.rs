@@ -2,7 +2,7 @@
 //!
 //! # Algorithm
 //!
-//! Time is counted in **granules** of 10 µs (`driver::TICK_NANOS`) since the driver started. (A
+//! Time is counted in **granules** of 10 µs (`driver::GRANULE_NANOS`) since the driver started. (A
 //! granule is the wheel's unit of time only; "tick" means other things elsewhere: an
 //! `Interval`'s tick, a scheduler tick, and tokio's name for what `scheduled_io.rs` calls a
 //! generation.) The wheel has [`LEVELS`] levels of [`SLOTS`] slots. A slot on level `l` covers

@@ -106,7 +106,6 @@ struct LoopState {
     rng: fastrand::Rng,
 }
 
-
 impl WorkerCtx {
     fn new(handle: Handle, index: usize, local: Worker<Notified>) -> WorkerCtx {
         WorkerCtx {

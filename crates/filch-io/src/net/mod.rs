@@ -10,6 +10,7 @@
 
 mod addr;
 mod connect;
+mod socket;
 pub(crate) mod split;
 pub mod tcp;
 mod udp;

@@ -1,12 +1,11 @@
 //! [`UdpSocket`].
 
-use std::fmt;
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::AsRawFd;
 
 use crate::io_source::PollEvented;
 use crate::net::addr::{no_addresses, resolve, try_each, ToSocketAddrs};
+use crate::net::socket;
 use crate::scheduled_io::Direction;
 
 /// A UDP socket.
@@ -32,15 +31,6 @@ pub struct UdpSocket {
     io: PollEvented<std::net::UdpSocket>,
 }
 
-impl fmt::Debug for UdpSocket {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UdpSocket")
-            .field("fd", &self.as_raw_fd())
-            .field("local_addr", &self.local_addr().ok())
-            .finish()
-    }
-}
-
 impl UdpSocket {
     /// Binds a socket to `addr` (the first of its addresses that binds).
     ///
@@ -63,10 +53,7 @@ impl UdpSocket {
     /// Fails outside a filch runtime with the I/O driver, or if the descriptor cannot be
     /// registered with the OS poller.
     pub fn from_std(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
-        socket.set_nonblocking(true)?;
-        Ok(UdpSocket {
-            io: PollEvented::new(socket, "`UdpSocket`")?,
-        })
+        socket::from_std(socket, "`UdpSocket`")
     }
 
     /// Deregisters the socket and returns it as a standard-library socket, still in
@@ -90,24 +77,22 @@ impl UdpSocket {
         try_each(addrs, |addr| async move { self.io.get_ref().connect(addr) }).await
     }
 
-    /// Sends a datagram to the connected peer.
-    ///
-    /// # Errors
-    ///
-    /// The OS error from `send` (for example `ConnectionRefused` after an ICMP port
-    /// unreachable, or an error if the socket is not connected).
-    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io.async_io(Direction::Write, |s| s.send(buf)).await
-    }
+    crate::net::socket::forward! {
+        /// Sends a datagram to the connected peer.
+        ///
+        /// # Errors
+        ///
+        /// The OS error from `send` (for example `ConnectionRefused` after an ICMP port
+        /// unreachable, or an error if the socket is not connected).
+        pub async fn send(&self, buf: &[u8]) -> io::Result<usize>;
 
-    /// Receives a datagram from the connected peer into `buf`; excess bytes of a longer
-    /// datagram are discarded.
-    ///
-    /// # Errors
-    ///
-    /// The OS error from `recv`.
-    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.async_io(Direction::Read, |s| s.recv(buf)).await
+        /// Receives a datagram from the connected peer into `buf`; excess bytes of a longer
+        /// datagram are discarded.
+        ///
+        /// # Errors
+        ///
+        /// The OS error from `recv`.
+        pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize>;
     }
 
     /// Sends a datagram to `target` (its first address).
@@ -122,15 +107,13 @@ impl UdpSocket {
             .await
     }
 
-    /// Receives a datagram into `buf`, returning its length and its sender.
-    ///
-    /// # Errors
-    ///
-    /// The OS error from `recvfrom`.
-    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.io
-            .async_io(Direction::Read, |s| s.recv_from(buf))
-            .await
+    crate::net::socket::forward! {
+        /// Receives a datagram into `buf`, returning its length and its sender.
+        ///
+        /// # Errors
+        ///
+        /// The OS error from `recvfrom`.
+        pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)>;
     }
 
     /// Like [`recv_from`](Self::recv_from) but leaves the datagram queued.
@@ -162,41 +145,35 @@ impl UdpSocket {
         self.io.try_io(Direction::Read, |s| s.recv_from(buf))
     }
 
-    /// Waits until a datagram is (probably) queued.
-    ///
-    /// # Errors
-    ///
-    /// Fails after the runtime has shut down.
-    pub async fn readable(&self) -> io::Result<()> {
-        self.io.readiness(Direction::Read).await.map(drop)
-    }
+    crate::net::socket::forward! {
+        /// Waits until a datagram is (probably) queued.
+        ///
+        /// # Errors
+        ///
+        /// Fails after the runtime has shut down.
+        pub async fn readable(&self) -> io::Result<()>;
 
-    /// Waits until the socket can (probably) send.
-    ///
-    /// # Errors
-    ///
-    /// Fails after the runtime has shut down.
-    pub async fn writable(&self) -> io::Result<()> {
-        self.io.readiness(Direction::Write).await.map(drop)
-    }
+        /// Waits until the socket can (probably) send.
+        ///
+        /// # Errors
+        ///
+        /// Fails after the runtime has shut down.
+        pub async fn writable(&self) -> io::Result<()>;
 
-    /// The local address the socket is bound to.
-    ///
-    /// # Errors
-    ///
-    /// The OS error from `getsockname`.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().local_addr()
-    }
+        /// The local address the socket is bound to.
+        ///
+        /// # Errors
+        ///
+        /// The OS error from `getsockname`.
+        pub fn local_addr(&self) -> io::Result<SocketAddr>;
 
-    /// The connected peer's address.
-    ///
-    /// # Errors
-    ///
-    /// `NotConnected` if [`connect`](Self::connect) was not called.
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().peer_addr()
+        /// The connected peer's address.
+        ///
+        /// # Errors
+        ///
+        /// `NotConnected` if [`connect`](Self::connect) was not called.
+        pub fn peer_addr(&self) -> io::Result<SocketAddr>;
     }
 }
 
-crate::io_source::fd_traits!(UdpSocket);
+crate::io_source::socket_traits!(UdpSocket, std::net::UdpSocket);

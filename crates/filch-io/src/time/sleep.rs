@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use filch_executor::coop;
 
-use crate::driver::{self, Inner};
+use crate::driver::{self, Handle};
 use crate::timer::{Inserted, Polled, TimerKey};
 
 /// Waits until `duration` has elapsed.
@@ -82,7 +82,7 @@ pub(crate) fn far_future(now: Instant) -> Instant {
 #[must_use = "a Sleep does nothing unless awaited or polled"]
 pub struct Sleep {
     deadline: Instant,
-    driver: Arc<Inner>,
+    driver: Arc<Handle>,
     /// The wheel entry, registered on first poll.
     entry: Option<TimerKey>,
     /// The deadline has been observed to pass.
@@ -179,7 +179,7 @@ impl Sleep {
                 }
             },
             None => {
-                let when = self.driver.deadline_to_tick(self.deadline);
+                let when = self.driver.deadline_to_granule(self.deadline);
                 match timers.wheel.insert(when, cx.waker().clone()) {
                     Inserted::Pending(key) => {
                         self.entry = Some(key);
@@ -205,7 +205,7 @@ impl Sleep {
             self.elapsed = true;
             return Poll::Ready(());
         }
-        let when = self.driver.deadline_to_tick(self.deadline);
+        let when = self.driver.deadline_to_granule(self.deadline);
         let when = when.max(timers.wheel.elapsed() + 1);
         match timers.wheel.insert(when, cx.waker().clone()) {
             Inserted::Pending(key) => {

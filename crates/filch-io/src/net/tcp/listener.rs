@@ -1,17 +1,15 @@
 //! [`TcpListener`].
 
-use std::fmt;
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::AsRawFd;
 use std::task::{Context, Poll};
 
 use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::io_source::PollEvented;
 use crate::net::addr::{resolve, try_each, ToSocketAddrs};
+use crate::net::socket;
 use crate::net::tcp::TcpStream;
-use crate::scheduled_io::Direction;
 
 /// The listen backlog: a burst of a thousand connects fits without resets or SYN retries
 /// (the kernel may still cap it at `net.core.somaxconn`).
@@ -38,15 +36,6 @@ pub struct TcpListener {
     io: PollEvented<std::net::TcpListener>,
 }
 
-impl fmt::Debug for TcpListener {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TcpListener")
-            .field("fd", &self.as_raw_fd())
-            .field("local_addr", &self.local_addr().ok())
-            .finish()
-    }
-}
-
 impl TcpListener {
     /// Binds a listener to `addr` with a backlog of 1024 and `SO_REUSEADDR` set.
     ///
@@ -68,13 +57,7 @@ impl TcpListener {
         socket.set_nonblocking(true)?;
         socket.bind(&addr.into())?;
         socket.listen(LISTEN_BACKLOG)?;
-        Self::from_nonblocking(socket.into())
-    }
-
-    fn from_nonblocking(listener: std::net::TcpListener) -> io::Result<TcpListener> {
-        Ok(TcpListener {
-            io: PollEvented::new(listener, "`TcpListener`")?,
-        })
+        Self::from_std(socket.into())
     }
 
     /// Wraps a listener from the standard library, switching it to non-blocking mode.
@@ -92,8 +75,7 @@ impl TcpListener {
     /// Fails outside a filch runtime with the I/O driver, or if the descriptor cannot be
     /// registered with the OS poller.
     pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
-        listener.set_nonblocking(true)?;
-        Self::from_nonblocking(listener)
+        socket::from_std(listener, "`TcpListener`")
     }
 
     /// Deregisters the listener and returns it as a standard-library listener, still in
@@ -106,52 +88,67 @@ impl TcpListener {
         self.io.into_inner()
     }
 
-    /// Accepts a connection, waiting for one if none is pending.
-    ///
-    /// Any number of tasks may wait in `accept` on one listener. If the process or system runs
-    /// out of file descriptors (`EMFILE`, `ENFILE`) the error is returned and the pending
-    /// connection stays queued: the listener remains usable, and a later `accept` succeeds
-    /// once descriptors are free again.
-    ///
-    /// # Errors
-    ///
-    /// The OS error from `accept`, or an error after the runtime has shut down.
-    pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        let (stream, addr) = self
-            .io
-            .async_io(Direction::Read, std::net::TcpListener::accept)
-            .await?;
-        Ok((self.wrap_accepted(stream)?, addr))
-    }
+    crate::net::socket::forward! {
+        /// Accepts a connection, waiting for one if none is pending.
+        ///
+        /// Any number of tasks may wait in `accept` on one listener. If the process or system runs
+        /// out of file descriptors (`EMFILE`, `ENFILE`) the error is returned and the pending
+        /// connection stays queued: the listener remains usable, and a later `accept` succeeds
+        /// once descriptors are free again.
+        ///
+        /// So a server should not end on an `accept` error (as `listener.accept().await?` in its
+        /// loop would), nor retry at once (the connection is still queued, so the listener stays
+        /// readable and the loop would spin a core until a descriptor frees): log the error and
+        /// back off a little.
+        ///
+        /// ```no_run
+        /// use std::time::Duration;
+        /// use filch_io::net::TcpListener;
+        ///
+        /// async fn serve(listener: TcpListener) {
+        ///     loop {
+        ///         match listener.accept().await {
+        ///             Ok((stream, peer)) => {
+        ///                 filch_executor::spawn(async move {
+        ///                     // Talk to `peer` on `stream` here.
+        ///                     let _ = (stream, peer);
+        ///                 });
+        ///             }
+        ///             Err(error) => {
+        ///                 eprintln!("accept failed: {error}");
+        ///                 filch_io::time::sleep(Duration::from_millis(100)).await;
+        ///             }
+        ///         }
+        ///     }
+        /// }
+        ///
+        /// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+        /// rt.block_on(async {
+        ///     serve(TcpListener::bind("127.0.0.1:8080").await?).await;
+        ///     std::io::Result::Ok(())
+        /// }).unwrap();
+        /// ```
+        ///
+        /// # Errors
+        ///
+        /// The OS error from `accept`, or an error after the runtime has shut down.
+        pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)>;
 
-    /// Polls for a connection (the `poll_*` form of [`accept`](Self::accept)); only the most
-    /// recent task to call it is woken.
-    ///
-    /// # Errors
-    ///
-    /// As for [`accept`](Self::accept).
-    pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
-        let (stream, addr) =
-            std::task::ready!(self
-                .io
-                .poll_io(cx, Direction::Read, std::net::TcpListener::accept))?;
-        Poll::Ready(self.wrap_accepted(stream).map(|s| (s, addr)))
-    }
+        /// Polls for a connection (the `poll_*` form of [`accept`](Self::accept)); only the most
+        /// recent task to call it is woken.
+        ///
+        /// # Errors
+        ///
+        /// As for [`accept`](Self::accept).
+        pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>>;
 
-    fn wrap_accepted(&self, stream: std::net::TcpStream) -> io::Result<TcpStream> {
-        // An accepted socket does not inherit O_NONBLOCK on Linux.
-        stream.set_nonblocking(true)?;
-        TcpStream::from_nonblocking_with(stream, self.io.driver().clone())
-    }
-
-    /// The local address the listener is bound to.
-    ///
-    /// # Errors
-    ///
-    /// The OS error from `getsockname`.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().local_addr()
+        /// The local address the listener is bound to.
+        ///
+        /// # Errors
+        ///
+        /// The OS error from `getsockname`.
+        pub fn local_addr(&self) -> io::Result<SocketAddr>;
     }
 }
 
-crate::io_source::fd_traits!(TcpListener);
+crate::io_source::socket_traits!(TcpListener, std::net::TcpListener);

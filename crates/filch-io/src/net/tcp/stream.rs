@@ -1,17 +1,14 @@
 //! [`TcpStream`].
 
-use std::fmt;
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::{Shutdown, SocketAddr};
-use std::os::fd::AsRawFd;
-use std::sync::Arc;
 
 use socket2::{Domain, Protocol, Socket, Type};
 
-use crate::driver::Inner;
 use crate::io_source::PollEvented;
 use crate::net::addr::{resolve, try_each, ToSocketAddrs};
 use crate::net::connect;
+use crate::net::socket;
 use crate::net::tcp::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use crate::scheduled_io::Direction;
 
@@ -46,17 +43,7 @@ use crate::scheduled_io::Direction;
 /// }).unwrap();
 /// ```
 pub struct TcpStream {
-    io: PollEvented<std::net::TcpStream>,
-}
-
-impl fmt::Debug for TcpStream {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TcpStream")
-            .field("fd", &self.as_raw_fd())
-            .field("local_addr", &self.local_addr().ok())
-            .field("peer_addr", &self.peer_addr().ok())
-            .finish()
-    }
+    pub(super) io: PollEvented<std::net::TcpStream>,
 }
 
 impl TcpStream {
@@ -85,15 +72,6 @@ impl TcpStream {
         Ok(stream)
     }
 
-    pub(crate) fn from_nonblocking_with(
-        stream: std::net::TcpStream,
-        driver: Arc<Inner>,
-    ) -> io::Result<TcpStream> {
-        Ok(TcpStream {
-            io: PollEvented::new_with(stream, driver)?,
-        })
-    }
-
     /// Wraps a connected standard-library stream, switching it to non-blocking mode.
     ///
     /// ```
@@ -110,10 +88,7 @@ impl TcpStream {
     /// Fails outside a filch runtime with the I/O driver, or if the descriptor cannot be
     /// registered with the OS poller.
     pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
-        stream.set_nonblocking(true)?;
-        Ok(TcpStream {
-            io: PollEvented::new(stream, "`TcpStream::from_std`")?,
-        })
+        socket::from_std(stream, "`TcpStream::from_std`")
     }
 
     /// Deregisters the stream and returns it as a standard-library stream, still in
@@ -126,112 +101,96 @@ impl TcpStream {
         self.io.into_inner()
     }
 
-    /// The local address of the connection.
-    ///
-    /// # Errors
-    ///
-    /// The OS error from `getsockname`.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().local_addr()
-    }
+    crate::net::socket::forward! {
+        /// The local address of the connection.
+        ///
+        /// # Errors
+        ///
+        /// The OS error from `getsockname`.
+        pub fn local_addr(&self) -> io::Result<SocketAddr>;
 
-    /// The address of the peer.
-    ///
-    /// # Errors
-    ///
-    /// The OS error from `getpeername` (`NotConnected` once the connection is gone).
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().peer_addr()
-    }
+        /// The address of the peer.
+        ///
+        /// # Errors
+        ///
+        /// The OS error from `getpeername` (`NotConnected` once the connection is gone).
+        pub fn peer_addr(&self) -> io::Result<SocketAddr>;
 
-    /// Sets `TCP_NODELAY` (disables Nagle's algorithm when `true`).
-    ///
-    /// # Errors
-    ///
-    /// The OS error from `setsockopt`.
-    pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
-        self.io.get_ref().set_nodelay(nodelay)
-    }
+        /// Sets `TCP_NODELAY` (disables Nagle's algorithm when `true`).
+        ///
+        /// # Errors
+        ///
+        /// The OS error from `setsockopt`.
+        pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()>;
 
-    /// Whether `TCP_NODELAY` is set.
-    ///
-    /// # Errors
-    ///
-    /// The OS error from `getsockopt`.
-    pub fn nodelay(&self) -> io::Result<bool> {
-        self.io.get_ref().nodelay()
-    }
+        /// Whether `TCP_NODELAY` is set.
+        ///
+        /// # Errors
+        ///
+        /// The OS error from `getsockopt`.
+        pub fn nodelay(&self) -> io::Result<bool>;
 
-    /// Shuts down the read half, the write half, or both. Shutting down writing sends a FIN:
-    /// the peer reads end-of-file once it has read everything sent before.
-    ///
-    /// # Errors
-    ///
-    /// The OS error from `shutdown` (`NotConnected` if the connection is gone).
-    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        self.io.get_ref().shutdown(how)
-    }
+        /// Shuts down the read half, the write half, or both. Shutting down writing sends a FIN:
+        /// the peer reads end-of-file once it has read everything sent before.
+        ///
+        /// # Errors
+        ///
+        /// The OS error from `shutdown` (`NotConnected` if the connection is gone).
+        pub fn shutdown(&self, how: Shutdown) -> io::Result<()>;
 
-    /// Waits until the stream is (probably) readable: data, end-of-file or an error is waiting.
-    /// The next [`try_read`](Self::try_read) may still say `WouldBlock`; then wait again.
-    ///
-    /// Any number of tasks may wait at once.
-    ///
-    /// # Errors
-    ///
-    /// Fails after the runtime has shut down.
-    pub async fn readable(&self) -> io::Result<()> {
-        self.io.readiness(Direction::Read).await.map(drop)
-    }
+        /// Waits until the stream is (probably) readable: data, end-of-file or an error is waiting.
+        /// The next [`try_read`](Self::try_read) may still say `WouldBlock`; then wait again.
+        ///
+        /// Any number of tasks may wait at once.
+        ///
+        /// # Errors
+        ///
+        /// Fails after the runtime has shut down.
+        pub async fn readable(&self) -> io::Result<()>;
 
-    /// Waits until the stream is (probably) writable; see [`readable`](Self::readable).
-    ///
-    /// # Errors
-    ///
-    /// Fails after the runtime has shut down.
-    pub async fn writable(&self) -> io::Result<()> {
-        self.io.readiness(Direction::Write).await.map(drop)
-    }
+        /// Waits until the stream is (probably) writable; see [`readable`](Self::readable).
+        ///
+        /// # Errors
+        ///
+        /// Fails after the runtime has shut down.
+        pub async fn writable(&self) -> io::Result<()>;
 
-    /// Reads what is available now into `buf`, without waiting. `Ok(0)` means end-of-file
-    /// (or an empty `buf`); `WouldBlock` means nothing is available yet.
-    ///
-    /// ```
-    /// use filch_io::net::{TcpListener, TcpStream};
-    ///
-    /// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
-    /// rt.block_on(async {
-    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
-    ///     let client = TcpStream::connect(listener.local_addr()?).await?;
-    ///     let (server, _) = listener.accept().await?;
-    ///     server.try_write(b"ping")?;
-    ///     let mut buf = [0; 16];
-    ///     loop {
-    ///         client.readable().await?;
-    ///         match client.try_read(&mut buf) {
-    ///             Ok(n) => { assert_eq!(&buf[..n], b"ping"); break; }
-    ///             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
-    ///             Err(e) => return Err(e),
-    ///         }
-    ///     }
-    ///     std::io::Result::Ok(())
-    /// }).unwrap();
-    /// ```
-    ///
-    /// # Errors
-    ///
-    /// `WouldBlock` when no data is available, or the OS error from `recv`.
-    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.try_io(Direction::Read, |s| (&*s).read(buf))
-    }
+        /// Reads what is available now into `buf`, without waiting. `Ok(0)` means end-of-file
+        /// (or an empty `buf`); `WouldBlock` means nothing is available yet.
+        ///
+        /// ```
+        /// use filch_io::net::{TcpListener, TcpStream};
+        ///
+        /// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+        /// rt.block_on(async {
+        ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+        ///     let client = TcpStream::connect(listener.local_addr()?).await?;
+        ///     let (server, _) = listener.accept().await?;
+        ///     server.try_write(b"ping")?;
+        ///     let mut buf = [0; 16];
+        ///     loop {
+        ///         client.readable().await?;
+        ///         match client.try_read(&mut buf) {
+        ///             Ok(n) => { assert_eq!(&buf[..n], b"ping"); break; }
+        ///             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+        ///             Err(e) => return Err(e),
+        ///         }
+        ///     }
+        ///     std::io::Result::Ok(())
+        /// }).unwrap();
+        /// ```
+        ///
+        /// # Errors
+        ///
+        /// `WouldBlock` when no data is available, or the OS error from `recv`.
+        pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize>;
 
-    /// Writes what the socket buffer takes now, without waiting.
-    ///
-    /// # Errors
-    ///
-    /// `WouldBlock` when the send buffer is full, or the OS error from `send`.
-    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io.try_io(Direction::Write, |s| (&*s).write(buf))
+        /// Writes what the socket buffer takes now, without waiting.
+        ///
+        /// # Errors
+        ///
+        /// `WouldBlock` when the send buffer is full, or the OS error from `send`.
+        pub fn try_write(&self, buf: &[u8]) -> io::Result<usize>;
     }
 
     /// Reads into `buf` without removing the data from the socket, waiting until some is
@@ -299,4 +258,4 @@ impl TcpStream {
     }
 }
 
-crate::net::split::stream_io_traits!(TcpStream);
+crate::net::split::stream_io_traits!(TcpStream, std::net::TcpStream);

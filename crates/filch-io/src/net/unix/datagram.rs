@@ -1,12 +1,11 @@
 //! [`UnixDatagram`].
 
-use std::fmt;
 use std::io;
-use std::os::fd::AsRawFd;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
 
 use crate::io_source::PollEvented;
+use crate::net::socket;
 use crate::scheduled_io::Direction;
 
 /// A Unix domain datagram socket.
@@ -26,15 +25,6 @@ use crate::scheduled_io::Direction;
 /// ```
 pub struct UnixDatagram {
     io: PollEvented<std::os::unix::net::UnixDatagram>,
-}
-
-impl fmt::Debug for UnixDatagram {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UnixDatagram")
-            .field("fd", &self.as_raw_fd())
-            .field("local_addr", &self.local_addr().ok())
-            .finish()
-    }
 }
 
 impl UnixDatagram {
@@ -64,8 +54,7 @@ impl UnixDatagram {
     /// The OS error from `socketpair`, or an error outside a filch runtime with the I/O
     /// driver.
     pub fn pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
-        let (a, b) = std::os::unix::net::UnixDatagram::pair()?;
-        Ok((Self::from_std(a)?, Self::from_std(b)?))
+        socket::pair(std::os::unix::net::UnixDatagram::pair()?, "`UnixDatagram`")
     }
 
     /// Wraps a standard-library socket, switching it to non-blocking mode.
@@ -75,10 +64,7 @@ impl UnixDatagram {
     /// Fails outside a filch runtime with the I/O driver, or if the descriptor cannot be
     /// registered with the OS poller.
     pub fn from_std(socket: std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> {
-        socket.set_nonblocking(true)?;
-        Ok(UnixDatagram {
-            io: PollEvented::new(socket, "`UnixDatagram`")?,
-        })
+        socket::from_std(socket, "`UnixDatagram`")
     }
 
     /// Deregisters the socket and returns it as a standard-library socket, still in
@@ -102,22 +88,20 @@ impl UnixDatagram {
         self.io.get_ref().connect(path)
     }
 
-    /// Sends a datagram to the connected peer.
-    ///
-    /// # Errors
-    ///
-    /// The OS error from `send`.
-    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io.async_io(Direction::Write, |s| s.send(buf)).await
-    }
+    crate::net::socket::forward! {
+        /// Sends a datagram to the connected peer.
+        ///
+        /// # Errors
+        ///
+        /// The OS error from `send`.
+        pub async fn send(&self, buf: &[u8]) -> io::Result<usize>;
 
-    /// Receives a datagram from the connected peer.
-    ///
-    /// # Errors
-    ///
-    /// The OS error from `recv`.
-    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.async_io(Direction::Read, |s| s.recv(buf)).await
+        /// Receives a datagram from the connected peer.
+        ///
+        /// # Errors
+        ///
+        /// The OS error from `recv`.
+        pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize>;
     }
 
     /// Sends a datagram to the socket bound at `path`.
@@ -132,52 +116,42 @@ impl UnixDatagram {
             .await
     }
 
-    /// Receives a datagram and the address of its sender.
-    ///
-    /// # Errors
-    ///
-    /// The OS error from `recvfrom`.
-    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.io
-            .async_io(Direction::Read, |s| s.recv_from(buf))
-            .await
-    }
+    crate::net::socket::forward! {
+        /// Receives a datagram and the address of its sender.
+        ///
+        /// # Errors
+        ///
+        /// The OS error from `recvfrom`.
+        pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)>;
 
-    /// Waits until a datagram is (probably) queued.
-    ///
-    /// # Errors
-    ///
-    /// Fails after the runtime has shut down.
-    pub async fn readable(&self) -> io::Result<()> {
-        self.io.readiness(Direction::Read).await.map(drop)
-    }
+        /// Waits until a datagram is (probably) queued.
+        ///
+        /// # Errors
+        ///
+        /// Fails after the runtime has shut down.
+        pub async fn readable(&self) -> io::Result<()>;
 
-    /// Waits until the socket can (probably) send.
-    ///
-    /// # Errors
-    ///
-    /// Fails after the runtime has shut down.
-    pub async fn writable(&self) -> io::Result<()> {
-        self.io.readiness(Direction::Write).await.map(drop)
-    }
+        /// Waits until the socket can (probably) send.
+        ///
+        /// # Errors
+        ///
+        /// Fails after the runtime has shut down.
+        pub async fn writable(&self) -> io::Result<()>;
 
-    /// The local address.
-    ///
-    /// # Errors
-    ///
-    /// The OS error from `getsockname`.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().local_addr()
-    }
+        /// The local address.
+        ///
+        /// # Errors
+        ///
+        /// The OS error from `getsockname`.
+        pub fn local_addr(&self) -> io::Result<SocketAddr>;
 
-    /// The connected peer's address.
-    ///
-    /// # Errors
-    ///
-    /// The OS error from `getpeername`.
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().peer_addr()
+        /// The connected peer's address.
+        ///
+        /// # Errors
+        ///
+        /// The OS error from `getpeername`.
+        pub fn peer_addr(&self) -> io::Result<SocketAddr>;
     }
 }
 
-crate::io_source::fd_traits!(UnixDatagram);
+crate::io_source::socket_traits!(UnixDatagram, std::os::unix::net::UnixDatagram);

@@ -1,15 +1,13 @@
 //! [`UnixListener`].
 
-use std::fmt;
 use std::io;
-use std::os::fd::AsRawFd;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
 use std::task::{Context, Poll};
 
 use crate::io_source::PollEvented;
+use crate::net::socket;
 use crate::net::unix::UnixStream;
-use crate::scheduled_io::Direction;
 
 /// A Unix domain socket that accepts stream connections.
 ///
@@ -34,15 +32,6 @@ pub struct UnixListener {
     io: PollEvented<std::os::unix::net::UnixListener>,
 }
 
-impl fmt::Debug for UnixListener {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UnixListener")
-            .field("fd", &self.as_raw_fd())
-            .field("local_addr", &self.local_addr().ok())
-            .finish()
-    }
-}
-
 impl UnixListener {
     /// Creates a listener bound to `path`. The path must not exist yet.
     ///
@@ -61,10 +50,7 @@ impl UnixListener {
     /// Fails outside a filch runtime with the I/O driver, or if the descriptor cannot be
     /// registered with the OS poller.
     pub fn from_std(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
-        listener.set_nonblocking(true)?;
-        Ok(UnixListener {
-            io: PollEvented::new(listener, "`UnixListener`")?,
-        })
+        socket::from_std(listener, "`UnixListener`")
     }
 
     /// Deregisters the listener and returns it as a standard-library listener, still in
@@ -77,48 +63,59 @@ impl UnixListener {
         self.io.into_inner()
     }
 
-    /// Accepts a connection, waiting for one if none is pending. Like
-    /// [`TcpListener::accept`](crate::net::TcpListener::accept), a descriptor-exhaustion error
-    /// leaves the listener usable.
-    ///
-    /// # Errors
-    ///
-    /// The OS error from `accept`, or an error after the runtime has shut down.
-    pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
-        let (stream, addr) = self
-            .io
-            .async_io(Direction::Read, std::os::unix::net::UnixListener::accept)
-            .await?;
-        Ok((self.wrap_accepted(stream)?, addr))
-    }
+    crate::net::socket::forward! {
+        /// Accepts a connection, waiting for one if none is pending. Like
+        /// [`TcpListener::accept`](crate::net::TcpListener::accept), a descriptor-exhaustion error
+        /// leaves the listener usable: log the error and back off rather than end the server or
+        /// retry at once.
+        ///
+        /// ```no_run
+        /// use std::time::Duration;
+        /// use filch_io::net::UnixListener;
+        ///
+        /// async fn serve(listener: UnixListener) {
+        ///     loop {
+        ///         match listener.accept().await {
+        ///             Ok((stream, _addr)) => {
+        ///                 filch_executor::spawn(async move {
+        ///                     // Talk to the client on `stream` here.
+        ///                     drop(stream);
+        ///                 });
+        ///             }
+        ///             Err(error) => {
+        ///                 eprintln!("accept failed: {error}");
+        ///                 filch_io::time::sleep(Duration::from_millis(100)).await;
+        ///             }
+        ///         }
+        ///     }
+        /// }
+        ///
+        /// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+        /// rt.block_on(async {
+        ///     serve(UnixListener::bind("/tmp/server.sock")?).await;
+        ///     std::io::Result::Ok(())
+        /// }).unwrap();
+        /// ```
+        ///
+        /// # Errors
+        ///
+        /// The OS error from `accept`, or an error after the runtime has shut down.
+        pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)>;
 
-    /// Polls for a connection; only the most recent task to call it is woken.
-    ///
-    /// # Errors
-    ///
-    /// As for [`accept`](Self::accept).
-    pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
-        let (stream, addr) = std::task::ready!(self.io.poll_io(
-            cx,
-            Direction::Read,
-            std::os::unix::net::UnixListener::accept
-        ))?;
-        Poll::Ready(self.wrap_accepted(stream).map(|s| (s, addr)))
-    }
+        /// Polls for a connection; only the most recent task to call it is woken.
+        ///
+        /// # Errors
+        ///
+        /// As for [`accept`](Self::accept).
+        pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>>;
 
-    fn wrap_accepted(&self, stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
-        stream.set_nonblocking(true)?;
-        UnixStream::from_nonblocking_with(stream, self.io.driver().clone())
-    }
-
-    /// The address the listener is bound to.
-    ///
-    /// # Errors
-    ///
-    /// The OS error from `getsockname`.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().local_addr()
+        /// The address the listener is bound to.
+        ///
+        /// # Errors
+        ///
+        /// The OS error from `getsockname`.
+        pub fn local_addr(&self) -> io::Result<SocketAddr>;
     }
 }
 
-crate::io_source::fd_traits!(UnixListener);
+crate::io_source::socket_traits!(UnixListener, std::os::unix::net::UnixListener);

@@ -1,20 +1,16 @@
 //! [`UnixStream`].
 
-use std::fmt;
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::Shutdown;
-use std::os::fd::AsRawFd;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
-use std::sync::Arc;
 
 use socket2::{Domain, SockAddr, Socket, Type};
 
-use crate::driver::Inner;
 use crate::io_source::PollEvented;
 use crate::net::connect;
+use crate::net::socket;
 use crate::net::unix::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
-use crate::scheduled_io::Direction;
 
 /// A Unix domain stream connection.
 ///
@@ -37,17 +33,7 @@ use crate::scheduled_io::Direction;
 /// }).unwrap();
 /// ```
 pub struct UnixStream {
-    io: PollEvented<std::os::unix::net::UnixStream>,
-}
-
-impl fmt::Debug for UnixStream {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UnixStream")
-            .field("fd", &self.as_raw_fd())
-            .field("local_addr", &self.local_addr().ok())
-            .field("peer_addr", &self.peer_addr().ok())
-            .finish()
-    }
+    pub(super) io: PollEvented<std::os::unix::net::UnixStream>,
 }
 
 impl UnixStream {
@@ -78,17 +64,7 @@ impl UnixStream {
     /// The OS error from `socketpair`, or an error outside a filch runtime with the I/O
     /// driver.
     pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
-        let (a, b) = std::os::unix::net::UnixStream::pair()?;
-        Ok((Self::from_std(a)?, Self::from_std(b)?))
-    }
-
-    pub(crate) fn from_nonblocking_with(
-        stream: std::os::unix::net::UnixStream,
-        driver: Arc<Inner>,
-    ) -> io::Result<UnixStream> {
-        Ok(UnixStream {
-            io: PollEvented::new_with(stream, driver)?,
-        })
+        socket::pair(std::os::unix::net::UnixStream::pair()?, "`UnixStream`")
     }
 
     /// Wraps a connected standard-library stream, switching it to non-blocking mode.
@@ -98,10 +74,7 @@ impl UnixStream {
     /// Fails outside a filch runtime with the I/O driver, or if the descriptor cannot be
     /// registered with the OS poller.
     pub fn from_std(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
-        stream.set_nonblocking(true)?;
-        Ok(UnixStream {
-            io: PollEvented::new(stream, "`UnixStream`")?,
-        })
+        socket::from_std(stream, "`UnixStream`")
     }
 
     /// Deregisters the stream and returns it as a standard-library stream, still in
@@ -114,67 +87,55 @@ impl UnixStream {
         self.io.into_inner()
     }
 
-    /// The local address.
-    ///
-    /// # Errors
-    ///
-    /// The OS error from `getsockname`.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().local_addr()
-    }
+    crate::net::socket::forward! {
+        /// The local address.
+        ///
+        /// # Errors
+        ///
+        /// The OS error from `getsockname`.
+        pub fn local_addr(&self) -> io::Result<SocketAddr>;
 
-    /// The peer's address.
-    ///
-    /// # Errors
-    ///
-    /// The OS error from `getpeername`.
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().peer_addr()
-    }
+        /// The peer's address.
+        ///
+        /// # Errors
+        ///
+        /// The OS error from `getpeername`.
+        pub fn peer_addr(&self) -> io::Result<SocketAddr>;
 
-    /// Shuts down the read half, the write half, or both.
-    ///
-    /// # Errors
-    ///
-    /// The OS error from `shutdown`.
-    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        self.io.get_ref().shutdown(how)
-    }
+        /// Shuts down the read half, the write half, or both.
+        ///
+        /// # Errors
+        ///
+        /// The OS error from `shutdown`.
+        pub fn shutdown(&self, how: Shutdown) -> io::Result<()>;
 
-    /// Waits until the stream is (probably) readable; any number of tasks may wait at once.
-    ///
-    /// # Errors
-    ///
-    /// Fails after the runtime has shut down.
-    pub async fn readable(&self) -> io::Result<()> {
-        self.io.readiness(Direction::Read).await.map(drop)
-    }
+        /// Waits until the stream is (probably) readable; any number of tasks may wait at once.
+        ///
+        /// # Errors
+        ///
+        /// Fails after the runtime has shut down.
+        pub async fn readable(&self) -> io::Result<()>;
 
-    /// Waits until the stream is (probably) writable.
-    ///
-    /// # Errors
-    ///
-    /// Fails after the runtime has shut down.
-    pub async fn writable(&self) -> io::Result<()> {
-        self.io.readiness(Direction::Write).await.map(drop)
-    }
+        /// Waits until the stream is (probably) writable.
+        ///
+        /// # Errors
+        ///
+        /// Fails after the runtime has shut down.
+        pub async fn writable(&self) -> io::Result<()>;
 
-    /// Reads what is available now, without waiting; `Ok(0)` is end-of-file.
-    ///
-    /// # Errors
-    ///
-    /// `WouldBlock` when nothing is available, or the OS error from `recv`.
-    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.try_io(Direction::Read, |s| (&*s).read(buf))
-    }
+        /// Reads what is available now, without waiting; `Ok(0)` is end-of-file.
+        ///
+        /// # Errors
+        ///
+        /// `WouldBlock` when nothing is available, or the OS error from `recv`.
+        pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize>;
 
-    /// Writes what fits now, without waiting.
-    ///
-    /// # Errors
-    ///
-    /// `WouldBlock` when the send buffer is full, or the OS error from `send`.
-    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io.try_io(Direction::Write, |s| (&*s).write(buf))
+        /// Writes what fits now, without waiting.
+        ///
+        /// # Errors
+        ///
+        /// `WouldBlock` when the send buffer is full, or the OS error from `send`.
+        pub fn try_write(&self, buf: &[u8]) -> io::Result<usize>;
     }
 
     /// Splits the stream into borrowed read and write halves.
@@ -219,4 +180,4 @@ impl UnixStream {
     }
 }
 
-crate::net::split::stream_io_traits!(UnixStream);
+crate::net::split::stream_io_traits!(UnixStream, std::os::unix::net::UnixStream);
