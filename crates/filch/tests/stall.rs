@@ -298,13 +298,15 @@ fn stall_warning_child() {
         }
     };
     rt.block_on(async {
-        let (line, h) = (
-            line!(),
-            filch::spawn(async { thread::sleep(Duration::from_millis(400)) }),
-        );
+        let h = filch::spawn(block_for_400_ms());
+        let line = line!() - 1;
         println!("SPAWN_LINE={line}");
         h.await.unwrap();
     });
+}
+
+async fn block_for_400_ms() {
+    thread::sleep(Duration::from_millis(400));
 }
 
 fn run_child(threshold_ms: &str) -> (String, String) {
