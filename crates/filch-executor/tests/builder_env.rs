@@ -126,11 +126,18 @@ fn environment_variables_and_builder_validation() {
         assert!(msg.contains("the most filch supports is 100000"), "{msg}");
     }
     std::env::set_var(BLOCKING, "100000");
-    assert_eq!(counts(&Builder::new().worker_threads(1).build().unwrap()).1, 100_000);
+    assert_eq!(
+        counts(&Builder::new().worker_threads(1).build().unwrap()).1,
+        100_000
+    );
     std::env::remove_var(BLOCKING);
     expect_invalid(
         Builder::new().max_blocking_threads(100_001).build(),
-        &["max_blocking_threads", "100001", "the most filch supports is 100000"],
+        &[
+            "max_blocking_threads",
+            "100001",
+            "the most filch supports is 100000",
+        ],
     );
     assert_eq!(
         counts(

@@ -73,7 +73,11 @@ fn enter_guards_dropped_out_of_order_panic_and_leave_no_stale_runtime() {
         let inner = rt1.enter();
         assert!(catch_unwind(AssertUnwindSafe(|| drop(middle))).is_err());
         drop(inner);
-        assert_eq!(Handle::current().worker_threads(), 1, "outer's runtime is back");
+        assert_eq!(
+            Handle::current().worker_threads(),
+            1,
+            "outer's runtime is back"
+        );
         drop(outer);
         assert!(Handle::try_current().is_err());
     });
@@ -172,7 +176,10 @@ fn a_stack_below_256_kib_is_rejected_naming_the_floor() {
             .expect_err("a stack below the floor must be refused");
         assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{err}");
         let msg = err.to_string();
-        assert!(msg.contains("262144") && msg.contains(&size.to_string()), "{msg}");
+        assert!(
+            msg.contains("262144") && msg.contains(&size.to_string()),
+            "{msg}"
+        );
     }
 }
 
@@ -230,9 +237,7 @@ fn shutdown_timeout_inside_its_own_task_panics_too() {
             rt.shutdown_timeout(Duration::from_secs(1));
         }))
         .unwrap_err();
-        assert!(
-            panic_message(&*err.into_panic()).contains("inside one of its own tasks")
-        );
+        assert!(panic_message(&*err.into_panic()).contains("inside one of its own tasks"));
     });
 }
 
@@ -257,12 +262,19 @@ fn the_os_refusing_a_worker_thread_is_explained() {
         .expect_err("the OS cannot give a thread an exabyte of stack");
     let msg = err.to_string();
     assert!(msg.contains("filch-worker-0"), "names the thread: {msg}");
-    assert!(msg.contains("0 threads of this runtime were running"), "{msg}");
+    assert!(
+        msg.contains("0 threads of this runtime were running"),
+        "{msg}"
+    );
     assert!(
         msg.contains("FILCH_WORKER_THREADS")
             && msg.contains("ulimit -u")
             && msg.contains("thread_stack_size"),
         "says what to change: {msg}"
     );
-    assert_ne!(err.kind(), std::io::ErrorKind::InvalidInput, "the OS's kind: {msg}");
+    assert_ne!(
+        err.kind(),
+        std::io::ErrorKind::InvalidInput,
+        "the OS's kind: {msg}"
+    );
 }

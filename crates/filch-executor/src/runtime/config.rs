@@ -69,3 +69,39 @@ pub(crate) fn thread_start_error(thread: &str, running: usize, err: io::Error) -
         ),
     )
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_thread_is_explained_keeping_the_os_errors_kind() {
+        let os = io::Error::from_raw_os_error(11); // EAGAIN
+        let kind = os.kind();
+        let err = thread_start_error("filch-blocking-7", 12, os);
+        assert_eq!(err.kind(), kind);
+        let msg = err.to_string();
+        for needle in [
+            "filch-blocking-7",
+            "12 threads of this runtime were running",
+            "os error 11",
+            "FILCH_WORKER_THREADS",
+            "FILCH_MAX_BLOCKING_THREADS",
+            "ulimit -u",
+            "Builder::thread_stack_size",
+        ] {
+            assert!(msg.contains(needle), "{needle:?} missing from {msg}");
+        }
+    }
+
+    #[test]
+    fn hooks_panics_are_caught_with_their_message() {
+        let hook: Callback = Arc::new(|| panic!("hook {}", 42));
+        assert_eq!(run_start_hook(Some(&hook)), Err("hook 42".to_string()));
+        assert_eq!(run_start_hook(None), Ok(()));
+        let fine: Callback = Arc::new(|| ());
+        assert_eq!(run_start_hook(Some(&fine)), Ok(()));
+        // Reported, not propagated.
+        run_stop_hook(Some(&hook));
+    }
+}
