@@ -118,10 +118,10 @@ pub(crate) fn run(handle: Handle, index: usize, local: Worker<Notified>, parker:
         local,
         in_park: Cell::new(false),
     };
-    context::set_worker(&ctx, || run_registered(&ctx, index, &parker))
+    context::set_worker(&ctx, || run_registered(&ctx, index, parker))
 }
 
-fn run_registered(ctx: &WorkerCtx, index: usize, parker: &Parker) {
+fn run_registered(ctx: &WorkerCtx, index: usize, parker: Parker) {
     let _current = context::set_current(&ctx.handle);
     let _entered = context::enter_runtime();
     let n = ctx.shared().remotes.len();
