@@ -2,7 +2,7 @@
 //!
 //! # The task allocation
 //!
-//! A spawned future lives in one heap allocation ([`raw::Cell`]): a type-erased header holding the
+//! A spawned future lives in one heap allocation (`raw::Cell`): a type-erased header holding the
 //! atomic state word and a vtable, then the scheduler hook, the future (the same slot later holds
 //! the output) and the join waker. Wakers point straight at the allocation.
 //!
@@ -44,6 +44,8 @@
 //! * The future (or, after an abort, the cancelled future) is dropped before COMPLETE is set, so a
 //!   `JoinHandle` that sees completion knows the future is gone.
 //! * Panics while polling or while dropping the future are caught and become a [`JoinError`].
+//!   A future whose poll panics is dropped during that unwind (as in tokio), so its destructor
+//!   sees `std::thread::panicking()`; a panic of that destructor is caught and discarded.
 
 use std::fmt;
 use std::future::Future;
