@@ -18,13 +18,16 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use parking_lot::{Condvar, Mutex};
+use parking_lot::{Condvar, Mutex, MutexGuard};
 
-use crate::runtime::{Config, Handle};
+use crate::runtime::{run_start_hook, run_stop_hook, thread_start_error, Config, Handle};
 
 thread_local! {
     /// The pool this thread belongs to, if it is a blocking thread.
     static ON_POOL: std::cell::Cell<*const Inner> = const { std::cell::Cell::new(std::ptr::null()) };
+    /// Set while a job is run only to fail it: its poll panics with this message instead of
+    /// calling the function (see `fail_job`).
+    static FAIL_WITH: std::cell::Cell<Option<String>> = const { std::cell::Cell::new(None) };
 }
 use crate::task::{self, JoinHandle, Notified, Schedule, Task};
 
@@ -87,6 +90,11 @@ impl<F: FnOnce() -> R, R> Future for BlockingTask<F> {
     type Output = R;
 
     fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<R> {
+        if let Some(message) = FAIL_WITH.with(|m| m.take()) {
+            drop(self.0.take());
+            // No panic hook output: the message reaches the user through the `JoinError`.
+            std::panic::resume_unwind(Box::new(message));
+        }
         let f = self
             .0
             .take()
@@ -122,45 +130,8 @@ impl BlockingPool {
             return join;
         }
         state.queue.push_back(notified);
-        if state.num_idle > 0 {
-            state.num_idle -= 1;
-            state.num_notify += 1;
-            self.inner.work.notify_one();
-        } else if state.num_threads < self.inner.max_threads {
-            let id = state.next_id;
-            state.next_id += 1;
-            state.num_threads += 1;
-            state.live_threads += 1;
-            if let Err(err) = self.start_thread(handle, id) {
-                state.num_threads -= 1;
-                state.live_threads -= 1;
-                if state.num_threads == 0 {
-                    // No thread will ever run it: cancel rather than leave the handle hanging.
-                    let queued = std::mem::take(&mut state.queue);
-                    drop(state);
-                    eprintln!("filch: could not start a blocking thread ({err}); work cancelled");
-                    for task in queued {
-                        task.shutdown();
-                    }
-                }
-            }
-        }
+        self.inner.wake_or_start(state, handle);
         join
-    }
-
-    fn start_thread(&self, handle: &Handle, id: usize) -> io::Result<()> {
-        let inner = self.inner.clone();
-        let handle = handle.clone();
-        let config = &handle.shared.config;
-        let mut builder = std::thread::Builder::new().name(format!("filch-blocking-{id}"));
-        if let Some(size) = config.stack_size {
-            builder = builder.stack_size(size);
-        }
-        builder.spawn(move || {
-            let _abort = crate::context::AbortOnPanic("a blocking thread's hook");
-            inner.run(handle)
-        })?;
-        Ok(())
     }
 
     /// Cancels queued work, then waits until every thread has exited or `deadline` passes.
@@ -194,25 +165,98 @@ impl BlockingPool {
     }
 }
 
+/// Runs a queued job only to fail it: its `JoinHandle` resolves to a panic `JoinError` carrying
+/// `message`, and the function is dropped without being called.
+fn fail_job(task: Notified, message: String) {
+    FAIL_WITH.with(|m| m.set(Some(message)));
+    task.run();
+    // An aborted job is cancelled without being polled; do not fail the next one.
+    FAIL_WITH.with(|m| m.set(None));
+}
+
+fn start_thread(inner: &Arc<Inner>, handle: &Handle, id: usize) -> io::Result<()> {
+    let config = &handle.shared.config;
+    let builder = std::thread::Builder::new()
+        .name(format!("filch-blocking-{id}"))
+        .stack_size(config.stack_size);
+    let inner = inner.clone();
+    let handle = handle.clone();
+    builder.spawn(move || inner.run(handle))?;
+    Ok(())
+}
+
 impl Inner {
-    fn run(&self, handle: Handle) {
-        let config = &handle.shared.config;
-        if let Some(f) = &config.on_thread_start {
-            f();
+    /// With work queued: wakes an idle thread, or starts one if the limit allows. If the OS
+    /// refuses the thread and no other thread will run the queue, the queued jobs fail with the
+    /// OS's error.
+    fn wake_or_start(self: &Arc<Self>, mut state: MutexGuard<'_, State>, handle: &Handle) {
+        if state.num_idle > 0 {
+            state.num_idle -= 1;
+            state.num_notify += 1;
+            self.work.notify_one();
+        } else if state.num_threads < self.max_threads {
+            let id = state.next_id;
+            let running = state.num_threads + handle.worker_threads();
+            state.next_id += 1;
+            state.num_threads += 1;
+            state.live_threads += 1;
+            if let Err(err) = start_thread(self, handle, id) {
+                state.num_threads -= 1;
+                state.live_threads -= 1;
+                if state.num_threads == 0 {
+                    // No thread will ever run it: fail it rather than leave the handle hanging.
+                    let queued = std::mem::take(&mut state.queue);
+                    drop(state);
+                    let err = thread_start_error(&format!("filch-blocking-{id}"), running, err);
+                    eprintln!("filch: {err}; the queued blocking work fails");
+                    for task in queued {
+                        fail_job(task, err.to_string());
+                    }
+                }
+            }
         }
+    }
+
+    fn run(self: Arc<Self>, handle: Handle) {
+        let config = &handle.shared.config;
+        let started = run_start_hook(config.on_thread_start.as_ref());
         {
             let _current = crate::context::set_current(&handle);
-            ON_POOL.with(|p| p.set(self as *const Inner));
-            self.work_loop();
+            ON_POOL.with(|p| p.set(Arc::as_ptr(&self)));
+            match &started {
+                Ok(()) => self.work_loop(),
+                Err(message) => self.hook_failed(&handle, message),
+            }
             ON_POOL.with(|p| p.set(std::ptr::null()));
         }
-        if let Some(f) = &config.on_thread_stop {
-            f();
+        if started.is_ok() {
+            run_stop_hook(config.on_thread_stop.as_ref());
         }
         let mut state = self.state.lock();
         state.live_threads -= 1;
         drop(state);
         self.exited.notify_all();
+    }
+
+    /// The start hook panicked: fail the job this thread was started for (the oldest queued) and
+    /// leave; if jobs are still queued and no thread will take them, start a replacement.
+    fn hook_failed(self: &Arc<Self>, handle: &Handle, message: &str) {
+        let thread = std::thread::current();
+        let name = thread.name().unwrap_or("<unnamed>");
+        let mut state = self.state.lock();
+        state.num_threads -= 1;
+        let job = state.queue.pop_front();
+        if !state.queue.is_empty() && !state.shutdown {
+            self.wake_or_start(state, handle);
+        } else {
+            drop(state);
+        }
+        if let Some(job) = job {
+            fail_job(
+                job,
+                format!("the on_thread_start hook panicked on thread {name}: {message}"),
+            );
+        }
     }
 
     /// Runs queued work until shutdown or the keep-alive runs out. Leaves `num_threads` with the

@@ -9,7 +9,7 @@ use crate::runtime::{Handle, TryCurrentError};
 use crate::scheduler::worker::WorkerCtx;
 
 struct Context {
-    handle: RefCell<Option<Handle>>,
+    current: RefCell<Current>,
     /// True on worker threads and inside `block_on`: blocking on a runtime here would stall it.
     in_runtime: Cell<bool>,
     /// The worker running on this thread, if any; points into the worker thread's stack frame
@@ -20,7 +20,10 @@ struct Context {
 thread_local! {
     static CONTEXT: Context = const {
         Context {
-            handle: RefCell::new(None),
+            current: RefCell::new(Current {
+                handle: None,
+                saved: Vec::new(),
+            }),
             in_runtime: Cell::new(false),
             worker: Cell::new(std::ptr::null()),
         }
@@ -30,34 +33,90 @@ thread_local! {
 /// Calls `f` with the current runtime's handle.
 pub(crate) fn try_with_current<R>(f: impl FnOnce(&Handle) -> R) -> Result<R, TryCurrentError> {
     CONTEXT
-        .try_with(|ctx| match &*ctx.handle.borrow() {
+        .try_with(|ctx| match &ctx.current.borrow().handle {
             Some(handle) => Ok(f(handle)),
             None => Err(TryCurrentError::no_runtime()),
         })
         .unwrap_or_else(|_| Err(TryCurrentError::thread_local_destroyed()))
 }
 
+/// The current runtime, and what each live [`SetCurrentGuard`] will restore.
+struct Current {
+    handle: Option<Handle>,
+    /// One entry per guard, in the order they were made: the runtime that was current before it.
+    saved: Vec<Saved>,
+}
+
+struct Saved {
+    prev: Option<Handle>,
+    /// Its guard was dropped out of order: when the guards above it are dropped, restore past it.
+    dropped: bool,
+}
+
 /// Makes `handle` the current runtime until the guard drops (restoring the previous one).
 pub(crate) fn set_current(handle: &Handle) -> SetCurrentGuard {
-    let prev = CONTEXT.with(|ctx| ctx.handle.borrow_mut().replace(handle.clone()));
+    let depth = CONTEXT.with(|ctx| {
+        let mut current = ctx.current.borrow_mut();
+        let prev = current.handle.replace(handle.clone());
+        current.saved.push(Saved {
+            prev,
+            dropped: false,
+        });
+        current.saved.len()
+    });
     SetCurrentGuard {
-        prev,
+        depth,
         _not_send: PhantomData,
     }
 }
 
+/// Restores the runtime that was current before [`set_current`] when dropped.
+///
+/// Guards must be dropped in the reverse order of their creation. One dropped out of order
+/// panics (unless the thread is already panicking), after marking its level as gone: when the
+/// guards made after it are dropped, the runtime that was current before it is restored, so no
+/// stale runtime stays current.
 pub(crate) struct SetCurrentGuard {
-    prev: Option<Handle>,
+    /// How many guards were live on this thread once this one was made (its 1-based level).
+    depth: usize,
     _not_send: PhantomData<*const ()>,
 }
 
 impl Drop for SetCurrentGuard {
     fn drop(&mut self) {
-        let prev = self.prev.take();
-        let _ = CONTEXT.try_with(|ctx| {
-            let old = std::mem::replace(&mut *ctx.handle.borrow_mut(), prev);
-            drop(old);
-        });
+        let depth = self.depth;
+        let mut released = Vec::new();
+        let in_order = CONTEXT
+            .try_with(|ctx| {
+                let mut current = ctx.current.borrow_mut();
+                if current.saved.len() != depth {
+                    // Out of order (or the levels above were forgotten with `mem::forget`).
+                    if let Some(saved) = current.saved.get_mut(depth - 1) {
+                        saved.dropped = true;
+                    }
+                    return current.saved.len() < depth;
+                }
+                // Restore this level, then every level below whose guard already went.
+                while let Some(saved) = current.saved.pop() {
+                    let old = std::mem::replace(&mut current.handle, saved.prev);
+                    released.push(old);
+                    if !current.saved.last().is_some_and(|s| s.dropped) {
+                        break;
+                    }
+                }
+                true
+            })
+            .unwrap_or(true);
+        // A runtime's last handle may be among these; drop it outside the borrow.
+        drop(released);
+        if !in_order && !std::thread::panicking() {
+            panic!(
+                "runtime enter guards (from Runtime::enter / Handle::enter) were dropped out of \
+                 order: guards must be dropped in the reverse order of their creation. The \
+                 runtime current before this guard comes back once the guards entered after it \
+                 are dropped."
+            );
+        }
     }
 }
 
@@ -84,22 +143,20 @@ impl Drop for EnterRuntimeGuard {
     }
 }
 
-/// Registers the worker running on this thread until the guard drops.
-pub(crate) fn set_worker(worker: &WorkerCtx) -> WorkerGuard<'_> {
+/// Registers `worker` as the worker running on this thread while `f` runs (also if `f` unwinds).
+///
+/// Closure-scoped rather than a guard: [`with_worker`] dereferences the registered pointer, so
+/// it must be cleared before `worker` goes away, and a guard could be forgotten.
+pub(crate) fn set_worker<R>(worker: &WorkerCtx, f: impl FnOnce() -> R) -> R {
+    struct Clear;
+    impl Drop for Clear {
+        fn drop(&mut self) {
+            let _ = CONTEXT.try_with(|ctx| ctx.worker.set(std::ptr::null()));
+        }
+    }
     CONTEXT.with(|ctx| ctx.worker.set(worker));
-    WorkerGuard {
-        _worker: PhantomData,
-    }
-}
-
-pub(crate) struct WorkerGuard<'a> {
-    _worker: PhantomData<&'a WorkerCtx>,
-}
-
-impl Drop for WorkerGuard<'_> {
-    fn drop(&mut self) {
-        let _ = CONTEXT.try_with(|ctx| ctx.worker.set(std::ptr::null()));
-    }
+    let _clear = Clear;
+    f()
 }
 
 /// Aborts the process if dropped while panicking: for code whose unwinding would leave the
@@ -126,8 +183,8 @@ pub(crate) fn with_worker<R>(f: impl FnOnce(Option<&WorkerCtx>) -> R) -> R {
     let ptr = CONTEXT
         .try_with(|ctx| ctx.worker.get())
         .unwrap_or(std::ptr::null());
-    // SAFETY: a non-null pointer was set by `set_worker` from a `&WorkerCtx` that outlives the
-    // guard, and the guard clears it before the worker's frame ends; worker contexts are only
-    // used on their own thread.
+    // SAFETY: a non-null pointer was set by `set_worker` from a `&WorkerCtx` borrowed for the
+    // whole of `set_worker`'s closure, and `set_worker` clears it before returning or unwinding,
+    // so the pointee is live; worker contexts are only used on their own thread.
     f(unsafe { ptr.as_ref() })
 }

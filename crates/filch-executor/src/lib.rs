@@ -35,4 +35,5 @@ pub mod runtime;
 mod scheduler;
 pub mod task;
 
-pub use task::{spawn, JoinHandle};
+pub use runtime::spawn::spawn;
+pub use task::JoinHandle;

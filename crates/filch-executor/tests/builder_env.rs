@@ -115,6 +115,42 @@ fn environment_variables_and_builder_validation() {
         &["max_blocking_threads", "0"],
     );
 
+    // The blocking-thread limit has a real maximum (100 000), named in the message, for the
+    // builder and the variable alike.
+    for value in ["100001", "18446744073709551615"] {
+        std::env::set_var(BLOCKING, value);
+        let err = Builder::new().build().expect_err(value);
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{err}");
+        let msg = err.to_string();
+        assert!(msg.contains("100000"), "{msg}");
+        assert!(msg.contains("the most filch supports is 100000"), "{msg}");
+    }
+    std::env::set_var(BLOCKING, "100000");
+    assert_eq!(
+        counts(&Builder::new().worker_threads(1).build().unwrap()).1,
+        100_000
+    );
+    std::env::remove_var(BLOCKING);
+    expect_invalid(
+        Builder::new().max_blocking_threads(100_001).build(),
+        &[
+            "max_blocking_threads",
+            "100001",
+            "the most filch supports is 100000",
+        ],
+    );
+    assert_eq!(
+        counts(
+            &Builder::new()
+                .worker_threads(1)
+                .max_blocking_threads(100_000)
+                .build()
+                .unwrap()
+        )
+        .1,
+        100_000
+    );
+
     // With the variables gone again, everything builds.
     assert!(Runtime::new().is_ok());
 }

@@ -405,11 +405,10 @@ fn dropping_a_runtime_from_inside_its_own_task_does_not_deadlock() {
             drop(rt);
             "dropped"
         });
-        // The dropping task may itself be cancelled by the shutdown it started.
-        match block_on(h) {
-            Ok(v) => assert_eq!(v, "dropped"),
-            Err(e) => assert!(e.is_cancelled()),
-        }
+        // The drop panics (it would wait for its own worker) after stopping the runtime; see
+        // `tests/robustness.rs`.
+        let err = block_on(h).unwrap_err();
+        assert!(err.is_panic(), "{err}");
         assert!(block_on(idle).unwrap_err().is_cancelled());
         wait_until("the idle future is dropped", || futures.dropped() == 1);
     });

@@ -14,6 +14,8 @@
 //!
 //! [filch]: https://docs.rs/filch
 
+#![forbid(unsafe_code)]
+
 use proc_macro::TokenStream;
 use proc_macro2::{Span, TokenStream as TokenStream2};
 use quote::{quote, quote_spanned, ToTokens};

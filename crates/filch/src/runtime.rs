@@ -95,7 +95,11 @@ impl Builder {
         self
     }
 
-    /// Sets the stack size, in bytes, of the worker and blocking threads.
+    /// Sets the stack size, in bytes, of the worker and blocking threads (default 2 MiB).
+    ///
+    /// [`build`](Builder::build) refuses less than 256 KiB with
+    /// [`io::ErrorKind::InvalidInput`]: a smaller stack overflows, aborting the process, as soon
+    /// as a task puts a 64 KiB buffer on it in a debug build.
     ///
     /// ```
     /// let runtime = filch::runtime::Builder::new()
@@ -160,6 +164,12 @@ impl Builder {
 
     /// Runs `f` on each worker and blocking thread when it starts, before it runs any task.
     ///
+    /// A panic in `f` does not abort the process. On a worker thread it makes
+    /// [`build`](Builder::build) return an error carrying the panic's message (`build` waits for
+    /// every worker's hook). On a blocking thread, the job that thread was started for is not
+    /// run and its `JoinHandle` resolves to a panic [`JoinError`](crate::task::JoinError) whose
+    /// message says the hook panicked.
+    ///
     /// ```
     /// use std::sync::atomic::{AtomicUsize, Ordering};
     /// use std::sync::Arc;
@@ -185,6 +195,8 @@ impl Builder {
     }
 
     /// Runs `f` on each worker and blocking thread just before it exits.
+    ///
+    /// A panic in `f` is reported on stderr, in one line naming the thread, and shutdown goes on.
     ///
     /// ```
     /// use std::sync::atomic::{AtomicUsize, Ordering};
@@ -218,9 +230,12 @@ impl Builder {
     ///
     /// # Errors
     ///
-    /// An error of kind [`io::ErrorKind::InvalidInput`] when an environment variable holds a value
-    /// that is not accepted (its message names the variable and the value), or the operating
-    /// system's error when the poller or a thread cannot be created.
+    /// An error of kind [`io::ErrorKind::InvalidInput`] when an environment variable or a setting
+    /// holds a value that is not accepted (its message names the variable and the value; the
+    /// blocking-thread limit is at most 100 000, the stack at least 256 KiB); an error carrying
+    /// the panic's message when `on_thread_start` panicked on a worker; or the operating
+    /// system's error when the poller or a thread cannot be created (for a thread, the message
+    /// names it and says what to change).
     ///
     /// ```
     /// let runtime = filch::runtime::Builder::new().build();
@@ -241,6 +256,10 @@ impl Builder {
 /// cancelled (its future dropped, its `JoinHandle` resolving to a cancelled
 /// [`JoinError`](crate::task::JoinError)), and the drop waits for blocking work that is already
 /// running. [`shutdown_timeout`](Runtime::shutdown_timeout) bounds that wait.
+///
+/// Dropping the runtime from inside one of its own tasks panics (the drop would wait for the
+/// worker it runs on); the runtime is told to stop first. Drop it from outside its tasks, or
+/// from [`spawn_blocking`](crate::task::spawn_blocking).
 ///
 /// ```
 /// let runtime = filch::runtime::Runtime::new().unwrap();
@@ -296,6 +315,7 @@ impl Runtime {
     /// let handle = runtime.spawn(async { 7 });
     /// assert_eq!(runtime.block_on(handle).unwrap(), 7);
     /// ```
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -312,6 +332,7 @@ impl Runtime {
     /// let name = runtime.block_on(handle).unwrap();
     /// assert!(name.is_some());
     /// ```
+    #[track_caller]
     pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
@@ -338,6 +359,9 @@ impl Runtime {
     /// Makes this runtime the current one on this thread until the guard is dropped, so that
     /// [`spawn`](crate::spawn) and [`Handle::current`] work outside `block_on`.
     ///
+    /// Guards must be dropped in the reverse order of their creation; dropping one out of order
+    /// panics (see [`Handle::enter`]).
+    ///
     /// ```
     /// let runtime = filch::runtime::Runtime::new().unwrap();
     /// let guard = runtime.enter();
@@ -353,7 +377,12 @@ impl Runtime {
     /// running blocking work.
     ///
     /// Unfinished tasks are cancelled. A thread still busy when `timeout` has passed (a task that
-    /// never yields, a long blocking function) is left to finish on its own.
+    /// never yields, a long blocking function) is left to finish on its own. A `timeout` too
+    /// large to add to the current time, such as `Duration::MAX`, means no limit.
+    ///
+    /// # Panics
+    ///
+    /// When called from inside one of this runtime's own tasks, like dropping it.
     ///
     /// ```
     /// use std::time::Duration;
@@ -362,6 +391,7 @@ impl Runtime {
     /// runtime.spawn(std::future::pending::<()>()); // never finishes; cancelled at shutdown
     /// runtime.shutdown_timeout(Duration::from_secs(1));
     /// ```
+    #[track_caller]
     pub fn shutdown_timeout(self, timeout: Duration) {
         self.inner.shutdown_timeout(timeout)
     }

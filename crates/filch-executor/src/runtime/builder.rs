@@ -6,7 +6,10 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Callback, Config, Handle, Runtime, WorkerLatch};
+use super::{
+    run_start_hook, run_stop_hook, thread_start_error, Callback, Config, Handle, Runtime,
+    WorkerLatch,
+};
 use crate::blocking::BlockingPool;
 use crate::driver::{CondvarDriver, Driver};
 use crate::scheduler::park::SharedDriver;
@@ -26,6 +29,21 @@ const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(10);
 const DEFAULT_STACK_SIZE: usize = 2 * 1024 * 1024;
 /// Beyond this the idle bookkeeping's counters would overflow; nobody needs more workers.
 const MAX_WORKERS: usize = 32_767;
+/// The most blocking threads a runtime may be allowed (`Builder::max_blocking_threads`,
+/// `FILCH_MAX_BLOCKING_THREADS`). Linux's default limits (`threads-max`, `pid_max`) are in the
+/// tens to hundreds of thousands for the whole system, and 100 000 threads with the default
+/// 2 MiB stack already reserve 200 GiB of address space: a larger limit could only be a mistake.
+const MAX_BLOCKING_THREADS: usize = 100_000;
+/// The smallest stack `Builder::thread_stack_size` accepts: 256 KiB. A worker's own frames
+/// (its loop, a task's poll through the vtable, the budget and panic-catching wrappers) take a
+/// few KiB in release builds and several times that in debug builds, and filch boxes futures
+/// larger than 2 KiB (debug) or 16 KiB (release) on spawn, but a future's poll may still put a
+/// large buffer on the stack. A function with a 64 KiB local array needs about twice that in a
+/// debug build (the array is built in a temporary and copied), so 256 KiB is the smallest
+/// power of two that runs such a task, with a little room for the worker's frames around it
+/// (tested in `tests/robustness.rs`). Below it, a task that runs fine with the default stack
+/// aborts the whole process with a stack overflow.
+const MIN_STACK_SIZE: usize = 256 * 1024;
 
 type DriverFactory = Arc<dyn Fn() -> io::Result<Arc<dyn Driver>> + Send + Sync>;
 
@@ -76,7 +94,7 @@ impl Builder {
     }
 
     /// The most threads `spawn_blocking` may start. Overrides `FILCH_MAX_BLOCKING_THREADS`.
-    /// `0` makes [`build`](Self::build) fail.
+    /// `0`, or more than 100 000, makes [`build`](Self::build) fail.
     pub fn max_blocking_threads(&mut self, n: usize) -> &mut Self {
         self.max_blocking_threads = Some(n);
         self
@@ -89,18 +107,31 @@ impl Builder {
     }
 
     /// Stack size of worker and blocking threads, in bytes (default 2 MiB).
+    ///
+    /// Less than 256 KiB (262 144 bytes) makes [`build`](Self::build) fail with
+    /// `InvalidInput`: a smaller stack overflows, aborting the process, as soon as a task puts a
+    /// 64 KiB buffer on it in a debug build.
     pub fn thread_stack_size(&mut self, bytes: usize) -> &mut Self {
         self.stack_size = Some(bytes);
         self
     }
 
     /// Runs `f` on every worker and blocking thread when it starts.
+    ///
+    /// A panic in `f` is caught. On a worker thread it makes [`build`](Self::build) fail: `build`
+    /// waits until every worker's hook has finished and returns an error carrying the panic's
+    /// message (the runtime is shut down again). On a blocking thread, the job the thread was
+    /// started for is not run: its `JoinHandle` resolves to a panic `JoinError` whose message
+    /// says the hook panicked, and the thread exits.
     pub fn on_thread_start<F: Fn() + Send + Sync + 'static>(&mut self, f: F) -> &mut Self {
         self.on_thread_start = Some(Arc::new(f));
         self
     }
 
     /// Runs `f` on every worker and blocking thread just before it exits.
+    ///
+    /// A panic in `f` is caught and reported on stderr, in one line naming the thread; the
+    /// thread exits and shutdown goes on. A thread whose start hook panicked does not run it.
     pub fn on_thread_stop<F: Fn() + Send + Sync + 'static>(&mut self, f: F) -> &mut Self {
         self.on_thread_stop = Some(Arc::new(f));
         self
@@ -158,10 +189,14 @@ impl Builder {
     ///
     /// # Errors
     ///
-    /// `io::ErrorKind::InvalidInput` if a count is `0` or too large, or if
+    /// `io::ErrorKind::InvalidInput` if a count is `0` or too large (more than 32 767 workers or
+    /// 100 000 blocking threads), if the stack size is below 256 KiB, or if
     /// `FILCH_WORKER_THREADS` / `FILCH_MAX_BLOCKING_THREADS` (read only when the builder did
     /// not set the value) is not a whole number of at least 1; the message names the variable
-    /// and the value. Other errors come from the driver factory or from the OS refusing a thread.
+    /// and the value. An error of kind `Other` if the `on_thread_start` hook panicked on a
+    /// worker; its message carries the panic's. Other errors come from the driver factory or
+    /// from the OS refusing a thread (the message names the thread and what to change; the kind
+    /// is the OS error's).
     ///
     /// ```
     /// let err = filch_executor::runtime::Builder::new().worker_threads(0).build().unwrap_err();
@@ -187,11 +222,22 @@ impl Builder {
                 n,
                 "blocking thread",
                 "Builder::max_blocking_threads",
-                usize::MAX,
+                MAX_BLOCKING_THREADS,
             )?,
-            None => from_env(MAX_BLOCKING_THREADS_ENV, usize::MAX, "512")?
+            None => from_env(MAX_BLOCKING_THREADS_ENV, MAX_BLOCKING_THREADS, "512")?
                 .unwrap_or(DEFAULT_MAX_BLOCKING),
         };
+        let stack_size = self.stack_size.unwrap_or(DEFAULT_STACK_SIZE);
+        if stack_size < MIN_STACK_SIZE {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "Builder::thread_stack_size({stack_size}) is too small: the least filch \
+                     accepts is {MIN_STACK_SIZE} bytes (256 KiB), the default is \
+                     {DEFAULT_STACK_SIZE} (2 MiB)"
+                ),
+            ));
+        }
         let stall_threshold = match self.stall_threshold {
             Some(d) => d,
             None => match std::env::var_os(STALL_THRESHOLD_ENV) {
@@ -204,7 +250,7 @@ impl Builder {
             worker_threads,
             max_blocking_threads,
             keep_alive: self.keep_alive.unwrap_or(DEFAULT_KEEP_ALIVE),
-            stack_size: Some(self.stack_size.unwrap_or(DEFAULT_STACK_SIZE)),
+            stack_size,
             on_thread_start: self.on_thread_start.clone(),
             on_thread_stop: self.on_thread_stop.clone(),
         })
@@ -305,25 +351,25 @@ fn parse_millis(name: &str, value: OsString) -> io::Result<u64> {
 /// A day: a longer stall threshold is a mistake, not a setting.
 const MAX_STALL_THRESHOLD_MS: u64 = 24 * 60 * 60 * 1000;
 
-/// Starts a runtime thread counted in `latch`: runs the start hook, `body`, the stop hook.
+/// Starts a runtime thread counted in `latch`. With `hooks`, the thread runs the start hook
+/// first and tells `started` how it went (it goes on only if the hook did not panic), and runs
+/// the stop hook last. A panic in `body` (the driver) aborts: the other workers count on this
+/// one, and unwinding would leave the scheduler's bookkeeping inconsistent.
 pub(crate) fn spawn_runtime_thread(
     name: String,
     handle: &Handle,
     latch: &Arc<WorkerLatch>,
     hooks: bool,
+    started: impl FnOnce(Result<(), String>) + Send + 'static,
     body: impl FnOnce(Handle) + Send + 'static,
 ) -> io::Result<std::thread::JoinHandle<()>> {
     let handle2 = handle.clone();
     let latch2 = latch.clone();
-    let mut builder = std::thread::Builder::new().name(name);
-    if let Some(size) = handle.shared.config.stack_size {
-        builder = builder.stack_size(size);
-    }
-    latch.started();
+    let builder = std::thread::Builder::new()
+        .name(name.clone())
+        .stack_size(handle.shared.config.stack_size);
+    let running = latch.started();
     let spawned = builder.spawn(move || {
-        // A panic here (a thread hook, or the driver) would kill the worker while the other
-        // workers count on it: abort instead of hanging the runtime.
-        let _abort = crate::context::AbortOnPanic("a worker thread (thread hook or driver)");
         struct Exit(Arc<WorkerLatch>);
         impl Drop for Exit {
             fn drop(&mut self) {
@@ -333,20 +379,24 @@ pub(crate) fn spawn_runtime_thread(
         let _exit = Exit(latch2);
         let config = &handle2.shared.config;
         if hooks {
-            if let Some(f) = &config.on_thread_start {
-                f();
+            let result = run_start_hook(config.on_thread_start.as_ref());
+            let ok = result.is_ok();
+            started(result);
+            if !ok {
+                return;
             }
         }
         let stop = config.on_thread_stop.clone().filter(|_| hooks);
-        body(handle2);
-        if let Some(f) = stop {
-            f();
+        {
+            let _abort = crate::context::AbortOnPanic("a worker thread (in the driver)");
+            body(handle2);
         }
+        run_stop_hook(stop.as_ref());
     });
-    if spawned.is_err() {
+    spawned.map_err(|err| {
         latch.exited();
-    }
-    spawned
+        thread_start_error(&name, running, err)
+    })
 }
 
 fn start(config: Config, driver: Arc<dyn Driver>) -> io::Result<Runtime> {
@@ -387,12 +437,17 @@ fn start(config: Config, driver: Arc<dyn Driver>) -> io::Result<Runtime> {
     };
     let latch = Arc::new(WorkerLatch::default());
     let mut threads = Vec::with_capacity(n + 1);
+    // Each worker reports whether its start hook finished or panicked.
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<(usize, Result<(), String>)>();
     for (index, (local, parker)) in locals.into_iter().zip(parkers).enumerate() {
+        let ready = ready_tx.clone();
         let spawned = spawn_runtime_thread(
             format!("filch-worker-{index}"),
             &handle,
             &latch,
             true,
+            // `build` may have given up already (another thread failed); nothing to tell then.
+            move |started| drop(ready.send((index, started))),
             move |handle| worker::run(handle, index, local, parker),
         );
         match spawned {
@@ -404,12 +459,33 @@ fn start(config: Config, driver: Arc<dyn Driver>) -> io::Result<Runtime> {
             }
         }
     }
+    drop(ready_tx);
+    // Wait for every worker's start hook, so a panic in one is reported here.
+    let mut failed = None;
+    for _ in 0..n {
+        match ready_rx.recv() {
+            Ok((index, Err(message))) => {
+                failed.get_or_insert((index, message));
+            }
+            Ok((_, Ok(()))) => {}
+            // Every sender is gone: all workers have reported (they cannot die before that).
+            Err(_) => break,
+        }
+    }
+    if let Some((index, message)) = failed {
+        drop(Runtime::from_parts(handle, latch, threads));
+        return Err(io::Error::other(format!(
+            "the on_thread_start hook panicked on thread filch-worker-{index}: {message}; \
+             the runtime was shut down"
+        )));
+    }
     let latch2 = latch.clone();
     let spawned = spawn_runtime_thread(
         "filch-monitor".to_string(),
         &handle,
         &latch,
         false,
+        drop,
         move |handle| watchdog::run_monitor(&handle, &latch2),
     );
     match spawned {

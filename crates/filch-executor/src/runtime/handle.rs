@@ -60,9 +60,9 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        // See `task::spawn`: keep large futures off the stack of the frames below.
+        // See `runtime::spawn::spawn`: keep large futures off the stack of the frames below.
         let location = std::panic::Location::caller();
-        if std::mem::size_of::<F>() > task::BOX_FUTURE_THRESHOLD {
+        if std::mem::size_of::<F>() > super::spawn::BOX_FUTURE_THRESHOLD {
             self.spawn_inner(Box::pin(future), location)
         } else {
             self.spawn_inner(future, location)
@@ -101,6 +101,18 @@ impl Handle {
     }
 
     /// Makes this runtime current on this thread until the guard is dropped.
+    ///
+    /// Guards nest: dropping one makes the runtime that was current before it current again.
+    ///
+    /// # Panics
+    ///
+    /// Dropping a guard while a guard entered after it (on the same thread) is still alive
+    /// panics, saying that guards must be dropped in the reverse order of their creation, as
+    /// tokio does. Restoring silently was rejected because no choice is right in every case:
+    /// the newer guard still expects its runtime to be current, and the older one expects its
+    /// predecessor back. The out-of-order drop is recorded, so that once the newer guards are
+    /// dropped too, the runtime that was current before the older guard is current again: no
+    /// stale runtime stays current after the panic.
     ///
     /// ```
     /// let rt = filch_executor::runtime::Runtime::new().unwrap();
@@ -152,6 +164,9 @@ impl fmt::Debug for Handle {
 }
 
 /// Keeps a runtime current on this thread; see [`Handle::enter`].
+///
+/// Guards must be dropped in the reverse order of their creation; dropping one out of order
+/// panics (see [`Handle::enter`]).
 pub struct EnterGuard<'a> {
     _guard: context::SetCurrentGuard,
     _handle: PhantomData<&'a Handle>,

@@ -11,11 +11,15 @@
 
 mod block_on;
 mod builder;
+mod config;
 mod handle;
+pub(crate) mod spawn;
 
 pub(crate) use builder::spawn_runtime_thread;
 pub use builder::{Builder, MAX_BLOCKING_THREADS_ENV, STALL_THRESHOLD_ENV, WORKER_THREADS_ENV};
 pub use handle::{EnterGuard, Handle, TryCurrentError};
+
+pub(crate) use config::{run_start_hook, run_stop_hook, thread_start_error, Callback, Config};
 
 use std::fmt;
 use std::future::Future;
@@ -26,20 +30,6 @@ use parking_lot::{Condvar, Mutex};
 
 use crate::task::JoinHandle;
 
-pub(crate) type Callback = Arc<dyn Fn() + Send + Sync>;
-
-/// The effective configuration of a runtime, after builder, environment and defaults.
-pub(crate) struct Config {
-    pub(crate) worker_threads: usize,
-    pub(crate) max_blocking_threads: usize,
-    pub(crate) keep_alive: Duration,
-    pub(crate) stack_size: Option<usize>,
-    pub(crate) on_thread_start: Option<Callback>,
-    pub(crate) on_thread_stop: Option<Callback>,
-    /// `None`: stall handling off (`Builder::stall_threshold`).
-    pub(crate) stall_threshold: Option<Duration>,
-}
-
 /// Counts running worker threads so shutdown can wait for them with a deadline.
 #[derive(Default)]
 pub(crate) struct WorkerLatch {
@@ -48,8 +38,11 @@ pub(crate) struct WorkerLatch {
 }
 
 impl WorkerLatch {
-    pub(crate) fn started(&self) {
-        *self.live.lock() += 1;
+    /// Counts a thread that is about to start; returns how many were running before it.
+    pub(crate) fn started(&self) -> usize {
+        let mut live = self.live.lock();
+        *live += 1;
+        *live - 1
     }
 
     pub(crate) fn exited(&self) {
@@ -58,14 +51,13 @@ impl WorkerLatch {
     }
 
     /// Waits until no worker runs or the deadline passes; `true` if all exited.
-    fn wait(&self, deadline: Option<Instant>, exclude_current: bool) -> bool {
+    fn wait(&self, deadline: Option<Instant>) -> bool {
         let mut live = self.live.lock();
-        let target = usize::from(exclude_current);
-        while *live > target {
+        while *live > 0 {
             match deadline {
                 Some(d) => {
                     if self.exited.wait_until(&mut live, d).timed_out() {
-                        return *live <= target;
+                        return *live == 0;
                     }
                 }
                 None => self.exited.wait(&mut live),
@@ -81,6 +73,18 @@ impl WorkerLatch {
 /// dropped, its `JoinHandle` resolves to a cancelled [`JoinError`](crate::task::JoinError)), and
 /// the drop waits for running blocking work. Use [`shutdown_timeout`](Runtime::shutdown_timeout)
 /// to bound that wait.
+///
+/// # Panics
+///
+/// Dropping a runtime (or calling [`shutdown_timeout`](Runtime::shutdown_timeout)) from inside
+/// one of its own tasks panics: the drop waits for the runtime's workers to stop, and one of them
+/// is the thread doing the drop, so the wait could never end. Before the panic the runtime is
+/// still shut down as far as that allows (the other workers are told to stop, unfinished tasks
+/// are cancelled), without waiting for any thread; the panic then ends the task that did it
+/// (its `JoinHandle` resolves to a panic `JoinError`). tokio makes the same choice. Drop the
+/// runtime from a thread that is not one of its workers, for example inside
+/// [`spawn_blocking`](crate::task::spawn_blocking), where dropping it is allowed (the drop does
+/// not wait for that blocking thread itself).
 pub struct Runtime {
     handle: Handle,
     latch: Arc<WorkerLatch>,
@@ -137,6 +141,7 @@ impl Runtime {
     }
 
     /// Spawns a task on this runtime. See [`Handle::spawn`].
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -152,12 +157,22 @@ impl Runtime {
 
     /// Makes this runtime current on this thread until the guard is dropped, so `spawn` and
     /// resources that need a runtime work outside `block_on`.
+    ///
+    /// # Panics
+    ///
+    /// Guards must be dropped in the reverse order of their creation; see [`Handle::enter`].
     pub fn enter(&self) -> EnterGuard<'_> {
         self.handle.enter()
     }
 
     /// Shuts the runtime down, waiting at most `timeout` for workers stuck in a poll and for
     /// running blocking work. Threads still busy after that are left to finish on their own.
+    /// A `timeout` too large to add to the current time (`Duration::MAX`) means no limit.
+    ///
+    /// # Panics
+    ///
+    /// When called from inside one of this runtime's own tasks, like dropping it (see
+    /// [`Runtime`]).
     ///
     /// ```
     /// use std::time::{Duration, Instant};
@@ -168,28 +183,46 @@ impl Runtime {
     /// rt.shutdown_timeout(Duration::from_millis(50));
     /// assert!(start.elapsed() < Duration::from_secs(2));
     /// ```
+    #[track_caller]
     pub fn shutdown_timeout(mut self, timeout: Duration) {
-        self.shutdown(Some(Instant::now() + timeout));
+        // A deadline beyond what `Instant` can represent is no deadline at all.
+        self.shutdown(Instant::now().checked_add(timeout));
     }
 
+    #[track_caller]
     fn shutdown(&mut self, deadline: Option<Instant>) {
         let shared = &self.handle.shared;
         if !shared.begin_shutdown() {
             return;
         }
-        // Dropping a runtime from one of its own workers must not wait for that worker.
+        // On one of its own workers the wait below would wait for this very thread.
         let on_own_worker =
             crate::context::with_worker(|w| w.is_some_and(|w| std::ptr::eq(w.shared(), &**shared)));
-        if self.latch.wait(deadline, on_own_worker) {
-            let me = std::thread::current().id();
+        if on_own_worker {
+            // Stop what can be stopped without waiting for any thread, then say what is wrong.
+            self.threads.clear();
+            self.finish_shutdown(Some(Instant::now()));
+            panic!(
+                "a filch Runtime was dropped (or shut down) from inside one of its own tasks; \
+                 that would block a worker thread waiting for itself. The runtime was told to \
+                 stop without waiting. Drop the runtime outside its tasks, for example from \
+                 spawn_blocking or from the thread that called block_on."
+            );
+        }
+        if self.latch.wait(deadline) {
             for thread in self.threads.drain(..) {
-                if thread.thread().id() != me {
-                    let _ = thread.join();
-                }
+                let _ = thread.join();
             }
         } else {
             self.threads.clear();
         }
+        self.finish_shutdown(deadline);
+    }
+
+    /// Shutdown once the workers have stopped (or were given up on): cancel, drain, and wait for
+    /// blocking work until `deadline`.
+    fn finish_shutdown(&self, deadline: Option<Instant>) {
+        let shared = &self.handle.shared;
         shared.cancel_owned();
         shared.final_drain();
         shared.blocking.shutdown(deadline);
@@ -198,6 +231,7 @@ impl Runtime {
 }
 
 impl Drop for Runtime {
+    /// Shuts the runtime down; see [`Runtime`] (including when this panics).
     fn drop(&mut self) {
         self.shutdown(None);
     }

@@ -4,14 +4,12 @@
 //! Sharded by task id; each shard is a slab under its own mutex (tokio shards its owned-task
 //! list the same way to keep spawns on different workers from contending).
 
-use crate::loom::sync::atomic::{AtomicBool, Ordering};
 use crate::loom::sync::Mutex;
 use crate::task::Task;
 
 pub(crate) struct OwnedTasks {
     shards: Box<[Mutex<Shard>]>,
     mask: usize,
-    closed: AtomicBool,
 }
 
 /// # Invariant
@@ -31,7 +29,6 @@ impl OwnedTasks {
         OwnedTasks {
             shards: (0..n).map(|_| Mutex::new(Shard::default())).collect(),
             mask: n - 1,
-            closed: AtomicBool::new(false),
         }
     }
 
@@ -79,7 +76,6 @@ impl OwnedTasks {
 
     /// Closes the list (later inserts fail) and takes every task out of it.
     pub(crate) fn close_and_drain(&self) -> Vec<Task> {
-        self.closed.store(true, Ordering::SeqCst);
         let mut all = Vec::new();
         for shard in self.shards.iter() {
             let mut shard = shard.lock();

@@ -396,17 +396,37 @@ fn thread_name(shared: &Shared, index: usize) -> String {
 
 fn start_extra(handle: &Handle, latch: &Arc<WorkerLatch>, slot: FreeSlot) {
     let index = slot.index;
-    // The slot travels to the thread through a shared cell, so that it comes back to us if
-    // the OS refuses the thread.
+    // The slot travels to the thread through a shared cell, so that it comes back to the free
+    // list if the OS refuses the thread or the start hook panics.
     let cell = Arc::new(std::sync::Mutex::new(Some(slot)));
-    let cell2 = cell.clone();
+    let give_back = {
+        let cell = cell.clone();
+        let handle = handle.clone();
+        move || {
+            let slot = cell.lock().unwrap_or_else(|e| e.into_inner()).take();
+            if let Some(slot) = slot {
+                handle.shared.extras.unclaim(slot);
+            }
+        }
+    };
+    let name = thread_name(&handle.shared, index);
+    let give_back2 = give_back.clone();
     let spawned = spawn_runtime_thread(
-        thread_name(&handle.shared, index),
+        name.clone(),
         handle,
         latch,
         true,
+        move |started| {
+            if let Err(message) = started {
+                eprintln!(
+                    "filch: warning: the on_thread_start hook panicked on {name}, a \
+                     compensating worker, which therefore does not run: {message}"
+                );
+                give_back2();
+            }
+        },
         move |handle| {
-            let slot = cell2.lock().unwrap_or_else(|e| e.into_inner()).take();
+            let slot = cell.lock().unwrap_or_else(|e| e.into_inner()).take();
             if let Some(slot) = slot {
                 worker::run_extra(handle, slot);
             }
@@ -414,13 +434,10 @@ fn start_extra(handle: &Handle, latch: &Arc<WorkerLatch>, slot: FreeSlot) {
     );
     if let Err(err) = spawned {
         eprintln!(
-            "filch: warning: could not start a compensating worker thread while every worker \
-             is stuck: {err}"
+            "filch: warning: could not start a compensating worker while every worker is \
+             stuck: {err}"
         );
-        let slot = cell.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(slot) = slot {
-            handle.shared.extras.unclaim(slot);
-        }
+        give_back();
     }
 }
 

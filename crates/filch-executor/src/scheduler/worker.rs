@@ -118,10 +118,11 @@ impl WorkerCtx {
 
     /// Runs `f` with this worker registered as the thread's worker and its runtime current.
     fn enter<R>(&self, f: impl FnOnce() -> R) -> R {
-        let _worker = context::set_worker(self);
-        let _current = context::set_current(&self.handle);
-        let _entered = context::enter_runtime();
-        f()
+        context::set_worker(self, || {
+            let _current = context::set_current(&self.handle);
+            let _entered = context::enter_runtime();
+            f()
+        })
     }
 
     fn is_extra(&self) -> bool {

@@ -225,8 +225,22 @@ unsafe fn poll_future<F: Future, S>(cell: &Cell<F, S>, ptr: NonNull<Header>) -> 
     let result = cell.stage.with_mut(|stage| {
         crate::coop::budget(|| {
             catch_unwind(AssertUnwindSafe(|| {
+                // If the poll unwinds, the future is dropped during the unwind, as tokio does, so
+                // its destructor sees `std::thread::panicking()` (poison and rollback guards
+                // rely on that). A panic of that destructor is caught and discarded: the
+                // poll's panic is the one reported.
+                struct DropOnUnwind<F: Future>(*mut Stage<F>);
+                impl<F: Future> Drop for DropOnUnwind<F> {
+                    fn drop(&mut self) {
+                        // SAFETY: only reached while the poll below unwinds, with RUNNING still
+                        // held, so access to the stage is exclusive; `drop_stage` leaves it
+                        // `Consumed`.
+                        swallow(unsafe { drop_stage(self.0) });
+                    }
+                }
+                let on_unwind = DropOnUnwind(stage);
                 // SAFETY: we hold RUNNING, so nobody else touches the stage.
-                match unsafe { &mut *stage } {
+                let polled = match unsafe { &mut *stage } {
                     Stage::Running(future) => {
                         // SAFETY: the future lives in the task allocation, which never moves
                         // and drops the future in place, so it stays pinned.
@@ -234,28 +248,28 @@ unsafe fn poll_future<F: Future, S>(cell: &Cell<F, S>, ptr: NonNull<Header>) -> 
                         future.poll(&mut cx)
                     }
                     _ => unreachable!("a task was polled after it completed"),
-                }
+                };
+                std::mem::forget(on_unwind);
+                polled
             }))
         })
     });
     let output = match result {
         Ok(Poll::Pending) => return Poll::Pending,
-        Ok(Poll::Ready(output)) => Ok(output),
+        Ok(Poll::Ready(output)) => {
+            // The future is dropped before anyone can observe completion.
+            // SAFETY: exclusive access (RUNNING).
+            let dropped = cell.stage.with_mut(|stage| unsafe { drop_stage(stage) });
+            match dropped {
+                Ok(()) => Ok(output),
+                Err(payload) => {
+                    swallow(catch_unwind(AssertUnwindSafe(move || drop(output))));
+                    Err(JoinError::panic(cell.header.id, payload))
+                }
+            }
+        }
+        // The unwind already dropped the future and left the stage `Consumed`.
         Err(payload) => Err(JoinError::panic(cell.header.id, payload)),
-    };
-    // The future is dropped before anyone can observe completion.
-    // SAFETY: exclusive access (RUNNING).
-    let dropped = cell.stage.with_mut(|stage| unsafe { drop_stage(stage) });
-    let output = match (output, dropped) {
-        (output, Ok(())) => output,
-        (Ok(value), Err(payload)) => {
-            swallow(catch_unwind(AssertUnwindSafe(move || drop(value))));
-            Err(JoinError::panic(cell.header.id, payload))
-        }
-        (Err(first), Err(second)) => {
-            swallow::<()>(Err(second));
-            Err(first)
-        }
     };
     // SAFETY: exclusive access (RUNNING); the stage is `Consumed`, nothing is overwritten.
     cell.stage

@@ -53,6 +53,8 @@ impl Queue {
 struct Counts {
     polls: AtomicUsize,
     future_drops: AtomicUsize,
+    /// Drops of the future that happened while the thread was panicking.
+    future_drops_unwinding: AtomicUsize,
     output_drops: AtomicUsize,
     waker: Mutex<Option<Waker>>,
 }
@@ -106,6 +108,9 @@ impl Future for Probe {
 impl Drop for Probe {
     fn drop(&mut self) {
         self.counts.future_drops.fetch_add(1, SeqCst);
+        if std::thread::panicking() {
+            self.counts.future_drops_unwinding.fetch_add(1, SeqCst);
+        }
         if self.panic_on_drop {
             panic!("probe panicked in drop");
         }
@@ -244,6 +249,8 @@ fn panic_in_poll_becomes_join_error() {
     let (queue, mut join) = spawn(probe);
     queue.run_all();
     assert_eq!(counts.future_drops.load(SeqCst), 1);
+    // Dropped while the poll's panic unwound, as tokio does.
+    assert_eq!(counts.future_drops_unwinding.load(SeqCst), 1);
     match poll_join(&mut join) {
         Poll::Ready(Err(e)) => {
             assert!(e.is_panic());
@@ -252,6 +259,25 @@ fn panic_in_poll_becomes_join_error() {
                 "probe panicked"
             );
         }
+        _ => panic!("expected a panic error"),
+    }
+}
+
+#[test]
+fn panic_in_drop_during_the_polls_unwind_is_caught_and_the_poll_panic_reported() {
+    let counts = Arc::new(Counts::default());
+    let mut probe = Probe::new(&counts, 0);
+    probe.panic_on_poll = true;
+    probe.panic_on_drop = true;
+    let (queue, mut join) = spawn(probe);
+    queue.run_all();
+    assert_eq!(counts.future_drops.load(SeqCst), 1);
+    assert_eq!(counts.future_drops_unwinding.load(SeqCst), 1);
+    match poll_join(&mut join) {
+        Poll::Ready(Err(e)) => assert_eq!(
+            *e.into_panic().downcast::<&str>().unwrap(),
+            "probe panicked"
+        ),
         _ => panic!("expected a panic error"),
     }
 }
