@@ -155,7 +155,11 @@ fn monitor_sleep_never_misses_a_worker() {
             // Returns once it has seen the worker running (a timed wait returns at once under
             // loom, so the loop stands for "checks again every period").
             while r.load(SeqCst) == 0 {
-                m.sleep_while(|| r.load(SeqCst) == 0, std::time::Duration::from_millis(10));
+                m.sleep_while(
+                    || r.load(SeqCst) == 0,
+                    std::time::Duration::from_millis(10),
+                    true,
+                );
             }
         });
         running.fetch_add(1, SeqCst);

@@ -33,7 +33,9 @@
 //! # Sleeping when idle
 //!
 //! The monitor costs nothing while the runtime is idle: when a check finds every worker parked
-//! (and no extra running), it sleeps without a time limit ([`Monitor::sleep_while`]). A worker
+//! (and no extra running), it sleeps without a time limit ([`Monitor::sleep_while`]). After such
+//! a sleep it always waits one period before it may sleep untimed again, so a runtime that
+//! flips between idle and busy wakes it at most once a period. A worker
 //! that leaves the parked state (`idle.rs` counts it as unparked) calls [`Monitor::wake`] after
 //! its count changed. The monitor sets `sleeping` and then re-reads the count, the waker changes
 //! the count and then reads `sleeping`, with a SeqCst fence between on each side, so one of
@@ -136,14 +138,19 @@ impl Monitor {
         self.stop.load(SeqCst)
     }
 
-    /// Sleeps without a time limit while `idle()` holds, else for one period. Returns `true` if
-    /// it slept untimed (the caller forgets what it saw before).
-    pub(crate) fn sleep_while(&self, idle: impl Fn() -> bool, period: Duration) -> bool {
+    /// Sleeps without a time limit while `idle()` holds (only if `untimed_allowed`), else for
+    /// one period. Returns `true` if it slept untimed (the caller forgets what it saw before).
+    pub(crate) fn sleep_while(
+        &self,
+        idle: impl Fn() -> bool,
+        period: Duration,
+        untimed_allowed: bool,
+    ) -> bool {
         let mut lock = self.lock.lock();
         if self.is_stopped() {
             return false;
         }
-        if idle() {
+        if untimed_allowed && idle() {
             self.sleeping.store(true, SeqCst);
             fence(SeqCst);
             // Re-check after publishing `sleeping`: a worker that unparked before the store is
@@ -301,10 +308,15 @@ pub(crate) fn run_monitor(handle: &Handle, latch: &Arc<WorkerLatch>) {
     let mut driver_entries = None;
     let mut reports = Reports::default();
     let mut last_start: Option<Instant> = None;
+    let mut slept = false;
     loop {
-        let slept = shared.monitor.sleep_while(
+        // After an untimed sleep, wait one period before the next: a runtime that goes idle
+        // and busy again many times a period (a `block_on(spawn(..))` loop) then wakes the
+        // monitor at most once a period, not once per round.
+        slept = shared.monitor.sleep_while(
             || shared.idle.num_unparked() == 0 && shared.extras.active() == 0,
             WATCHDOG_PERIOD,
+            !slept,
         );
         if shared.monitor.is_stopped() || shared.is_shutdown() {
             return;

@@ -344,8 +344,11 @@ impl WorkerCtx {
             let has_work = self.has_local_work() || shared.is_shutdown();
             match shared.idle.after_wake(self.index, has_work) {
                 AfterWake::Run { searching } => {
-                    // Counted as unparked again (by us, or by whoever chose us).
-                    shared.monitor.wake();
+                    if !searching {
+                        // We counted ourselves as unparked; whoever chose us (searching) has
+                        // woken the monitor already.
+                        shared.monitor.wake();
+                    }
                     state.is_searching = searching;
                     return;
                 }
