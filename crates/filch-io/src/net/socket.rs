@@ -293,3 +293,53 @@ macro_rules! forward {
 }
 
 pub(crate) use forward;
+
+/// The methods every stream type (`TcpStream`, `UnixStream`) forwards to its `PollEvented`,
+/// with their docs: written once here.
+macro_rules! stream_methods {
+    () => {
+        $crate::net::socket::forward! {
+            /// Shuts down the read half, the write half, or both. Shutting down writing tells the
+            /// peer that nothing more comes: it reads end-of-file once it has read everything
+            /// sent before.
+            ///
+            /// # Errors
+            ///
+            /// The OS error from `shutdown` (`NotConnected` if the connection is gone).
+            pub fn shutdown(&self, how: std::net::Shutdown) -> io::Result<()>;
+
+            /// Waits until the stream is (probably) readable: data, end-of-file or an error is
+            /// waiting. The next [`try_read`](Self::try_read) may still say `WouldBlock`; then
+            /// wait again. Any number of tasks may wait at once.
+            ///
+            /// # Errors
+            ///
+            /// Fails after the runtime has shut down.
+            pub async fn readable(&self) -> io::Result<()>;
+
+            /// Waits until the stream is (probably) writable; see [`readable`](Self::readable).
+            ///
+            /// # Errors
+            ///
+            /// Fails after the runtime has shut down.
+            pub async fn writable(&self) -> io::Result<()>;
+
+            /// Reads what is available now into `buf`, without waiting. `Ok(0)` means
+            /// end-of-file (or an empty `buf`); `WouldBlock` means nothing is available yet.
+            ///
+            /// # Errors
+            ///
+            /// `WouldBlock` when no data is available, or the OS error from `recv`.
+            pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize>;
+
+            /// Writes what the socket buffer takes now, without waiting.
+            ///
+            /// # Errors
+            ///
+            /// `WouldBlock` when the send buffer is full, or the OS error from `send`.
+            pub fn try_write(&self, buf: &[u8]) -> io::Result<usize>;
+        }
+    };
+}
+
+pub(crate) use stream_methods;

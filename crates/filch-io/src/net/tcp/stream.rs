@@ -1,7 +1,7 @@
 //! [`TcpStream`].
 
 use std::io;
-use std::net::{Shutdown, SocketAddr};
+use std::net::SocketAddr;
 
 use socket2::{Domain, Protocol, Socket, Type};
 
@@ -18,6 +18,30 @@ use crate::scheduled_io::Direction;
 /// traits (for example with `futures_lite::{AsyncReadExt, AsyncWriteExt}`), which are
 /// implemented on `TcpStream`, on `&TcpStream` and on its split halves; or with
 /// [`readable`](Self::readable) and [`try_read`](Self::try_read).
+///
+/// ```
+/// use filch_io::net::{TcpListener, TcpStream};
+///
+/// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+/// rt.block_on(async {
+///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+///     let client = TcpStream::connect(listener.local_addr()?).await?;
+///     let (server, _) = listener.accept().await?;
+///     server.try_write(b"ping")?;
+///     let mut buf = [0; 16];
+///     loop {
+///         client.readable().await?;
+///         match client.try_read(&mut buf) {
+///             Ok(n) => { assert_eq!(&buf[..n], b"ping"); break; }
+///             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+///             Err(e) => return Err(e),
+///         }
+///     }
+///     std::io::Result::Ok(())
+/// }).unwrap();
+/// ```
+///
+/// With `AsyncRead`/`AsyncWrite`:
 ///
 /// ```
 /// use futures_lite::{AsyncReadExt, AsyncWriteExt};
@@ -130,68 +154,9 @@ impl TcpStream {
         /// The OS error from `getsockopt`.
         pub fn nodelay(&self) -> io::Result<bool>;
 
-        /// Shuts down the read half, the write half, or both. Shutting down writing sends a FIN:
-        /// the peer reads end-of-file once it has read everything sent before.
-        ///
-        /// # Errors
-        ///
-        /// The OS error from `shutdown` (`NotConnected` if the connection is gone).
-        pub fn shutdown(&self, how: Shutdown) -> io::Result<()>;
-
-        /// Waits until the stream is (probably) readable: data, end-of-file or an error is waiting.
-        /// The next [`try_read`](Self::try_read) may still say `WouldBlock`; then wait again.
-        ///
-        /// Any number of tasks may wait at once.
-        ///
-        /// # Errors
-        ///
-        /// Fails after the runtime has shut down.
-        pub async fn readable(&self) -> io::Result<()>;
-
-        /// Waits until the stream is (probably) writable; see [`readable`](Self::readable).
-        ///
-        /// # Errors
-        ///
-        /// Fails after the runtime has shut down.
-        pub async fn writable(&self) -> io::Result<()>;
-
-        /// Reads what is available now into `buf`, without waiting. `Ok(0)` means end-of-file
-        /// (or an empty `buf`); `WouldBlock` means nothing is available yet.
-        ///
-        /// ```
-        /// use filch_io::net::{TcpListener, TcpStream};
-        ///
-        /// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
-        /// rt.block_on(async {
-        ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
-        ///     let client = TcpStream::connect(listener.local_addr()?).await?;
-        ///     let (server, _) = listener.accept().await?;
-        ///     server.try_write(b"ping")?;
-        ///     let mut buf = [0; 16];
-        ///     loop {
-        ///         client.readable().await?;
-        ///         match client.try_read(&mut buf) {
-        ///             Ok(n) => { assert_eq!(&buf[..n], b"ping"); break; }
-        ///             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
-        ///             Err(e) => return Err(e),
-        ///         }
-        ///     }
-        ///     std::io::Result::Ok(())
-        /// }).unwrap();
-        /// ```
-        ///
-        /// # Errors
-        ///
-        /// `WouldBlock` when no data is available, or the OS error from `recv`.
-        pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize>;
-
-        /// Writes what the socket buffer takes now, without waiting.
-        ///
-        /// # Errors
-        ///
-        /// `WouldBlock` when the send buffer is full, or the OS error from `send`.
-        pub fn try_write(&self, buf: &[u8]) -> io::Result<usize>;
     }
+
+    crate::net::socket::stream_methods! {}
 
     /// Reads into `buf` without removing the data from the socket, waiting until some is
     /// available. Returns `0` at end-of-file.

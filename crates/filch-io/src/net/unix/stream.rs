@@ -1,7 +1,6 @@
 //! [`UnixStream`].
 
 use std::io;
-use std::net::Shutdown;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
 
@@ -102,41 +101,9 @@ impl UnixStream {
         /// The OS error from `getpeername`.
         pub fn peer_addr(&self) -> io::Result<SocketAddr>;
 
-        /// Shuts down the read half, the write half, or both.
-        ///
-        /// # Errors
-        ///
-        /// The OS error from `shutdown`.
-        pub fn shutdown(&self, how: Shutdown) -> io::Result<()>;
-
-        /// Waits until the stream is (probably) readable; any number of tasks may wait at once.
-        ///
-        /// # Errors
-        ///
-        /// Fails after the runtime has shut down.
-        pub async fn readable(&self) -> io::Result<()>;
-
-        /// Waits until the stream is (probably) writable.
-        ///
-        /// # Errors
-        ///
-        /// Fails after the runtime has shut down.
-        pub async fn writable(&self) -> io::Result<()>;
-
-        /// Reads what is available now, without waiting; `Ok(0)` is end-of-file.
-        ///
-        /// # Errors
-        ///
-        /// `WouldBlock` when nothing is available, or the OS error from `recv`.
-        pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize>;
-
-        /// Writes what fits now, without waiting.
-        ///
-        /// # Errors
-        ///
-        /// `WouldBlock` when the send buffer is full, or the OS error from `send`.
-        pub fn try_write(&self, buf: &[u8]) -> io::Result<usize>;
     }
+
+    crate::net::socket::stream_methods! {}
 
     /// Splits the stream into borrowed read and write halves.
     ///
