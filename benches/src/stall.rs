@@ -155,9 +155,9 @@ pub fn lifo_child<R: Rt>(rt: &R) -> LifoChild {
             let spawned = Instant::now();
             let child = parent_rt.spawn(async move { spawned.elapsed() });
             block_for(Duration::from_secs(2));
-            child
+            child.await
         });
-        let child_wait = parent.await.await;
+        let child_wait = parent.await;
         (child_wait, ticker.await)
     });
     LifoChild {

@@ -166,9 +166,9 @@ fn lifo_child(workers: usize) -> (Duration, Gaps) {
             for _ in 0..20 {
                 thread::sleep(Duration::from_millis(100));
             }
-            child
+            child.await.unwrap()
         });
-        let waited = parent.await.unwrap().await.unwrap();
+        let waited = parent.await.unwrap();
         (waited, Gaps::of(&ticker.await.unwrap()))
     })
 }

@@ -296,6 +296,7 @@ impl Runtime {
     /// let handle = runtime.spawn(async { 7 });
     /// assert_eq!(runtime.block_on(handle).unwrap(), 7);
     /// ```
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,

@@ -137,6 +137,7 @@ impl Runtime {
     }
 
     /// Spawns a task on this runtime. See [`Handle::spawn`].
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
