@@ -7,11 +7,11 @@
 //! 2. [`lifo_child`]: after tokio-rs/tokio#4730 and #4941: a task spawns a child (it lands in
 //!    the worker's LIFO slot) and then blocks that worker for 2 s.
 //! 3. [`all_workers_blocked`]: one blocker per worker, each blocking for 1 s at the same time,
-//!    while a 20 ms ticker runs.
+//!    while a 20 ms ticker runs (the blockers first make sure they sit on distinct workers).
 
 use std::collections::HashSet;
 use std::io::Write;
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -178,46 +178,56 @@ pub struct AllBlocked {
     pub threads: usize,
 }
 
-/// One blocker per worker, each blocking its thread for 1 s, while a 20 ms ticker runs. The
-/// blockers first wait (yielding, so they never hold a worker) until all of them have started,
-/// and each counts how many block at the same moment, so the result says whether every worker
-/// really was blocked at once.
+/// One blocker per worker, each blocking its thread for 1 s, while a 20 ms ticker runs until
+/// they are done.
+///
+/// Before blocking, each blocker writes down the thread that polls it and yields (so it holds
+/// no worker) until every blocker has been seen on a thread of its own; only then, at its next
+/// poll, does it block. Two blockers that start on one worker therefore wait until a free
+/// worker takes one of them. After a second without that, they block wherever they are, and
+/// [`AllBlocked::at_once`] says how many workers really were blocked at the same moment.
 pub fn all_workers_blocked<R: Rt>(rt: &R) -> AllBlocked {
     let workers = rt.worker_threads();
     let task_rt = rt.clone();
-    let started = Arc::new(AtomicUsize::new(0));
+    let seen_on = Arc::new(Mutex::new(vec![None; workers]));
     let blocking = Arc::new(AtomicUsize::new(0));
     let at_once = Arc::new(AtomicUsize::new(0));
     let threads = Arc::new(Mutex::new(HashSet::new()));
-    let (started2, blocking2, at_once2, threads2) = (
-        started.clone(),
-        blocking.clone(),
-        at_once.clone(),
-        threads.clone(),
-    );
+    let done = Arc::new(AtomicBool::new(false));
+    let (at_once2, threads2) = (at_once.clone(), threads.clone());
     let ticks = rt.block_on(async move {
-        let ticker = task_rt.spawn(tick::<R>(Duration::from_millis(20), 75));
+        let ticker_done = done.clone();
+        let ticker = task_rt.spawn(async move {
+            let mut times = vec![Instant::now()];
+            while !ticker_done.load(SeqCst) {
+                R::sleep(Duration::from_millis(20)).await;
+                times.push(Instant::now());
+            }
+            times
+        });
         R::sleep(Duration::from_millis(250)).await;
         let blockers: Vec<_> = (0..workers)
-            .map(|_| {
-                let (started, blocking, at_once, threads) = (
-                    started2.clone(),
-                    blocking2.clone(),
-                    at_once2.clone(),
-                    threads2.clone(),
-                );
+            .map(|index| {
+                let (seen_on, blocking) = (seen_on.clone(), blocking.clone());
+                let (at_once, threads) = (at_once2.clone(), threads2.clone());
                 task_rt.spawn(async move {
-                    started.fetch_add(1, SeqCst);
-                    let deadline = Instant::now() + Duration::from_millis(200);
-                    while started.load(SeqCst) < workers && Instant::now() < deadline {
+                    let deadline = Instant::now() + Duration::from_secs(1);
+                    while Instant::now() < deadline {
+                        let spread = {
+                            let mut seen = seen_on.lock().expect("no holder panics");
+                            seen[index] = Some(thread::current().id());
+                            seen.iter().flatten().collect::<HashSet<_>>().len() == workers
+                        };
+                        if spread {
+                            break;
+                        }
                         R::yield_now().await;
                     }
                     threads
                         .lock()
                         .expect("no holder panics")
                         .insert(thread::current().id());
-                    let now = blocking.fetch_add(1, SeqCst) + 1;
-                    at_once.fetch_max(now, SeqCst);
+                    at_once.fetch_max(blocking.fetch_add(1, SeqCst) + 1, SeqCst);
                     thread::sleep(Duration::from_secs(1));
                     blocking.fetch_sub(1, SeqCst);
                 })
@@ -226,6 +236,8 @@ pub fn all_workers_blocked<R: Rt>(rt: &R) -> AllBlocked {
         for blocker in blockers {
             blocker.await;
         }
+        R::sleep(Duration::from_millis(100)).await;
+        done.store(true, SeqCst);
         ticker.await
     });
     let threads = threads.lock().expect("no holder panics").len();

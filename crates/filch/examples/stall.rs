@@ -12,17 +12,18 @@
 //! * **b. tokio-rs/tokio#4730**: a task spawns a child, which waits in its worker's LIFO slot,
 //!   and then blocks that worker for 2 s. The child should start within a few periods of the
 //!   runtime's monitor (10 ms each) rather than after the 2 s.
-//! * **c. all workers blocked**: one task per worker blocks for 1 s, all at the same time, while
-//!   a 20 ms ticker runs. Once every worker has been stuck for the stall threshold (100 ms
-//!   unless `FILCH_STALL_THRESHOLD_MS` says otherwise) filch starts compensating workers, so
-//!   the ticker's longest gap should stay under about twice the threshold.
+//! * **c. all workers blocked**: one task per worker blocks for 1 s, all at the same time (they
+//!   first make sure they sit on distinct workers), while a 20 ms ticker runs. Once every
+//!   worker has been stuck for the stall threshold (100 ms unless `FILCH_STALL_THRESHOLD_MS`
+//!   says otherwise) filch starts compensating workers, so the ticker's longest gap should
+//!   stay under about twice the threshold.
 //!
 //! filch prints one warning per stuck task on standard error, with the line that spawned it.
 //! The side-by-side comparison with tokio is `cargo run --release -p filch-benches --bin stall`.
 
 use std::collections::HashSet;
 use std::io::Write;
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -177,23 +178,41 @@ fn lifo_child(workers: usize) -> (Duration, Gaps) {
 /// ticker's gaps, how many blockers blocked at the same moment and on how many threads.
 fn all_workers_blocked(workers: usize) -> (Gaps, usize, usize) {
     let rt = runtime(workers);
-    let started = Arc::new(AtomicUsize::new(0));
+    let seen_on: Arc<Mutex<Vec<Option<String>>>> = Arc::new(Mutex::new(vec![None; workers]));
     let blocking = Arc::new(AtomicUsize::new(0));
     let at_once = Arc::new(AtomicUsize::new(0));
     let threads = Arc::new(Mutex::new(HashSet::new()));
+    let done = Arc::new(AtomicBool::new(false));
     let ticks = rt.block_on(async {
-        let ticker = filch::spawn(tick(Duration::from_millis(20), 75));
+        let ticker_done = done.clone();
+        let ticker = filch::spawn(async move {
+            let mut times = vec![Instant::now()];
+            while !ticker_done.load(SeqCst) {
+                filch::time::sleep(Duration::from_millis(20)).await;
+                times.push(Instant::now());
+            }
+            times
+        });
         filch::time::sleep(Duration::from_millis(250)).await;
         let mut blockers = Vec::new();
-        for _ in 0..workers {
-            let (started, blocking) = (started.clone(), blocking.clone());
+        for index in 0..workers {
+            let (seen_on, blocking) = (seen_on.clone(), blocking.clone());
             let (at_once, threads) = (at_once.clone(), threads.clone());
             blockers.push(filch::spawn(async move {
-                // Wait, without holding the worker, until every blocker has started: two that
-                // start on one worker then spread out, as an idle worker takes the second.
-                started.fetch_add(1, SeqCst);
-                let deadline = Instant::now() + Duration::from_millis(200);
-                while started.load(SeqCst) < workers && Instant::now() < deadline {
+                // Make sure every worker gets one: write down the thread that polls this
+                // blocker, and yield (holding no worker) until each blocker has been seen on a
+                // thread of its own. Two that start on one worker wait for a free worker to take
+                // one of them over. After a second, block wherever we are.
+                let deadline = Instant::now() + Duration::from_secs(1);
+                while Instant::now() < deadline {
+                    let spread = {
+                        let mut seen = seen_on.lock().unwrap();
+                        seen[index] = thread::current().name().map(String::from);
+                        seen.iter().flatten().collect::<HashSet<_>>().len() == workers
+                    };
+                    if spread {
+                        break;
+                    }
                     filch::task::yield_now().await;
                 }
                 let name = thread::current().name().unwrap_or("?").to_string();
@@ -206,6 +225,8 @@ fn all_workers_blocked(workers: usize) -> (Gaps, usize, usize) {
         for blocker in blockers {
             blocker.await.unwrap();
         }
+        filch::time::sleep(Duration::from_millis(100)).await;
+        done.store(true, SeqCst);
         ticker.await.unwrap()
     });
     let threads = threads.lock().unwrap().len();
