@@ -5,6 +5,7 @@
 //! * [`workloads`]: the executor workloads (after tokio's `rt_multi_threaded` benches and
 //!   async-executor's benches) and the timer workload;
 //! * [`server`]: the echo and HTTP servers, generic over the runtime;
+//! * [`stall`]: what a task that blocks its worker costs the others (the `stall` binary);
 //! * [`loadgen`]: the fixed load generator (and the `wrk` wrapper) that drives them.
 //!
 //! The `compare` binary runs everything and prints one table; `cargo bench -p filch-benches`
@@ -13,5 +14,7 @@
 pub mod loadgen;
 pub mod rt;
 pub mod server;
+#[cfg(unix)]
+pub mod stall;
 pub mod stats;
 pub mod workloads;

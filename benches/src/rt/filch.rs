@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use filch::io::prelude::*;
 
+#[cfg(unix)]
+use super::UnixRt;
 use super::{NetRt, Rt};
 
 /// filch's runtime with `threads` workers and its I/O driver (sockets and timers).
@@ -98,5 +100,18 @@ impl NetRt for Filch {
 
     async fn write_all(stream: &mut Self::Stream, buf: &[u8]) -> io::Result<()> {
         AsyncWriteExt::write_all(stream, buf).await
+    }
+}
+
+#[cfg(unix)]
+impl UnixRt for Filch {
+    type Unix = filch::net::UnixStream;
+
+    fn unix_from_std(stream: std::os::unix::net::UnixStream) -> io::Result<Self::Unix> {
+        filch::net::UnixStream::from_std(stream)
+    }
+
+    async fn read_unix(stream: &mut Self::Unix, buf: &mut [u8]) -> io::Result<usize> {
+        AsyncReadExt::read(stream, buf).await
     }
 }

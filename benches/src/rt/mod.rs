@@ -89,6 +89,23 @@ pub trait NetRt: Rt {
     ) -> impl Future<Output = io::Result<()>> + Send;
 }
 
+/// A Unix-domain stream socket made from a standard one, for the stall scenarios
+/// ([`crate::stall`]): a reader that only the runtime's driver can wake.
+#[cfg(unix)]
+pub trait UnixRt: Rt {
+    /// The runtime's Unix stream type.
+    type Unix: Send + 'static;
+
+    /// Registers `stream` with the runtime. Called inside [`Rt::block_on`].
+    fn unix_from_std(stream: std::os::unix::net::UnixStream) -> io::Result<Self::Unix>;
+
+    /// Reads some bytes into `buf`; `Ok(0)` is end of stream.
+    fn read_unix(
+        stream: &mut Self::Unix,
+        buf: &mut [u8],
+    ) -> impl Future<Output = io::Result<usize>> + Send;
+}
+
 /// The runtimes the suite compares, in the order the table lists them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {

@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+#[cfg(unix)]
+use super::UnixRt;
 use super::{NetRt, Rt};
 
 /// tokio's multi-thread runtime with `threads` workers, I/O and timers enabled.
@@ -99,5 +101,19 @@ impl NetRt for Tokio {
 
     async fn write_all(stream: &mut Self::Stream, buf: &[u8]) -> io::Result<()> {
         AsyncWriteExt::write_all(stream, buf).await
+    }
+}
+
+#[cfg(unix)]
+impl UnixRt for Tokio {
+    type Unix = tokio::net::UnixStream;
+
+    fn unix_from_std(stream: std::os::unix::net::UnixStream) -> io::Result<Self::Unix> {
+        stream.set_nonblocking(true)?;
+        tokio::net::UnixStream::from_std(stream)
+    }
+
+    async fn read_unix(stream: &mut Self::Unix, buf: &mut [u8]) -> io::Result<usize> {
+        stream.read(buf).await
     }
 }

@@ -297,19 +297,29 @@ fn stall_warning_child() {
             return;
         }
     };
+    if std::env::var_os("FILCH_STALL_CHILD").is_some_and(|mode| mode == "runtime") {
+        // Spawned with `Runtime::spawn` from outside the runtime.
+        let block = async { thread::sleep(Duration::from_millis(400)) };
+        let h = rt.spawn(block);
+        let line = line!() - 1; // the spawn's line (rustfmt keeps the two lines short and apart)
+        println!("SPAWN_LINE={line}");
+        rt.block_on(h).unwrap();
+        return;
+    }
     rt.block_on(async {
-        let h = filch::spawn(block_for_400_ms());
-        let line = line!() - 1;
+        let block = async { thread::sleep(Duration::from_millis(400)) };
+        let h = filch::spawn(block);
+        let line = line!() - 1; // the spawn's line (rustfmt keeps the two lines short and apart)
         println!("SPAWN_LINE={line}");
         h.await.unwrap();
     });
 }
 
-async fn block_for_400_ms() {
-    thread::sleep(Duration::from_millis(400));
+fn run_child(threshold_ms: &str) -> (String, String) {
+    run_child_mode(threshold_ms, "1")
 }
 
-fn run_child(threshold_ms: &str) -> (String, String) {
+fn run_child_mode(threshold_ms: &str, mode: &str) -> (String, String) {
     let out = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
@@ -317,7 +327,7 @@ fn run_child(threshold_ms: &str) -> (String, String) {
             "--nocapture",
             "--test-threads=1",
         ])
-        .env("FILCH_STALL_CHILD", "1")
+        .env("FILCH_STALL_CHILD", mode)
         .env("FILCH_STALL_THRESHOLD_MS", threshold_ms)
         .output()
         .unwrap();
@@ -330,24 +340,35 @@ fn run_child(threshold_ms: &str) -> (String, String) {
 
 #[test]
 fn a_stuck_task_is_reported_once_with_its_spawn_location() {
-    guard("stall warning", || {
-        let (stdout, stderr) = run_child("50");
-        let line = stdout
-            .lines()
-            .find_map(|l| l.split_once("SPAWN_LINE=").map(|(_, v)| v))
-            .expect("the child printed its spawn line");
-        let warnings: Vec<&str> = stderr
-            .lines()
-            .filter(|l| l.contains("stuck in one poll"))
-            .collect();
-        assert_eq!(warnings.len(), 1, "one warning per task: {stderr}");
-        assert!(
-            warnings[0].contains(&format!("stall.rs:{line}:")),
-            "the warning names the spawn location (line {line}): {}",
-            warnings[0]
-        );
-        assert!(warnings[0].contains(" ms "), "{}", warnings[0]);
+    guard("stall warning", || check_spawn_location("1"));
+}
+
+/// `Runtime::spawn` passes its caller's location on too (it used to report its own line inside
+/// filch-executor).
+#[test]
+fn a_task_spawned_with_runtime_spawn_is_reported_at_the_callers_line() {
+    guard("stall warning, Runtime::spawn", || {
+        check_spawn_location("runtime")
     });
+}
+
+fn check_spawn_location(mode: &str) {
+    let (stdout, stderr) = run_child_mode("50", mode);
+    let line = stdout
+        .lines()
+        .find_map(|l| l.split_once("SPAWN_LINE=").map(|(_, v)| v))
+        .expect("the child printed its spawn line");
+    let warnings: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("stuck in one poll"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "one warning per task: {stderr}");
+    assert!(
+        warnings[0].contains(&format!("stall.rs:{line}:")),
+        "the warning names the spawn location (line {line}): {}",
+        warnings[0]
+    );
+    assert!(warnings[0].contains(" ms "), "{}", warnings[0]);
 }
 
 #[test]
