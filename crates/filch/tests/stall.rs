@@ -133,61 +133,60 @@ fn timers_and_sockets_keep_their_rhythm_with_three_and_four_workers() {
 
 /// Tasks queued behind a blocked worker are taken over while the other worker stays busy (it
 /// never runs out of work, so it would never steal).
+///
+/// The parent blocks its worker first (spinning), so the busy task must start on the other
+/// worker; only then does the parent queue its children and block for 2 s.
 #[test]
 fn queued_tasks_are_taken_over_from_a_blocked_worker_by_a_busy_one() {
     guard("queued tasks", || {
         let rt = runtime(2);
-        let mut checked = false;
-        for _attempt in 0..5 {
-            let stop = Arc::new(AtomicBool::new(false));
-            let busy_thread = Arc::new(Mutex::new(None::<String>));
-            let (s, b) = (stop.clone(), busy_thread.clone());
-            let busy = rt.spawn(async move {
-                *b.lock().unwrap() = thread::current().name().map(str::to_owned);
-                while !s.load(SeqCst) {
-                    filch::task::yield_now().await;
-                }
-            });
-            while busy_thread.lock().unwrap().is_none() {
-                thread::sleep(Duration::from_millis(1));
-            }
-            let done = Arc::new(AtomicUsize::new(0));
-            let d = done.clone();
-            let (tx, rx) = mpsc::channel();
-            let parent = rt.spawn(async move {
+        let stop = Arc::new(AtomicBool::new(false));
+        let busy_thread = Arc::new(Mutex::new(None::<String>));
+        let done = Arc::new(AtomicUsize::new(0));
+        let (tx, rx) = mpsc::channel();
+        let parent = {
+            let (busy_thread, done) = (busy_thread.clone(), done.clone());
+            rt.spawn(async move {
                 let me = thread::current().name().map(str::to_owned);
+                tx.send(me.clone()).unwrap();
+                // Hold this worker until the busy task runs on the other one.
+                while busy_thread.lock().unwrap().is_none() {
+                    thread::yield_now();
+                }
+                assert_ne!(*busy_thread.lock().unwrap(), me, "one worker ran both");
                 for _ in 0..8 {
-                    let d = d.clone();
+                    let done = done.clone();
                     drop(filch::spawn(async move {
-                        d.fetch_add(1, SeqCst);
+                        done.fetch_add(1, SeqCst);
                     }));
                 }
-                tx.send(me).unwrap();
+                tx.send(None).unwrap();
                 thread::sleep(Duration::from_secs(2));
-            });
-            let parent_thread = rx.recv().unwrap();
-            let start = Instant::now();
-            while done.load(SeqCst) < 8 && start.elapsed() < Duration::from_secs(3) {
-                thread::sleep(Duration::from_millis(1));
-            }
-            let waited = start.elapsed();
-            stop.store(true, SeqCst);
-            rt.block_on(busy).unwrap();
-            rt.block_on(parent).unwrap();
-            if parent_thread == *busy_thread.lock().unwrap() {
-                continue; // Both on one worker: the other was idle; not the case under test.
-            }
-            assert_eq!(done.load(SeqCst), 8);
-            assert!(
-                waited < Duration::from_millis(800),
-                "8 tasks queued behind a 2 s block waited {waited:?}"
-            );
-            checked = true;
-            break;
+            })
+        };
+        rx.recv().unwrap();
+        let busy = {
+            let (stop, busy_thread) = (stop.clone(), busy_thread.clone());
+            rt.spawn(async move {
+                *busy_thread.lock().unwrap() = thread::current().name().map(str::to_owned);
+                while !stop.load(SeqCst) {
+                    filch::task::yield_now().await;
+                }
+            })
+        };
+        rx.recv().unwrap();
+        let start = Instant::now();
+        while done.load(SeqCst) < 8 && start.elapsed() < Duration::from_secs(3) {
+            thread::sleep(Duration::from_millis(1));
         }
+        let waited = start.elapsed();
+        stop.store(true, SeqCst);
+        rt.block_on(busy).unwrap();
+        rt.block_on(parent).unwrap();
+        assert_eq!(done.load(SeqCst), 8);
         assert!(
-            checked,
-            "the busy task and the blocker never ran on different workers"
+            waited < Duration::from_millis(800),
+            "8 tasks queued behind a 2 s block waited {waited:?}"
         );
     });
 }
