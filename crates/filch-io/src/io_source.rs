@@ -125,7 +125,7 @@ impl<T: AsFd> PollEvented<T> {
     /// Waits until `direction` is ready (as far as the reactor knows), as an `async fn` with a
     /// waiter of its own. Takes one unit of cooperative budget.
     pub(crate) async fn readiness(&self, direction: Direction) -> io::Result<ReadyEvent> {
-        let mut waiter = ListWaiter::new(&self.shared);
+        let mut waiter = ListWaiterGuard::new(&self.shared);
         poll_fn(|cx| {
             let budget = ready!(coop::poll_proceed(cx));
             let event = ready!(self.shared.poll_ready(cx, direction, waiter.slot()))?;
@@ -142,7 +142,7 @@ impl<T: AsFd> PollEvented<T> {
         direction: Direction,
         mut f: impl FnMut(&T) -> io::Result<R>,
     ) -> io::Result<R> {
-        let mut waiter = ListWaiter::new(&self.shared);
+        let mut waiter = ListWaiterGuard::new(&self.shared);
         poll_fn(|cx| {
             let budget = ready!(coop::poll_proceed(cx));
             loop {
@@ -213,15 +213,16 @@ impl<T: AsFd> Drop for PollEvented<T> {
     }
 }
 
-/// A list-waiter registration that is removed when the owning future is dropped.
-struct ListWaiter<'a> {
+/// Removes a list-waiter registration from the `ScheduledIo` when the future that waits is
+/// dropped.
+struct ListWaiterGuard<'a> {
     shared: &'a ScheduledIo,
     id: Option<u64>,
 }
 
-impl<'a> ListWaiter<'a> {
+impl<'a> ListWaiterGuard<'a> {
     fn new(shared: &'a ScheduledIo) -> Self {
-        ListWaiter { shared, id: None }
+        ListWaiterGuard { shared, id: None }
     }
 
     fn slot(&mut self) -> WaiterSlot<'_> {
@@ -229,7 +230,7 @@ impl<'a> ListWaiter<'a> {
     }
 }
 
-impl Drop for ListWaiter<'_> {
+impl Drop for ListWaiterGuard<'_> {
     fn drop(&mut self) {
         if let Some(id) = self.id {
             self.shared.remove_waiter(id);

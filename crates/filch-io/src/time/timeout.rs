@@ -61,14 +61,15 @@ pub fn timeout_at<F: IntoFuture>(deadline: Instant, future: F) -> Timeout<F::Int
     }
 }
 
-/// A future with a deadline; see [`timeout`].
-#[derive(Debug)]
-#[must_use = "a Timeout does nothing unless awaited or polled"]
-pub struct Timeout<F> {
-    /// Structurally pinned: never moved out of a pinned `Timeout`.
-    future: F,
-    /// `Unpin`, not structurally pinned.
-    sleep: Sleep,
+pin_project_lite::pin_project! {
+    /// A future with a deadline; see [`timeout`].
+    #[derive(Debug)]
+    #[must_use = "a Timeout does nothing unless awaited or polled"]
+    pub struct Timeout<F> {
+        #[pin]
+        future: F,
+        sleep: Sleep,
+    }
 }
 
 impl<F> Timeout<F> {
@@ -92,14 +93,8 @@ impl<F: Future> Future for Timeout<F> {
     type Output = Result<F::Output, Elapsed>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // SAFETY: `future` is structurally pinned: it is only ever accessed through this pinned
-        // projection while `Timeout` is pinned (the `&mut` accessors require `Timeout: Unpin`
-        // to be reached through a pin, which implies `F: Unpin`), `Timeout` has no `Drop` impl
-        // that could move it, and `sleep` is `Unpin` so handing out `&mut` to it is fine.
-        let (future, sleep) = unsafe {
-            let this = self.get_unchecked_mut();
-            (Pin::new_unchecked(&mut this.future), &mut this.sleep)
-        };
+        let this = self.project();
+        let (future, sleep) = (this.future, this.sleep);
         if let Poll::Ready(output) = future.poll(cx) {
             return Poll::Ready(Ok(output));
         }
