@@ -503,3 +503,41 @@ fn lifo_watchdog_fires_with_three_workers_after_idle() {
 fn lifo_watchdog_fires_with_four_workers_after_idle() {
     lifo_watchdog_after_the_runtime_went_idle(4);
 }
+
+/// Two tasks that keep yielding, both queued on one worker (the second was spawned into the
+/// first's LIFO slot, which wakes nobody): the idle worker must be woken to take one of them,
+/// as it would be for any other work in the deque, or both run on one thread while the other
+/// sleeps.
+#[test]
+fn yielding_tasks_spread_to_an_idle_worker() {
+    guard(|| {
+        let rt = rt(2);
+        let threads: BTreeSet<String> = rt.block_on(async {
+            spawn(async {
+                let spin = |stop: Instant| async move {
+                    let mut seen = BTreeSet::new();
+                    while Instant::now() < stop {
+                        seen.insert(thread_name());
+                        // Burn a little CPU between yields, as a real computation would.
+                        let t = Instant::now();
+                        while t.elapsed() < Duration::from_micros(50) {}
+                        yield_now().await;
+                    }
+                    seen
+                };
+                let stop = Instant::now() + Duration::from_millis(300);
+                let other = spawn(spin(stop));
+                let mut seen = spin(stop).await;
+                seen.extend(other.await.unwrap());
+                seen
+            })
+            .await
+            .unwrap()
+        });
+        assert_eq!(
+            threads.len(),
+            2,
+            "two yielding tasks ran on one worker for 300 ms while the other slept: {threads:?}"
+        );
+    });
+}

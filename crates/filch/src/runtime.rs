@@ -116,9 +116,9 @@ impl Builder {
     /// Sets the stall threshold (default 100 ms; env `FILCH_STALL_THRESHOLD_MS`; zero turns it
     /// off). When every worker has been stuck in one task's poll for longer than this, the
     /// runtime starts a compensating worker thread, one at a time, up to `worker_threads` extra,
-    /// so timers, sockets and queued tasks keep moving; each retires once the stuck workers
-    /// return. A task stuck for longer than this is reported once on standard error with its
-    /// spawn location.
+    /// so timers, sockets and queued tasks keep moving; the extras retire as soon as one of the
+    /// stuck workers returns. A task stuck for longer than this is reported once on standard
+    /// error with its spawn location.
     ///
     /// ```
     /// use std::time::Duration;

@@ -283,6 +283,35 @@ fn the_runtime_survives_every_worker_being_blocked() {
     });
 }
 
+/// After a stall, the compensating worker retires while the core worker parks: the driver must
+/// not be left without a thread in it (a timer due after the retirement still fires).
+#[test]
+fn timers_still_fire_after_a_compensating_worker_retired() {
+    guard("after retirement", || {
+        let rt = Builder::new()
+            .worker_threads(1)
+            .stall_threshold(Duration::from_millis(30))
+            .build()
+            .unwrap();
+        for round in 0..3 {
+            let start = Instant::now();
+            rt.block_on(async {
+                // Due well after the stall has ended and the extra has retired.
+                let later = filch::spawn(filch::time::sleep(Duration::from_millis(700)));
+                filch::spawn(async { thread::sleep(Duration::from_millis(400)) })
+                    .await
+                    .unwrap();
+                later.await.unwrap();
+            });
+            let took = start.elapsed();
+            assert!(
+                took < Duration::from_secs(3),
+                "round {round}: a 700 ms timer took {took:?} after the extra worker retired"
+            );
+        }
+    });
+}
+
 /// The child half of the warning tests: runs only when the parent test starts this binary.
 #[test]
 fn stall_warning_child() {

@@ -144,7 +144,7 @@ impl Builder {
     /// tasks still move while *some* worker is free).
     ///
     /// Compensating workers (`filch-extra-{i}`) are started one at a time, at most
-    /// `worker_threads` of them, and retire once the stuck workers return. See
+    /// `worker_threads` of them, and retire as soon as one of the stuck workers returns. See
     /// `docs/architecture.md`, "What happens when a task blocks".
     ///
     /// ```

@@ -191,8 +191,13 @@ impl Shared {
     }
 
     fn schedule_remote(&self, task: Notified) {
-        self.injector.push(task);
+        self.push_injector(task);
         self.notify_parked();
+    }
+
+    /// Pushes to the injector; during shutdown, after the final drain, drains it again itself.
+    fn push_injector(&self, task: Notified) {
+        self.injector.push(task);
         if self.is_shutdown() {
             // Pairs with the fence in `final_drain`: either it sees our push, or we see its flag
             // and drain ourselves.
@@ -297,7 +302,7 @@ impl Shared {
 
     /// Moves a stuck or retiring worker's queue to the injector and wakes someone for it.
     pub(crate) fn rescue(&self, index: usize) -> usize {
-        let moved = self.remotes[index].take_all(|task| self.injector.push(task));
+        let moved = self.remotes[index].take_all(|task| self.push_injector(task));
         if moved > 0 {
             self.notify_parked();
         }

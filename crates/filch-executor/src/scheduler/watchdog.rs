@@ -4,8 +4,8 @@
 //! A task that blocks (a synchronous call by mistake, a long computation) holds its worker for
 //! as long as its poll lasts. Three things would wait for it, and the monitor takes each away:
 //!
-//! 1. **The driver.** Only a parked worker blocks in the driver; the others sleep on their
-//!    condvars (`park.rs`). A holder that leaves the driver to run a task leaves it empty. If
+//! 1. **The driver.** Only a parked worker (or an idle extra worker, see below) blocks in the
+//!    driver; the other parked workers sleep on their condvars (`park.rs`). A holder that leaves the driver to run a task leaves it empty. If
 //!    that task then blocks, nobody fires timers or reads sockets. Each period the monitor looks
 //!    at the driver: if it is free, nobody has entered it since the last period
 //!    ([`SharedDriver::entries`](super::park::SharedDriver::entries)) and some worker sleeps on
@@ -14,7 +14,9 @@
 //!    task's poll is *stuck*. The monitor moves what the stuck worker has queued (its LIFO slot,
 //!    its deque, its deferred yielders) to the injector and wakes a parked worker. Busy workers
 //!    look at the injector every `GLOBAL_QUEUE_INTERVAL` ticks, so they take these tasks over
-//!    too: a queued task waits at most about two periods.
+//!    too: while some worker is free, a queued task waits at most about two periods. (When every
+//!    worker is stuck, it waits for the first extra worker, about the stall threshold; with the
+//!    threshold at 0, until a worker returns.)
 //! 3. **Every worker at once.** When every worker has been stuck in one poll for longer than the
 //!    stall threshold (`Builder::stall_threshold`, `FILCH_STALL_THRESHOLD_MS`, default 100 ms,
 //!    0 turns it off), the monitor starts a *compensating* worker thread (`filch-extra-{i}`),
@@ -28,12 +30,17 @@
 //! # The period
 //!
 //! [`WATCHDOG_PERIOD`] (10 ms). A worker is judged stuck when its tick is the same at two
-//! checks, so it has been in one poll for at least one period and at most two.
+//! checks and it is inside a task's poll at the second, so it has been in that poll for at most
+//! two periods; usually for at least one, but the stretch of its loop between the tick and the
+//! poll (a maintenance poll of the driver) counts too, so a poll that began late in the first
+//! period can be judged stuck early. The effect is an early hand-over of its queue, which is
+//! harmless; reports use the time since the first of the two checks.
 //!
 //! # Sleeping when idle
 //!
 //! The monitor costs nothing while the runtime is idle: when a check finds every worker parked
-//! (and no extra running), it sleeps without a time limit ([`Monitor::sleep_while`]). After such
+//! (and no extra running) with one of them in the driver, it sleeps without a time limit
+//! ([`Monitor::sleep_while`]). After such
 //! a sleep it always waits one period before it may sleep untimed again, so a runtime that
 //! flips between idle and busy wakes it at most once a period. A worker
 //! that leaves the parked state (`idle.rs` counts it as unparked) calls [`Monitor::wake`] after
@@ -49,12 +56,21 @@
 //!
 //! 1. The monitor takes a free slot under the `free` lock, clears the slot's `retire` flag,
 //!    counts it in `active`, and starts the thread with the slot's deque and parker.
-//! 2. At each check where not every core worker is stuck, the monitor sets `retire` on every
-//!    active extra and unparks it.
+//! 2. At each check where not every core worker is stuck (as soon as one has returned), the
+//!    monitor sets `retire` on every extra slot (a free slot's flag is cleared again when it is
+//!    claimed) and unparks the extras.
 //! 3. An extra sees `retire` at the top of its loop (it never sleeps longer than a period), stops
-//!    taking tasks, moves everything it has queued to the injector, and only then puts its deque
-//!    and parker back in `free` and uncounts itself from `active`. Then it wakes a parked worker
-//!    for the tasks it handed over.
+//!    taking tasks, moves everything it has queued to the injector (waking a parked worker for
+//!    it), and only then puts its deque and parker back in `free` and uncounts itself from
+//!    `active`. Last, since it may have been the thread in the driver while the core workers
+//!    parked on their condvars, it nudges a sleeper into the driver if nobody holds it.
+//!
+//! The retired thread still runs `on_thread_stop` after it gave its slot back, so for a moment
+//! two threads may carry the same `filch-extra-{i}` name; they share nothing. Extra threads are
+//! not joined: the runtime's thread latch counts them, and shutdown waits for the latch.
+//!
+//! If an extra cannot be started (the OS refuses the thread, or its start hook panics), the
+//! monitor does not try again until the stall has ended.
 //!
 //! Only the owner pushes into a slot's deque and LIFO slot, so once the owner stops, its queues
 //! only shrink; the hand-over to the injector therefore leaves nothing behind, and a slot is
@@ -308,13 +324,22 @@ pub(crate) fn run_monitor(handle: &Handle, latch: &Arc<WorkerLatch>) {
     let mut driver_entries = None;
     let mut reports = Reports::default();
     let mut last_start: Option<Instant> = None;
+    // Set when an extra could not be started (the OS refused the thread, or its start hook
+    // panicked); no new attempt until the stall ends, instead of one every period.
+    let mut start_failed = false;
     let mut slept = false;
     loop {
         // After an untimed sleep, wait one period before the next: a runtime that goes idle
         // and busy again many times a period (a `block_on(spawn(..))` loop) then wakes the
         // monitor at most once a period, not once per round.
+        // Idle means: every worker parked, no extra running, and one of the parked workers in
+        // the driver (were nobody in it, the next check must nudge a sleeper into it).
         slept = shared.monitor.sleep_while(
-            || shared.idle.num_unparked() == 0 && shared.extras.active() == 0,
+            || {
+                shared.idle.num_unparked() == 0
+                    && shared.extras.active() == 0
+                    && shared.driver.is_locked()
+            },
             WATCHDOG_PERIOD,
             !slept,
         );
@@ -365,10 +390,11 @@ pub(crate) fn run_monitor(handle: &Handle, latch: &Arc<WorkerLatch>) {
                         // SAFETY: `polling` is non-null only while it holds a pointer made from
                         // a `&'static Location<'static>` (see `WorkerCtx::run_task`).
                         let location = unsafe { &*location };
-                        eprintln!(
-                            "{}",
-                            stall_message(location, stuck_for, &thread_name(shared, index))
-                        );
+                        warn(&stall_message(
+                            location,
+                            stuck_for,
+                            &thread_name(shared, index),
+                        ));
                     }
                 }
             }
@@ -383,13 +409,18 @@ pub(crate) fn run_monitor(handle: &Handle, latch: &Arc<WorkerLatch>) {
         if all_stuck_long {
             let due =
                 last_start.is_none_or(|t| now.saturating_duration_since(t) >= WATCHDOG_PERIOD);
-            if due {
+            if due && !start_failed {
                 if let Some(slot) = shared.extras.claim() {
                     last_start = Some(now);
-                    start_extra(handle, latch, slot);
+                    // The slot's last owner left its tick behind; this thread starts afresh.
+                    seen[slot.index].forget();
+                    start_failed = !start_extra(handle, latch, slot);
                 }
             }
-        } else if !all_core_stuck && shared.extras.active() > 0 {
+        } else if !all_core_stuck {
+            start_failed = false;
+        }
+        if !all_core_stuck && shared.extras.active() > 0 {
             for index in shared.num_core..shared.remotes.len() {
                 shared.extras.request_retire(index);
                 shared.remotes[index].unparker.unpark();
@@ -406,7 +437,16 @@ fn thread_name(shared: &Shared, index: usize) -> String {
     }
 }
 
-fn start_extra(handle: &Handle, latch: &Arc<WorkerLatch>, slot: FreeSlot) {
+/// Writes one warning line to standard error. Never panics (`eprintln!` would, on a closed
+/// stderr), because it runs on the monitor thread, where a panic aborts.
+fn warn(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+/// Starts an extra worker in `slot`; `false` if the OS refused the thread (the slot is back in
+/// the free list). A start hook that panics is reported by the thread itself.
+fn start_extra(handle: &Handle, latch: &Arc<WorkerLatch>, slot: FreeSlot) -> bool {
     let index = slot.index;
     // The slot travels to the thread through a shared cell, so that it comes back to the free
     // list if the OS refuses the thread or the start hook panics.
@@ -430,11 +470,11 @@ fn start_extra(handle: &Handle, latch: &Arc<WorkerLatch>, slot: FreeSlot) {
         true,
         move |started| {
             if let Err(message) = started {
-                eprintln!(
+                give_back2();
+                warn(&format!(
                     "filch: warning: the on_thread_start hook panicked on {name}, a \
                      compensating worker, which therefore does not run: {message}"
-                );
-                give_back2();
+                ));
             }
         },
         move |handle| {
@@ -444,12 +484,16 @@ fn start_extra(handle: &Handle, latch: &Arc<WorkerLatch>, slot: FreeSlot) {
             }
         },
     );
-    if let Err(err) = spawned {
-        eprintln!(
-            "filch: warning: could not start a compensating worker while every worker is \
-             stuck: {err}"
-        );
-        give_back();
+    match spawned {
+        Ok(_) => true,
+        Err(err) => {
+            give_back();
+            warn(&format!(
+                "filch: warning: could not start a compensating worker while every worker is \
+                 stuck: {err}"
+            ));
+            false
+        }
     }
 }
 

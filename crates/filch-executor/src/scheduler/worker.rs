@@ -13,11 +13,6 @@
 //! 5. stealing: half of another worker's deque, victims in random order, then the injector;
 //! 6. parking.
 //!
-//! A task that yields (wakes itself during its own poll) goes to the back of the local deque,
-//! after the tasks waiting in the injector have been moved into the deque (or, if the injector
-//! holds more than a few hundred, to the back of the injector): either way it runs after every
-//! task that was ready when it yielded.
-//!
 //! Every [`EVENT_INTERVAL`] ticks a busy worker polls the driver without blocking (if no parked
 //! worker is blocked in it), so sockets and timers make progress while every worker is busy.
 //!
@@ -46,15 +41,19 @@
 //! 2. Each worker (and extra worker) sees the flag at the top of its loop (or when it wakes),
 //!    stops, and cancels the `Notified`s in its LIFO slot, deferred list and deque. Its thread
 //!    exits after `on_thread_stop`. The monitor thread stops too.
-//! 3. The dropping thread waits for the workers (bounded by the timeout of `shutdown_timeout`).
-//!    A worker stuck in a poll cannot be interrupted; it stops when that poll returns.
+//! 3. The dropping thread waits for the workers, the extra workers and the monitor thread
+//!    (bounded by the timeout of `shutdown_timeout`; not at all when the runtime is dropped
+//!    inside one of its own tasks). A worker stuck in a poll cannot be interrupted; it stops
+//!    when that poll returns.
 //! 4. The owner list is closed (later spawns are cancelled at once) and every task in it is
 //!    cancelled: idle tasks have their future dropped now, on the dropping thread, and their
 //!    `JoinHandle`s resolve to a cancelled `JoinError`. A task still running on a stuck worker is
 //!    marked cancelled and cancelled when its poll returns. Repeated until the list stays empty,
 //!    because dropping a future may spawn.
-//! 5. The injector and LIFO slots are drained a last time. A push racing with this drain sees
-//!    the `drained` flag and drains itself, so no `Notified` is left holding a task alive.
+//! 5. The injector and every worker's LIFO slot, deferred list and deque are drained a last
+//!    time. A push to the injector racing with this drain (from `schedule` or from the monitor's
+//!    hand-over of a stuck worker's queue) sees the `drained` flag and drains itself, so no
+//!    `Notified` is left holding a task alive.
 //! 6. The blocking pool is shut down: queued blocking work is cancelled, running work is waited
 //!    for (bounded by the timeout).
 //! 7. `Driver::shutdown` wakes everything still registered with the I/O driver.
@@ -161,11 +160,12 @@ pub(crate) fn run_extra(handle: Handle, slot: FreeSlot) {
     ctx.enter(|| {
         let mut state = loop_state(index);
         ctx.run(&mut state, &parker);
+        if ctx.shared().is_shutdown() {
+            // Inside the runtime's context, like a core worker's drain: a future's `Drop` may
+            // look for its runtime.
+            ctx.drain();
+        }
     });
-    let shared = ctx.shared();
-    if shared.is_shutdown() {
-        ctx.drain();
-    }
     let WorkerCtx { handle, local, .. } = ctx;
     let shared = &handle.shared;
     shared.extras.retire(
@@ -178,6 +178,13 @@ pub(crate) fn run_extra(handle: Handle, slot: FreeSlot) {
             shared.rescue(index);
         },
     );
+    // This extra may have been the one in the driver while the core workers, finding it taken,
+    // went to their condvars; if nobody has taken it since, hand it to one of them. (Without
+    // this, a runtime whose workers are all parked could be left with nobody in the driver
+    // while the monitor sleeps.)
+    if !shared.driver.is_locked() {
+        shared.nudge_sleeper();
+    }
 }
 
 impl WorkerCtx {
@@ -253,8 +260,13 @@ impl WorkerCtx {
             // The monitor took them (this worker was stuck).
             return false;
         }
+        let several = deferred.len() > 1;
         for task in deferred {
             self.local.push(task);
+        }
+        if several {
+            // Work another worker could take: as after any push to the deque.
+            self.shared().notify_parked();
         }
         true
     }
