@@ -401,3 +401,41 @@ mod tests {
         assert!(out.contains("already generates it"), "{out}");
     }
 }
+
+/// Turns a `select!` branch pattern into one that only tests whether a value matches, for
+/// matching against a reference to the branch's output: binding modifiers (`mut`, `ref`) and
+/// `name @` prefixes are removed, everything else is kept. `filch::select!` calls it before it
+/// runs a branch's handler, to disable a branch whose pattern does not match. Not part of the
+/// public API.
+#[doc(hidden)]
+#[proc_macro]
+pub fn select_clean_pattern(input: TokenStream) -> TokenStream {
+    clean_pattern(input.into()).into()
+}
+
+/// The work of [`select_clean_pattern`], on `proc_macro2` tokens so that it recurses into groups.
+fn clean_pattern(input: TokenStream2) -> TokenStream2 {
+    use proc_macro2::{Group, TokenTree};
+
+    let tokens: Vec<TokenTree> = input.into_iter().collect();
+    let mut out = Vec::with_capacity(tokens.len());
+    let mut i = 0;
+    while i < tokens.len() {
+        match &tokens[i] {
+            TokenTree::Ident(ident) if ident == "mut" || ident == "ref" => {}
+            TokenTree::Ident(_) if matches!(tokens.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '@') =>
+            {
+                // `name @ subpattern`: keep only the subpattern.
+                i += 1;
+            }
+            TokenTree::Group(group) => {
+                let mut cleaned = Group::new(group.delimiter(), clean_pattern(group.stream()));
+                cleaned.set_span(group.span());
+                out.push(TokenTree::Group(cleaned));
+            }
+            other => out.push(other.clone()),
+        }
+        i += 1;
+    }
+    out.into_iter().collect()
+}

@@ -63,6 +63,7 @@
 #![forbid(unsafe_code)]
 
 pub mod io;
+mod macros;
 #[cfg(feature = "net")]
 pub mod net;
 pub mod runtime;
@@ -95,6 +96,20 @@ mod guides {
 #[doc(hidden)]
 pub mod __private {
     use crate::runtime::{Builder, Runtime};
+
+    pub use core::future::{poll_fn, Future, IntoFuture};
+    pub use core::option::Option::{self, None, Some};
+    pub use core::pin::{pin, Pin};
+    pub use core::result::Result::{self, Err, Ok};
+    pub use core::task::Poll;
+    #[cfg(feature = "macros")]
+    pub use filch_macros::select_clean_pattern;
+
+    /// A random index below `n` (which is at least 1), from a cheap per-thread generator: where a
+    /// non-`biased` `select!` starts polling.
+    pub fn random_start(n: usize) -> usize {
+        fastrand::usize(..n)
+    }
 
     fn build(worker_threads: Option<usize>) -> std::io::Result<Runtime> {
         let mut builder = Builder::new();
