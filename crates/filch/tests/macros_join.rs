@@ -62,7 +62,11 @@ impl Future for Recorder {
 }
 
 fn recorder(id: usize, polls: u32, log: &Rc<RefCell<Vec<usize>>>) -> Recorder {
-    Recorder { id, polls_left: polls, log: log.clone() }
+    Recorder {
+        id,
+        polls_left: polls,
+        log: log.clone(),
+    }
 }
 
 /// Counts its drops.
@@ -122,7 +126,10 @@ fn join_takes_many_futures() {
             );
             // Tuples longer than 12 implement neither `Debug` nor `PartialEq`.
             let (a, b, c, d, e, f, g, h, i, j, k, l, m, n) = out;
-            assert_eq!([a, b, c, d, e, f, g, h, i, j, k, l, m, n], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+            assert_eq!(
+                [a, b, c, d, e, f, g, h, i, j, k, l, m, n],
+                [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]
+            );
         })
     });
 }
@@ -132,7 +139,11 @@ fn join_rotates_the_first_future_polled() {
     guard("join_rotates_the_first_future_polled", || {
         let log = Rc::new(RefCell::new(Vec::new()));
         let out = block_on(async {
-            filch::join!(recorder(0, 4, &log), recorder(1, 4, &log), recorder(2, 4, &log))
+            filch::join!(
+                recorder(0, 4, &log),
+                recorder(1, 4, &log),
+                recorder(2, 4, &log)
+            )
         });
         assert_eq!(out, (0, 1, 2));
         // Each poll of the join! starts one future further along.
@@ -165,10 +176,9 @@ fn try_join_rotates_the_first_future_polled() {
     guard("try_join_rotates_the_first_future_polled", || {
         let log = Rc::new(RefCell::new(Vec::new()));
         let out = block_on(async {
-            filch::try_join!(
-                async { Ok::<_, ()>(recorder(0, 3, &log).await) },
-                async { Ok(recorder(1, 3, &log).await) },
-            )
+            filch::try_join!(async { Ok::<_, ()>(recorder(0, 3, &log).await) }, async {
+                Ok(recorder(1, 3, &log).await)
+            },)
         });
         assert_eq!(out, Ok((0, 1)));
         assert_eq!(*log.borrow(), [0, 1, 1, 0, 0, 1]);
@@ -193,7 +203,10 @@ fn join_drops_each_future_as_soon_as_it_completes() {
             );
             seen
         });
-        assert_eq!(seen, 1, "the first future was not dropped when it completed");
+        assert_eq!(
+            seen, 1,
+            "the first future was not dropped when it completed"
+        );
     });
 }
 
@@ -233,38 +246,44 @@ fn try_join_returns_ok_with_all_values() {
 
 #[test]
 fn try_join_returns_the_first_error_and_drops_the_rest() {
-    guard("try_join_returns_the_first_error_and_drops_the_rest", || {
-        let drops = Arc::new(AtomicUsize::new(0));
-        let (pending_a, pending_b, done_value) = (
-            DropCount(drops.clone()),
-            DropCount(drops.clone()),
-            DropCount(drops.clone()),
-        );
-        let (failed, drops_at_return) = block_on(async {
-            let out = filch::try_join!(
-                async move {
-                    let _held = pending_a;
-                    std::future::pending::<()>().await;
-                    Ok(None::<DropCount>)
-                },
-                // Succeeds first; its value waits in the try_join! and goes when it fails.
-                async move { Ok(Some(done_value)) },
-                async {
-                    filch::time::sleep(Duration::from_millis(10)).await;
-                    Err::<(), _>("failed")
-                },
-                async move {
-                    let _held = pending_b;
-                    std::future::pending::<()>().await;
-                    Ok(None::<DropCount>)
-                },
+    guard(
+        "try_join_returns_the_first_error_and_drops_the_rest",
+        || {
+            let drops = Arc::new(AtomicUsize::new(0));
+            let (pending_a, pending_b, done_value) = (
+                DropCount(drops.clone()),
+                DropCount(drops.clone()),
+                DropCount(drops.clone()),
             );
-            let failed = out.err();
-            (failed, drops.load(Ordering::SeqCst))
-        });
-        assert_eq!(failed, Some("failed"));
-        assert_eq!(drops_at_return, 3, "try_join! returned without dropping the other futures");
-    });
+            let (failed, drops_at_return) = block_on(async {
+                let out = filch::try_join!(
+                    async move {
+                        let _held = pending_a;
+                        std::future::pending::<()>().await;
+                        Ok(None::<DropCount>)
+                    },
+                    // Succeeds first; its value waits in the try_join! and goes when it fails.
+                    async move { Ok(Some(done_value)) },
+                    async {
+                        filch::time::sleep(Duration::from_millis(10)).await;
+                        Err::<(), _>("failed")
+                    },
+                    async move {
+                        let _held = pending_b;
+                        std::future::pending::<()>().await;
+                        Ok(None::<DropCount>)
+                    },
+                );
+                let failed = out.err();
+                (failed, drops.load(Ordering::SeqCst))
+            });
+            assert_eq!(failed, Some("failed"));
+            assert_eq!(
+                drops_at_return, 3,
+                "try_join! returned without dropping the other futures"
+            );
+        },
+    );
 }
 
 #[test]
