@@ -295,7 +295,9 @@ fn pin_pins_variables_in_place() {
             filch::pin!(first, second);
             (&mut second).await;
             assert_eq!((&mut first).await, 1);
-            let _: Pin<&mut filch::time::Sleep> = second;
+            // `second` is a `Pin<&mut Sleep>` now.
+            let pinned: Pin<&mut filch::time::Sleep> = second;
+            assert!(pinned.is_elapsed());
 
             filch::pin! {
                 let third = async { 3 };
