@@ -185,6 +185,16 @@ fn try_join_rotates_the_first_future_polled() {
     });
 }
 
+/// Completes at once but keeps its field until the future itself is dropped.
+struct HoldsUntilDropped(#[allow(dead_code)] DropCount);
+
+impl Future for HoldsUntilDropped {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+        Poll::Ready(())
+    }
+}
+
 #[test]
 fn join_drops_each_future_as_soon_as_it_completes() {
     guard("join_drops_each_future_as_soon_as_it_completes", || {
@@ -192,9 +202,8 @@ fn join_drops_each_future_as_soon_as_it_completes() {
         let held = DropCount(drops.clone());
         let seen = block_on(async {
             let (_, seen) = filch::join!(
-                async move {
-                    let _held = held;
-                },
+                // Ready at once, but holds `held` until it is dropped.
+                HoldsUntilDropped(held),
                 async {
                     filch::task::yield_now().await;
                     filch::task::yield_now().await;
