@@ -448,4 +448,3 @@ mod tests {
         assert!(out.contains("already generates it"), "{out}");
     }
 }
-

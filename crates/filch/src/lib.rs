@@ -11,6 +11,8 @@
 //! * [`io`]: the `AsyncRead`/`AsyncWrite` traits and the extension traits that give
 //!   `read(&mut buf).await` and `write_all(..).await`;
 //! * [`main`] and [`test`] (feature `macros`): attributes that run an `async fn` on a runtime.
+//! * [`join!`], [`try_join!`] and [`pin!`], and [`select!`] (feature `macros`): waiting on
+//!   several futures at once on the current task.
 //!
 //! ```
 //! use filch::io::prelude::*;
@@ -55,7 +57,7 @@
 //! |----------|---------|---------------------------------------------------------|
 //! | `net`    | yes     | `filch::net` and the I/O driver in every runtime         |
 //! | `time`   | yes     | `filch::time` and the I/O driver (which runs the timers) |
-//! | `macros` | yes     | `#[filch::main]` and `#[filch::test]`                    |
+//! | `macros` | yes     | `#[filch::main]`, `#[filch::test]` and `select!`         |
 //!
 //! Without `net` and `time` no reactor is created: a runtime's idle workers sleep on a condition
 //! variable.

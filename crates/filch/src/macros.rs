@@ -14,7 +14,7 @@
 /// value that was in `x`.
 ///
 /// Awaiting a future by reference (`(&mut fut).await`, or polling it again in a loop or a
-/// [`select!`]) needs it pinned when it is not `Unpin`, as most `async` blocks are not. Two forms:
+/// [`select!`](crate::select!)) needs it pinned when it is not `Unpin`, as most `async` blocks are not. Two forms:
 /// `filch::pin!(a, b);` pins existing variables, and
 /// `filch::pin! { let a = expr; let b = expr; }` declares and pins in one step. This is
 /// `core::pin::pin!` applied to variables, with tokio's grammar.
