@@ -383,3 +383,21 @@ fn loop_over_a_socket_and_a_timer() {
         })
     });
 }
+
+#[test]
+fn user_names_do_not_clash_with_the_expansion() {
+    guard("user_names_do_not_clash_with_the_expansion", || {
+        block_on(async {
+            // The names the expansion uses internally, as the user's own variables.
+            let (fut, out, cond, __count, __cx, __start, __value) = (1, 2, true, 3, 4, 5, 6);
+            let v = filch::select! {
+                biased;
+                x = async { fut + out }, if cond => x + __count + __cx + __start + __value,
+                x = async { 0 } => x,
+            };
+            assert_eq!(v, 21);
+            let (a, b) = filch::join!(async { fut }, async { __count });
+            assert_eq!((a, b), (1, 3));
+        })
+    });
+}
