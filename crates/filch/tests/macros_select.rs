@@ -332,7 +332,7 @@ fn branch_futures_borrow_locals() {
 fn pinned_future_survives_several_selects() {
     guard("pinned_future_survives_several_selects", || {
         block_on(async {
-            let slow = filch::time::sleep(Duration::from_millis(30));
+            let slow = filch::time::sleep(Duration::from_millis(200));
             filch::pin!(slow);
             let mut rounds = 0;
             loop {
