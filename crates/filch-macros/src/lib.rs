@@ -337,8 +337,8 @@ fn generate(kind: Kind, config: &Config, function: ItemFn) -> TokenStream2 {
 }
 
 /// Turns a `select!` branch pattern into one that only tests whether a value matches, for
-/// matching against a reference to the branch's output: binding modifiers (`mut`, `ref`) and
-/// `name @` prefixes are removed, everything else is kept. `filch::select!` calls it before it
+/// matching against a reference to the branch's output: binding modifiers (`mut`, `ref`),
+/// reference patterns' `&` and `name @` prefixes are removed, everything else is kept. `filch::select!` calls it before it
 /// runs a branch's handler, to disable a branch whose pattern does not match. Not part of the
 /// public API.
 #[doc(hidden)]
@@ -357,6 +357,9 @@ fn clean_pattern(input: TokenStream2) -> TokenStream2 {
     while i < tokens.len() {
         match &tokens[i] {
             TokenTree::Ident(ident) if ident == "mut" || ident == "ref" => {}
+            // Reference patterns (`&x`, `&mut x`): the value is matched through a reference
+            // anyway, and default binding modes see through references, so the `&` goes too.
+            TokenTree::Punct(punct) if punct.as_char() == '&' => {}
             TokenTree::Ident(_) if matches!(tokens.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '@') =>
             {
                 // `name @ subpattern`: keep only the subpattern.
@@ -385,6 +388,7 @@ mod tests {
         assert_eq!(clean("(ref a, ref mut b)"), "(a , b)");
         assert_eq!(clean("whole @ Some([first, ..])"), "Some ([first , ..])");
         assert_eq!(clean("Ok(1 | 2) | Err(_)"), "Ok (1 | 2) | Err (_)");
+        assert_eq!(clean("(&mut a, &&b, &Some(c))"), "(a , b , Some (c))");
     }
 
     fn expand_str(kind: Kind, args: &str, item: &str) -> String {

@@ -196,6 +196,19 @@ fn patterns_with_bindings_modifiers_and_alternatives() {
                 else => 0,
             };
             assert_eq!(n, 4);
+            // Reference patterns, on references the output holds.
+            let mut slot = 1u8;
+            let shared = Some(5u8);
+            let n = filch::select! {
+                (&mut a, &Some(b)) = async { (&mut slot, &shared) } => a + b,
+                else => 0,
+            };
+            assert_eq!(n, 6);
+            let n = filch::select! {
+                &Some(b) = async { &None::<u8> } => b,
+                else => 0,
+            };
+            assert_eq!(n, 0);
         })
     });
 }
