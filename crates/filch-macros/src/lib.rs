@@ -336,9 +336,60 @@ fn generate(kind: Kind, config: &Config, function: ItemFn) -> TokenStream2 {
     }
 }
 
+/// Turns a `select!` branch pattern into one that only tests whether a value matches, for
+/// matching against a reference to the branch's output: binding modifiers (`mut`, `ref`),
+/// reference patterns' `&` and `name @` prefixes are removed, everything else is kept. `filch::select!` calls it before it
+/// runs a branch's handler, to disable a branch whose pattern does not match. Not part of the
+/// public API.
+#[doc(hidden)]
+#[proc_macro]
+pub fn select_clean_pattern(input: TokenStream) -> TokenStream {
+    clean_pattern(input.into()).into()
+}
+
+/// The work of [`select_clean_pattern`], on `proc_macro2` tokens so that it recurses into groups.
+fn clean_pattern(input: TokenStream2) -> TokenStream2 {
+    use proc_macro2::{Group, TokenTree};
+
+    let tokens: Vec<TokenTree> = input.into_iter().collect();
+    let mut out = Vec::with_capacity(tokens.len());
+    let mut i = 0;
+    while i < tokens.len() {
+        match &tokens[i] {
+            TokenTree::Ident(ident) if ident == "mut" || ident == "ref" => {}
+            // Reference patterns (`&x`, `&mut x`): the value is matched through a reference
+            // anyway, and default binding modes see through references, so the `&` goes too.
+            TokenTree::Punct(punct) if punct.as_char() == '&' => {}
+            TokenTree::Ident(_) if matches!(tokens.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '@') =>
+            {
+                // `name @ subpattern`: keep only the subpattern.
+                i += 1;
+            }
+            TokenTree::Group(group) => {
+                let mut cleaned = Group::new(group.delimiter(), clean_pattern(group.stream()));
+                cleaned.set_span(group.span());
+                out.push(TokenTree::Group(cleaned));
+            }
+            other => out.push(other.clone()),
+        }
+        i += 1;
+    }
+    out.into_iter().collect()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{expand, Kind};
+    use super::{clean_pattern, expand, Kind};
+
+    #[test]
+    fn clean_pattern_drops_binding_modifiers_and_at_bindings() {
+        let clean = |p: &str| clean_pattern(p.parse().unwrap()).to_string();
+        assert_eq!(clean("Some(mut x)"), "Some (x)");
+        assert_eq!(clean("(ref a, ref mut b)"), "(a , b)");
+        assert_eq!(clean("whole @ Some([first, ..])"), "Some ([first , ..])");
+        assert_eq!(clean("Ok(1 | 2) | Err(_)"), "Ok (1 | 2) | Err (_)");
+        assert_eq!(clean("(&mut a, &&b, &Some(c))"), "(a , b , Some (c))");
+    }
 
     fn expand_str(kind: Kind, args: &str, item: &str) -> String {
         expand(kind, args.parse().unwrap(), item.parse().unwrap()).to_string()

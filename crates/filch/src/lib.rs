@@ -11,6 +11,8 @@
 //! * [`io`]: the `AsyncRead`/`AsyncWrite` traits and the extension traits that give
 //!   `read(&mut buf).await` and `write_all(..).await`;
 //! * [`main`] and [`test`] (feature `macros`): attributes that run an `async fn` on a runtime.
+//! * [`join!`], [`try_join!`] and [`pin!`], and [`select!`] (feature `macros`): waiting on
+//!   several futures at once on the current task.
 //!
 //! ```
 //! use filch::io::prelude::*;
@@ -55,7 +57,7 @@
 //! |----------|---------|---------------------------------------------------------|
 //! | `net`    | yes     | `filch::net` and the I/O driver in every runtime         |
 //! | `time`   | yes     | `filch::time` and the I/O driver (which runs the timers) |
-//! | `macros` | yes     | `#[filch::main]` and `#[filch::test]`                    |
+//! | `macros` | yes     | `#[filch::main]`, `#[filch::test]` and `select!`         |
 //!
 //! Without `net` and `time` no reactor is created: a runtime's idle workers sleep on a condition
 //! variable.
@@ -63,6 +65,7 @@
 #![forbid(unsafe_code)]
 
 pub mod io;
+mod macros;
 #[cfg(feature = "net")]
 pub mod net;
 pub mod runtime;
@@ -95,6 +98,20 @@ mod guides {
 #[doc(hidden)]
 pub mod __private {
     use crate::runtime::{Builder, Runtime};
+
+    pub use core::future::{poll_fn, Future, IntoFuture};
+    pub use core::option::Option::{self, None, Some};
+    pub use core::pin::{pin, Pin};
+    pub use core::result::Result::{self, Err, Ok};
+    pub use core::task::Poll;
+    #[cfg(feature = "macros")]
+    pub use filch_macros::select_clean_pattern;
+
+    /// A random index below `n` (which is at least 1), from a cheap per-thread generator: where a
+    /// non-`biased` `select!` starts polling.
+    pub fn random_start(n: usize) -> usize {
+        fastrand::usize(..n)
+    }
 
     fn build(worker_threads: Option<usize>) -> std::io::Result<Runtime> {
         let mut builder = Builder::new();

@@ -19,4 +19,5 @@ fn ui() {
     cases.compile_fail("tests/ui/test_duplicate_test_attribute.rs");
     cases.compile_fail("tests/ui/test_zero_workers.rs");
     cases.compile_fail("tests/ui/test_unknown_argument.rs");
+    cases.compile_fail("tests/ui/select_no_branches.rs");
 }
