@@ -8,6 +8,7 @@ use std::ptr::NonNull;
 use std::task::{ready, Context, Poll};
 
 use super::error::JoinError;
+use super::id::Id;
 use super::raw::Header;
 use super::{RawTask, Task};
 
@@ -72,6 +73,36 @@ impl<T> JoinHandle<T> {
     /// Whether the task has finished: completed, panicked or been cancelled.
     pub fn is_finished(&self) -> bool {
         self.raw.header().state.load().is_complete()
+    }
+
+    /// The task's [`Id`].
+    ///
+    /// ```
+    /// # let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let a = filch_executor::spawn(async {});
+    /// let b = filch_executor::spawn(async {});
+    /// assert_ne!(a.id(), b.id());
+    /// assert_eq!(a.id(), a.abort_handle().id());
+    /// # });
+    /// ```
+    pub fn id(&self) -> Id {
+        Id::from_u64(self.raw.header().id)
+    }
+
+    /// Reads the output if the task is complete, else registers `waker` for its completion.
+    /// Unlike `poll`, this spends no coop budget (the caller, `JoinSet`, spends its own).
+    pub(crate) fn poll_output(&mut self, waker: &std::task::Waker) -> Poll<Result<T, JoinError>> {
+        let mut out: Poll<Result<T, JoinError>> = Poll::Pending;
+        // SAFETY: as in `poll`: `out` has the task's output type and we hold the join interest.
+        unsafe {
+            (self.raw.header().vtable.try_read_output)(
+                self.raw.ptr(),
+                &mut out as *mut _ as *mut (),
+                waker,
+            )
+        };
+        out
     }
 
     /// A cloneable handle that can abort the task from anywhere, without owning its output.
@@ -147,6 +178,11 @@ impl AbortHandle {
     /// Whether the task has finished: completed, panicked or been cancelled.
     pub fn is_finished(&self) -> bool {
         self.task.raw().header().state.load().is_complete()
+    }
+
+    /// The task's [`Id`], the same as its [`JoinHandle::id`].
+    pub fn id(&self) -> Id {
+        Id::from_u64(self.task.raw().header().id)
     }
 }
 
