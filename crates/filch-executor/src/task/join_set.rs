@@ -52,6 +52,9 @@ pub struct JoinSet<T> {
     free: Vec<usize>,
     len: usize,
     shared: Arc<Shared>,
+    /// How many times a member's handle was polled (the O(n) test counts them).
+    #[cfg(test)]
+    polls: usize,
 }
 
 struct Slot<T> {
@@ -116,6 +119,8 @@ impl<T> JoinSet<T> {
             slots: Vec::new(),
             free: Vec::new(),
             len: 0,
+            #[cfg(test)]
+            polls: 0,
             shared: Arc::new(Shared {
                 inner: Mutex::new(SharedInner {
                     ready: VecDeque::new(),
@@ -199,6 +204,10 @@ impl<T> JoinSet<T> {
             // member again.
             member.waker.queued.store(false, Ordering::Release);
             let waker = Waker::from(member.waker.clone());
+            #[cfg(test)]
+            {
+                self.polls += 1;
+            }
             if let Poll::Ready(result) = member.handle.poll_output(&waker) {
                 let member = slot.member.take().expect("checked above");
                 let id = member.handle.id();
@@ -588,6 +597,33 @@ mod tests {
             }
             assert!(set.slots.len() <= 4, "slots grew to {}", set.slots.len());
             assert!(set.shared.inner.lock().ready.is_empty());
+        });
+    }
+
+    /// Joining n tasks that finish one by one polls members O(n) times in all, not O(n²): only
+    /// the member whose task completed is looked at.
+    #[test]
+    fn join_next_polls_only_ready_members() {
+        use crate::sync::CancellationToken;
+        let rt = crate::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            const N: usize = 2_000;
+            let gates: Vec<_> = (0..N).map(|_| CancellationToken::new()).collect();
+            let mut set = JoinSet::new();
+            for (i, gate) in gates.iter().enumerate() {
+                let gate = gate.clone();
+                set.spawn(async move {
+                    gate.cancelled().await;
+                    i
+                });
+            }
+            for (i, gate) in gates.iter().enumerate() {
+                gate.cancel();
+                assert_eq!(set.join_next().await.unwrap().unwrap(), i);
+            }
+            // Each member: one first poll that registers its waker, one after it completes
+            // (plus a few for spurious interleavings).
+            assert!(set.polls <= 3 * N, "{} polls for {N} tasks", set.polls);
         });
     }
 }
