@@ -171,7 +171,11 @@ fn dropping_the_set_aborts_every_task() {
             drop(set);
             let deadline = Instant::now() + Duration::from_secs(30);
             while drops.load(SeqCst) < 50 {
-                assert!(Instant::now() < deadline, "only {} dropped", drops.load(SeqCst));
+                assert!(
+                    Instant::now() < deadline,
+                    "only {} dropped",
+                    drops.load(SeqCst)
+                );
                 task::yield_now().await;
             }
         });
@@ -250,7 +254,11 @@ fn join_all_resumes_a_task_panic() {
         // The other tasks were aborted when the set was dropped during the unwind.
         let deadline = Instant::now() + Duration::from_secs(30);
         while drops.load(SeqCst) < 5 {
-            assert!(Instant::now() < deadline, "only {} dropped", drops.load(SeqCst));
+            assert!(
+                Instant::now() < deadline,
+                "only {} dropped",
+                drops.load(SeqCst)
+            );
             thread::sleep(Duration::from_millis(1));
         }
     });
@@ -317,7 +325,11 @@ fn ten_thousand_tasks_join_quickly() {
             assert_eq!(sum, (0..10_000u64).sum::<u64>());
         });
         // Generous: a debug build on a loaded two-core machine takes well under a second.
-        assert!(started.elapsed() < Duration::from_secs(30), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{:?}",
+            started.elapsed()
+        );
     });
 }
 
@@ -381,10 +393,16 @@ fn poll_join_next_registers_the_waker() {
             gate.cancel();
             let deadline = Instant::now() + Duration::from_secs(30);
             while !woken.load(SeqCst) {
-                assert!(Instant::now() < deadline, "the JoinSet's waiter was never woken");
+                assert!(
+                    Instant::now() < deadline,
+                    "the JoinSet's waiter was never woken"
+                );
                 task::yield_now().await;
             }
-            assert_eq!(poll_fn(|cx| set.poll_join_next(cx)).await.unwrap().unwrap(), 5);
+            assert_eq!(
+                poll_fn(|cx| set.poll_join_next(cx)).await.unwrap().unwrap(),
+                5
+            );
             assert!(matches!(set.poll_join_next(&mut cx), Poll::Ready(None)));
         });
     });
@@ -410,8 +428,7 @@ fn join_next_spends_the_coop_budget() {
                 let tick = ticked.clone();
                 task::spawn(async move { tick.store(true, SeqCst) });
                 let mut polled_out = false;
-                while let Some(result) = YieldCounter::new(set.join_next(), &mut polled_out).await
-                {
+                while let Some(result) = YieldCounter::new(set.join_next(), &mut polled_out).await {
                     result.unwrap();
                     if ticked.load(SeqCst) {
                         break;

@@ -58,7 +58,9 @@ fn ids_are_unique_and_hashable() {
     guard("ids_are_unique_and_hashable", || {
         let rt = runtime();
         rt.block_on(async {
-            let handles: Vec<_> = (0..100).map(|_| task::spawn(async { task::id() })).collect();
+            let handles: Vec<_> = (0..100)
+                .map(|_| task::spawn(async { task::id() }))
+                .collect();
             let mut seen = HashSet::new();
             for handle in handles {
                 let id = handle.id();
@@ -87,7 +89,9 @@ fn id_is_unset_outside_tasks_and_after_a_poll() {
         rt.block_on(async {
             assert_eq!(task::try_id(), None);
             for _ in 0..10 {
-                task::spawn(async { task::yield_now().await }).await.unwrap();
+                task::spawn(async { task::yield_now().await })
+                    .await
+                    .unwrap();
             }
             assert_eq!(task::try_id(), None);
         });

@@ -361,6 +361,12 @@ impl CancellationToken {
     }
 }
 
+// A panic cannot leave a token's shared state half-updated: every change made under the lock is
+// complete before user code (a waker's `wake` or `clone`) runs, and the lock does not poison. So
+// observing the token after a caught panic is sound, as with tokio-util's token.
+impl std::panic::UnwindSafe for CancellationToken {}
+impl std::panic::RefUnwindSafe for CancellationToken {}
+
 impl Default for CancellationToken {
     fn default() -> CancellationToken {
         CancellationToken::new()
