@@ -363,7 +363,8 @@ fn from_iterator_extend_default_and_debug() {
             outputs.sort();
             assert_eq!(outputs, [0, 1, 2, 3, 4]);
             let empty: JoinSet<()> = JoinSet::default();
-            assert!(empty.is_empty() && empty.len() == 0);
+            assert!(empty.is_empty());
+            assert_eq!(empty.len(), 0);
         });
     });
 }
