@@ -615,4 +615,24 @@ mod tests {
         }
         assert_eq!(token.node.state.lock().waiters.len(), 1);
     }
+
+    /// An already cancelled token's `cancelled()` spends the coop budget, so a loop over it
+    /// yields.
+    #[test]
+    fn cancelled_spends_the_coop_budget() {
+        let rt = crate::runtime::Runtime::new().unwrap();
+        let spent = rt.block_on(async {
+            crate::spawn(async {
+                let token = CancellationToken::new();
+                token.cancel();
+                for _ in 0..crate::coop::BUDGET {
+                    token.cancelled().await;
+                }
+                !crate::coop::has_budget_remaining()
+            })
+            .await
+            .unwrap()
+        });
+        assert!(spent, "cancelled() did not spend the budget");
+    }
 }
