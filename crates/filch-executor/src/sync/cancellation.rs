@@ -355,7 +355,7 @@ impl CancellationToken {
     }
 
     /// The number of child entries this node keeps (used or free); for leak tests.
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     fn child_slots(&self) -> usize {
         self.node.state.lock().children.len()
     }

@@ -94,7 +94,8 @@ impl<T> JoinHandle<T> {
     /// Unlike `poll`, this spends no coop budget (the caller, `JoinSet`, spends its own).
     pub(crate) fn poll_output(&mut self, waker: &std::task::Waker) -> Poll<Result<T, JoinError>> {
         let mut out: Poll<Result<T, JoinError>> = Poll::Pending;
-        // SAFETY: as in `poll`: `out` has the task's output type and we hold the join interest.
+        // SAFETY: `out` is a `Poll<Result<T, JoinError>>` and `T` is this task's output type (the
+        // invariant of `from_raw`); we hold the join interest.
         unsafe {
             (self.raw.header().vtable.try_read_output)(
                 self.raw.ptr(),
@@ -120,16 +121,7 @@ impl<T> Future for JoinHandle<T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let coop = ready!(crate::coop::poll_proceed(cx));
-        let mut out: Poll<Result<T, JoinError>> = Poll::Pending;
-        // SAFETY: `out` is a `Poll<Result<T, JoinError>>` and `T` is this task's output type (the
-        // invariant of `from_raw`); we hold the join interest.
-        unsafe {
-            (self.raw.header().vtable.try_read_output)(
-                self.raw.ptr(),
-                &mut out as *mut _ as *mut (),
-                cx.waker(),
-            )
-        };
+        let out = self.get_mut().poll_output(cx.waker());
         if out.is_ready() {
             coop.made_progress();
         }
