@@ -468,3 +468,9 @@ impl<F: Future> Future for YieldCounter<'_, F> {
         polled
     }
 }
+
+#[test]
+fn join_set_is_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<JoinSet<String>>();
+}
