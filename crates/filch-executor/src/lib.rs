@@ -4,9 +4,10 @@
 //! the I/O driver, timers and the `#[filch::main]` attribute. This crate is the scheduler alone:
 //!
 //! * [`task`]: [`spawn`], [`task::spawn_blocking`], [`task::yield_now`], [`JoinHandle`],
-//!   [`task::AbortHandle`] and [`task::JoinError`];
+//!   [`task::AbortHandle`], [`task::JoinError`], [`task::JoinSet`] and task ids ([`task::Id`]);
 //! * [`runtime`]: [`runtime::Builder`], [`runtime::Runtime`] and [`runtime::Handle`];
 //! * [`driver`]: the seam through which an I/O driver lets idle workers block in the OS poller;
+//! * [`sync`]: primitives for coordinating tasks, such as [`sync::CancellationToken`];
 //! * [`coop`]: the per-task budget that keeps always-ready resources from starving other tasks.
 //!
 //! ```
@@ -33,6 +34,7 @@ pub mod coop;
 pub mod driver;
 pub mod runtime;
 mod scheduler;
+pub mod sync;
 pub mod task;
 
 pub use runtime::spawn::spawn;

@@ -69,6 +69,7 @@ mod macros;
 #[cfg(feature = "net")]
 pub mod net;
 pub mod runtime;
+pub mod sync;
 pub mod task;
 #[cfg(feature = "time")]
 pub mod time;

@@ -5,6 +5,10 @@
 //! [`JoinError`] if the task panicked or was cancelled). Dropping a `JoinHandle` detaches the
 //! task: it keeps running. [`JoinHandle::abort`] and [`AbortHandle`] cancel it.
 //!
+//! A [`JoinSet`] holds a group of tasks: it joins them in the order they finish and aborts the
+//! rest when dropped. Every task has an [`Id`] ([`JoinHandle::id`], and [`id()`] inside the
+//! task).
+//!
 //! Blocking code (file system calls, CPU-heavy work, a synchronous library) belongs on the
 //! blocking pool through [`spawn_blocking`], so that it does not hold up the workers.
 //!
@@ -25,5 +29,5 @@
 //! ```
 
 pub use filch_executor::task::{
-    spawn, spawn_blocking, yield_now, AbortHandle, JoinError, JoinHandle,
+    id, spawn, spawn_blocking, try_id, yield_now, AbortHandle, Id, JoinError, JoinHandle, JoinSet,
 };

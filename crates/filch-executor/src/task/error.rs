@@ -62,6 +62,21 @@ impl JoinError {
         }
     }
 
+    /// The [`Id`](super::Id) of the task that failed.
+    ///
+    /// ```
+    /// # let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let handle = filch_executor::spawn(std::future::pending::<()>());
+    /// let id = handle.id();
+    /// handle.abort();
+    /// assert_eq!(handle.await.unwrap_err().id(), id);
+    /// # });
+    /// ```
+    pub fn id(&self) -> super::Id {
+        super::Id::from_u64(self.id)
+    }
+
     /// Whether the task was cancelled, by [`JoinHandle::abort`](super::JoinHandle::abort) or by
     /// its runtime shutting down.
     pub fn is_cancelled(&self) -> bool {

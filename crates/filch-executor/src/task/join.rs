@@ -8,6 +8,7 @@ use std::ptr::NonNull;
 use std::task::{ready, Context, Poll};
 
 use super::error::JoinError;
+use super::id::Id;
 use super::raw::Header;
 use super::{RawTask, Task};
 
@@ -74,6 +75,37 @@ impl<T> JoinHandle<T> {
         self.raw.header().state.load().is_complete()
     }
 
+    /// The task's [`Id`].
+    ///
+    /// ```
+    /// # let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let a = filch_executor::spawn(async {});
+    /// let b = filch_executor::spawn(async {});
+    /// assert_ne!(a.id(), b.id());
+    /// assert_eq!(a.id(), a.abort_handle().id());
+    /// # });
+    /// ```
+    pub fn id(&self) -> Id {
+        Id::from_u64(self.raw.header().id)
+    }
+
+    /// Reads the output if the task is complete, else registers `waker` for its completion.
+    /// Unlike `poll`, this spends no coop budget (the caller, `JoinSet`, spends its own).
+    pub(crate) fn poll_output(&mut self, waker: &std::task::Waker) -> Poll<Result<T, JoinError>> {
+        let mut out: Poll<Result<T, JoinError>> = Poll::Pending;
+        // SAFETY: `out` is a `Poll<Result<T, JoinError>>` and `T` is this task's output type (the
+        // invariant of `from_raw`); we hold the join interest.
+        unsafe {
+            (self.raw.header().vtable.try_read_output)(
+                self.raw.ptr(),
+                &mut out as *mut _ as *mut (),
+                waker,
+            )
+        };
+        out
+    }
+
     /// A cloneable handle that can abort the task from anywhere, without owning its output.
     pub fn abort_handle(&self) -> AbortHandle {
         self.raw.header().state.ref_inc();
@@ -89,16 +121,7 @@ impl<T> Future for JoinHandle<T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let coop = ready!(crate::coop::poll_proceed(cx));
-        let mut out: Poll<Result<T, JoinError>> = Poll::Pending;
-        // SAFETY: `out` is a `Poll<Result<T, JoinError>>` and `T` is this task's output type (the
-        // invariant of `from_raw`); we hold the join interest.
-        unsafe {
-            (self.raw.header().vtable.try_read_output)(
-                self.raw.ptr(),
-                &mut out as *mut _ as *mut (),
-                cx.waker(),
-            )
-        };
+        let out = self.get_mut().poll_output(cx.waker());
         if out.is_ready() {
             coop.made_progress();
         }
@@ -147,6 +170,11 @@ impl AbortHandle {
     /// Whether the task has finished: completed, panicked or been cancelled.
     pub fn is_finished(&self) -> bool {
         self.task.raw().header().state.load().is_complete()
+    }
+
+    /// The task's [`Id`], the same as its [`JoinHandle::id`].
+    pub fn id(&self) -> Id {
+        Id::from_u64(self.task.raw().header().id)
     }
 }
 

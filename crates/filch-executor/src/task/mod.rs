@@ -56,7 +56,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 
 mod error;
+mod id;
 mod join;
+mod join_set;
 pub(crate) mod raw;
 pub(crate) mod state;
 mod waker;
@@ -67,7 +69,9 @@ mod loom_tests;
 mod tests;
 
 pub use error::JoinError;
+pub use id::{id, try_id, Id};
 pub use join::{AbortHandle, JoinHandle};
+pub use join_set::JoinSet;
 // Only re-exported for the public paths `filch_executor::task::{spawn, spawn_blocking}`: spawning needs a
 // runtime, which lives above this module (`runtime/spawn.rs`); nothing in `task/` calls it.
 pub use crate::runtime::spawn::{spawn, spawn_blocking};

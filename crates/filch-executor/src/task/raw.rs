@@ -185,9 +185,13 @@ where
         }
     }
 
+    // `task::id()` reads the id of the task being polled from a thread-local: one write before
+    // and one after (`poll_future` does not unwind: it catches the future's panics).
+    let previous_id = super::id::enter(cell.header.id);
     // SAFETY: we hold RUNNING, so we have exclusive access to the stage; the future is pinned
     // because the allocation never moves.
     let polled = unsafe { poll_future(cell, ptr) };
+    super::id::restore(previous_id);
     // `cell` must not be used once the allocation may be gone, so each arm decides whether to
     // deallocate and the deallocation happens after the last use of `cell`.
     let must_dealloc = match polled {
@@ -290,8 +294,11 @@ where
     F::Output: Send + 'static,
     S: Schedule,
 {
+    // The future's destructor runs as part of its task, so `task::id()` works there too.
+    let previous_id = super::id::enter(cell.header.id);
     // SAFETY: exclusive access (RUNNING).
     let dropped = cell.stage.with_mut(|stage| unsafe { drop_stage(stage) });
+    super::id::restore(previous_id);
     let error = match dropped {
         Ok(()) => JoinError::cancelled(cell.header.id),
         Err(payload) => JoinError::panic(cell.header.id, payload),
