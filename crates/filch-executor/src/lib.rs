@@ -33,6 +33,7 @@ pub mod coop;
 pub mod driver;
 pub mod runtime;
 mod scheduler;
+pub mod sync;
 pub mod task;
 
 pub use runtime::spawn::spawn;

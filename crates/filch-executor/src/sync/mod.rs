@@ -1,0 +1,52 @@
+//! Coordinating tasks: locks, semaphores and notifications.
+//!
+//! * [`Semaphore`]: a fair counting semaphore ([`SemaphorePermit`], [`OwnedSemaphorePermit`]);
+//! * [`Mutex`]: a fair async lock ([`MutexGuard`], [`OwnedMutexGuard`], [`MappedMutexGuard`]);
+//! * [`RwLock`]: a fair, writer-preferring reader-writer lock;
+//! * [`Notify`]: wakes one waiting task or all of them;
+//! * [`Barrier`]: waits until a number of tasks arrived;
+//! * [`OnceCell`]: a value initialized once, by an async function.
+
+mod barrier;
+mod mutex;
+mod notify;
+mod once_cell;
+mod rwlock;
+mod semaphore;
+
+pub use barrier::{Barrier, BarrierWaitResult};
+pub use mutex::{MappedMutexGuard, Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
+pub use notify::{Notified, Notify};
+pub use once_cell::{OnceCell, SetError};
+pub use rwlock::{
+    OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock, RwLockMappedWriteGuard, RwLockReadGuard,
+    RwLockWriteGuard,
+};
+pub use semaphore::{
+    AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
+};
+
+/// Runs `fut` to completion on this thread, parking between polls (for the `blocking_*` methods).
+fn block_on_local<F: std::future::Future>(fut: F) -> F::Output {
+    use std::task::{Context, Poll, Wake, Waker};
+
+    struct Unpark(std::thread::Thread);
+    impl Wake for Unpark {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.unpark();
+        }
+        fn wake_by_ref(self: &std::sync::Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+
+    let waker = Waker::from(std::sync::Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut fut = std::pin::pin!(fut);
+    loop {
+        if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
+            return v;
+        }
+        std::thread::park();
+    }
+}
