@@ -1030,6 +1030,10 @@ fn auto_traits_match_tokio() {
     send_sync::<Barrier>();
     send_sync::<OnceCell<u8>>();
     send_sync::<filch::sync::SemaphorePermit<'static>>();
+    send_sync::<filch::sync::OwnedMappedMutexGuard<u8, u8>>();
+    send_sync::<filch::sync::OwnedRwLockMappedWriteGuard<u8, u8>>();
+    send_sync::<filch::sync::MappedMutexGuard<'static, u8>>();
+    send_sync::<RwLockMappedWriteGuard<'static, u8>>();
     send_sync::<filch::sync::OwnedSemaphorePermit>();
     // Futures of the async methods can be spawned.
     fn send_future<F: Future + Send>(_: F) {}
@@ -1048,4 +1052,123 @@ fn auto_traits_match_tokio() {
     send_future(n.notified());
     send_future(b.wait());
     send_future(c.get_or_init(|| async { 1 }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// const constructors, blocking methods and owned mapped guards
+
+static CONST_SEM: Semaphore = Semaphore::const_new(2);
+static CONST_MUTEX: Mutex<u32> = Mutex::const_new(7);
+static CONST_RWLOCK: RwLock<u32> = RwLock::const_new(8);
+static CONST_RWLOCK_2: RwLock<()> = RwLock::const_with_max_readers((), 2);
+static CONST_NOTIFY: Notify = Notify::const_new();
+static CONST_CELL: OnceCell<u32> = OnceCell::const_new();
+
+#[test]
+fn const_constructors_make_working_statics() {
+    let p = CONST_SEM.try_acquire_many(2).unwrap();
+    assert!(CONST_SEM.try_acquire().is_err());
+    drop(p);
+    assert_eq!(CONST_SEM.available_permits(), 2);
+    {
+        let g = CONST_MUTEX.try_lock().unwrap();
+        assert_eq!(*g, 7);
+        assert!(CONST_MUTEX.try_lock().is_err());
+    }
+    {
+        let r = CONST_RWLOCK.try_read().unwrap();
+        assert_eq!(*r, 8);
+        assert!(CONST_RWLOCK.try_write().is_err());
+    }
+    let a = CONST_RWLOCK_2.try_read().unwrap();
+    let b = CONST_RWLOCK_2.try_read().unwrap();
+    assert!(CONST_RWLOCK_2.try_read().is_err());
+    drop((a, b));
+    CONST_NOTIFY.notify_one();
+    let (_, w) = counting_waker();
+    let mut n = Box::pin(CONST_NOTIFY.notified());
+    ready(n.as_mut(), &w);
+    assert!(!CONST_CELL.initialized());
+    CONST_CELL.set(9).unwrap();
+    assert!(CONST_CELL.set(10).is_err());
+    assert_eq!(CONST_CELL.get(), Some(&9));
+}
+
+#[test]
+fn rwlock_and_mutex_blocking_methods_outside_the_runtime() {
+    guard("rwlock_and_mutex_blocking_methods", || {
+        let rt = runtime(1);
+        let lock = Arc::new(RwLock::new(0));
+        let r = lock.clone().try_read_owned().unwrap();
+        let l2 = lock.clone();
+        let writer = thread::spawn(move || *l2.blocking_write() += 1);
+        thread::sleep(Duration::from_millis(50));
+        // The release happens inside a task and must wake the blocked thread.
+        rt.block_on(async move { filch::spawn(async move { drop(r) }).await.unwrap() });
+        writer.join().unwrap();
+        assert_eq!(*lock.blocking_read(), 1);
+
+        let m = Arc::new(Mutex::new(0));
+        let g = m.clone().try_lock_owned().unwrap();
+        let m2 = m.clone();
+        let t = thread::spawn(move || *m2.blocking_lock_owned() += 1);
+        thread::sleep(Duration::from_millis(50));
+        drop(g);
+        t.join().unwrap();
+        assert_eq!(*m.blocking_lock(), 1);
+    });
+}
+
+#[test]
+#[should_panic(expected = "blocking_read was called inside an async task")]
+fn rwlock_blocking_read_inside_the_runtime_panics() {
+    runtime(1).block_on(async {
+        let lock = RwLock::new(0);
+        let _g = lock.blocking_read();
+    });
+}
+
+#[test]
+#[should_panic(expected = "blocking_write was called inside an async task")]
+fn rwlock_blocking_write_inside_the_runtime_panics() {
+    runtime(1).block_on(async {
+        let lock = RwLock::new(0);
+        let _g = lock.blocking_write();
+    });
+}
+
+#[test]
+#[should_panic(expected = "blocking_lock_owned was called inside an async task")]
+fn mutex_blocking_lock_owned_inside_the_runtime_panics() {
+    runtime(1).block_on(async {
+        let m = Arc::new(Mutex::new(0));
+        let _g = m.blocking_lock_owned();
+    });
+}
+
+#[test]
+fn owned_mapped_guards_keep_the_lock_until_dropped() {
+    use filch::sync::{OwnedMappedMutexGuard, OwnedMutexGuard, OwnedRwLockMappedWriteGuard};
+    let m = Arc::new(Mutex::new(((1, 2), vec![3])));
+    let g = OwnedMutexGuard::try_map(m.clone().try_lock_owned().unwrap(), |v| v.1.get_mut(5))
+        .unwrap_err();
+    let inner = OwnedMutexGuard::try_map(g, |v| Some(&mut v.0)).unwrap();
+    let mut two = OwnedMappedMutexGuard::map(inner, |p| &mut p.1);
+    *two = 20;
+    assert!(Arc::ptr_eq(two.mutex(), &m));
+    assert!(m.try_lock().is_err());
+    assert_eq!(format!("{two:?}"), "20");
+    drop(two);
+    *OwnedMutexGuard::map(m.clone().try_lock_owned().unwrap(), |v| &mut v.1[0]) = 30;
+    assert_eq!(*m.try_lock().unwrap(), ((1, 20), vec![30]));
+
+    let lock = Arc::new(RwLock::new(((1, 2), 3)));
+    let inner = OwnedRwLockWriteGuard::map(lock.clone().try_write_owned().unwrap(), |v| &mut v.0);
+    let mut one = OwnedRwLockMappedWriteGuard::map(inner, |p| &mut p.0);
+    *one = 10;
+    assert!(Arc::ptr_eq(one.rwlock(), &lock));
+    assert!(lock.try_read().is_err());
+    assert_eq!(format!("{one:?}"), "10");
+    drop(one);
+    assert_eq!(*lock.try_read().unwrap(), ((10, 2), 3));
 }

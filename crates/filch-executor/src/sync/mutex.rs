@@ -97,6 +97,22 @@ impl<T> Mutex<T> {
         }
     }
 
+    /// Creates an unlocked mutex in a `const` context (for a `static`).
+    ///
+    /// ```
+    /// use filch_executor::sync::Mutex;
+    /// static COUNT: Mutex<u32> = Mutex::const_new(0);
+    /// *COUNT.try_lock().unwrap() += 1;
+    /// assert_eq!(*COUNT.try_lock().unwrap(), 1);
+    /// ```
+    #[cfg(not(loom))]
+    pub const fn const_new(value: T) -> Mutex<T> {
+        Mutex {
+            sem: Semaphore::const_new(1),
+            data: UnsafeCell::new(value),
+        }
+    }
+
     /// Takes the value out of the mutex.
     ///
     /// ```
@@ -150,6 +166,28 @@ impl<T: ?Sized> Mutex<T> {
             "Mutex::blocking_lock was called inside an async task: use `lock().await` instead"
         );
         crate::sync::block_on_local(self.lock())
+    }
+
+    /// [`blocking_lock`](Mutex::blocking_lock) for an owned guard.
+    ///
+    /// # Panics
+    ///
+    /// If called from inside the runtime.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use filch_executor::sync::Mutex;
+    /// let m = Arc::new(Mutex::new(1));
+    /// *m.clone().blocking_lock_owned() += 1;
+    /// assert_eq!(*m.blocking_lock(), 2);
+    /// ```
+    pub fn blocking_lock_owned(self: Arc<Self>) -> OwnedMutexGuard<T> {
+        assert!(
+            !crate::context::is_in_runtime(),
+            "Mutex::blocking_lock_owned was called inside an async task: use `lock_owned().await` \
+             instead"
+        );
+        crate::sync::block_on_local(self.lock_owned())
     }
 
     /// Locks without waiting.
@@ -476,6 +514,63 @@ impl<T: ?Sized> OwnedMutexGuard<T> {
     pub fn mutex(&self) -> &Arc<Mutex<T>> {
         &self.lock
     }
+
+    /// Moves the `Arc` out of a guard that will not be dropped (its permit moves on with it).
+    fn into_lock(this: Self) -> Arc<Mutex<T>> {
+        let this = std::mem::ManuallyDrop::new(this);
+        // SAFETY: `this` is never used or dropped again, so the Arc is moved out exactly once.
+        unsafe { std::ptr::read(&this.lock) }
+    }
+
+    /// Narrows the guard to a part of the value; the lock stays held.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use filch_executor::sync::{Mutex, OwnedMutexGuard};
+    /// let m = Arc::new(Mutex::new((1, 2)));
+    /// let mut second = OwnedMutexGuard::map(m.clone().try_lock_owned().unwrap(), |p| &mut p.1);
+    /// *second = 5;
+    /// assert!(m.try_lock().is_err());
+    /// drop(second);
+    /// assert_eq!(*m.try_lock().unwrap(), (1, 5));
+    /// ```
+    pub fn map<U: ?Sized, F>(mut this: Self, f: F) -> OwnedMappedMutexGuard<T, U>
+    where
+        F: FnOnce(&mut T) -> &mut U,
+    {
+        let data = f(&mut *this) as *mut U;
+        OwnedMappedMutexGuard {
+            lock: Self::into_lock(this),
+            data,
+        }
+    }
+
+    /// Like [`map`](OwnedMutexGuard::map), but `f` may decline; the guard comes back then.
+    ///
+    /// # Errors
+    ///
+    /// The original guard when `f` returns `None`.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use filch_executor::sync::{Mutex, OwnedMutexGuard};
+    /// let m = Arc::new(Mutex::new(vec![1]));
+    /// let g = OwnedMutexGuard::try_map(m.clone().try_lock_owned().unwrap(), |v| v.get_mut(3));
+    /// assert!(g.is_err());
+    /// ```
+    pub fn try_map<U: ?Sized, F>(mut this: Self, f: F) -> Result<OwnedMappedMutexGuard<T, U>, Self>
+    where
+        F: FnOnce(&mut T) -> Option<&mut U>,
+    {
+        let data = match f(&mut *this) {
+            Some(d) => d as *mut U,
+            None => return Err(this),
+        };
+        Ok(OwnedMappedMutexGuard {
+            lock: Self::into_lock(this),
+            data,
+        })
+    }
 }
 
 impl<T: ?Sized> Deref for OwnedMutexGuard<T> {
@@ -500,6 +595,77 @@ impl<T: ?Sized> Drop for OwnedMutexGuard<T> {
 }
 
 impl<T: ?Sized + fmt::Debug> fmt::Debug for OwnedMutexGuard<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+/// An [`OwnedMutexGuard`] narrowed to a `U` inside the value by [`OwnedMutexGuard::map`].
+///
+/// ```
+/// use std::sync::Arc;
+/// use filch_executor::sync::{Mutex, OwnedMappedMutexGuard, OwnedMutexGuard};
+/// let m = Arc::new(Mutex::new(((1, 2), 3)));
+/// let inner = OwnedMutexGuard::map(m.clone().try_lock_owned().unwrap(), |v| &mut v.0);
+/// let two = OwnedMappedMutexGuard::map(inner, |p| &mut p.1);
+/// assert_eq!(*two, 2);
+/// assert!(Arc::ptr_eq(two.mutex(), &m));
+/// ```
+#[must_use = "the lock is released at once if the guard is not held"]
+pub struct OwnedMappedMutexGuard<T: ?Sized, U: ?Sized = T> {
+    lock: Arc<Mutex<T>>,
+    data: *mut U,
+}
+
+// SAFETY: the guard owns an `Arc<Mutex<T>>` (shareable when `T: Send`) and exclusive access to a
+// `U` inside the locked value, like `&mut U`.
+unsafe impl<T: ?Sized + Send, U: ?Sized + Send> Send for OwnedMappedMutexGuard<T, U> {}
+// SAFETY: see above; sharing the guard shares `&U` (and `&T` through `mutex()`'s Arc).
+unsafe impl<T: ?Sized + Send + Sync, U: ?Sized + Send + Sync> Sync for OwnedMappedMutexGuard<T, U> {}
+
+impl<T: ?Sized, U: ?Sized> OwnedMappedMutexGuard<T, U> {
+    /// The mutex this guard locks.
+    pub fn mutex(&self) -> &Arc<Mutex<T>> {
+        &self.lock
+    }
+
+    /// Narrows the guard further.
+    pub fn map<V: ?Sized, F>(mut this: Self, f: F) -> OwnedMappedMutexGuard<T, V>
+    where
+        F: FnOnce(&mut U) -> &mut V,
+    {
+        let data = f(&mut *this) as *mut V;
+        let this = std::mem::ManuallyDrop::new(this);
+        // SAFETY: `this` is never used or dropped again, so the Arc is moved out exactly once;
+        // the lock moves with it to the new guard.
+        let lock = unsafe { std::ptr::read(&this.lock) };
+        OwnedMappedMutexGuard { lock, data }
+    }
+}
+
+impl<T: ?Sized, U: ?Sized> Deref for OwnedMappedMutexGuard<T, U> {
+    type Target = U;
+    fn deref(&self) -> &U {
+        // SAFETY: `data` points into the value locked by the permit this guard holds; the Arc
+        // keeps the value alive.
+        unsafe { &*self.data }
+    }
+}
+
+impl<T: ?Sized, U: ?Sized> DerefMut for OwnedMappedMutexGuard<T, U> {
+    fn deref_mut(&mut self) -> &mut U {
+        // SAFETY: as in `deref`, and `&mut self` is exclusive.
+        unsafe { &mut *self.data }
+    }
+}
+
+impl<T: ?Sized, U: ?Sized> Drop for OwnedMappedMutexGuard<T, U> {
+    fn drop(&mut self) {
+        self.lock.sem.release(1, false);
+    }
+}
+
+impl<T: ?Sized, U: ?Sized + fmt::Debug> fmt::Debug for OwnedMappedMutexGuard<T, U> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&**self, f)
     }

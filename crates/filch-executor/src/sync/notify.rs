@@ -101,6 +101,26 @@ impl Notify {
         }
     }
 
+    /// Creates a `Notify` in a `const` context (for a `static`).
+    ///
+    /// ```
+    /// use filch_executor::sync::Notify;
+    /// static SHUTDOWN: Notify = Notify::const_new();
+    /// SHUTDOWN.notify_one();
+    /// ```
+    #[cfg(not(loom))]
+    pub const fn const_new() -> Notify {
+        Notify {
+            state: Mutex::new(State {
+                permit: false,
+                generation: 0,
+                next_id: 0,
+                queue: BTreeMap::new(),
+                handed: BTreeSet::new(),
+            }),
+        }
+    }
+
     /// A future that completes when this `Notify` is notified.
     ///
     /// It counts for `notify_waiters` from its creation; for `notify_one` from its first poll or

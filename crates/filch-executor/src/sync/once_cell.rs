@@ -93,6 +93,22 @@ impl<T> OnceCell<T> {
         }
     }
 
+    /// Creates an empty cell in a `const` context (for a `static`).
+    ///
+    /// ```
+    /// use filch_executor::sync::OnceCell;
+    /// static CELL: OnceCell<u32> = OnceCell::const_new();
+    /// CELL.set(3).unwrap();
+    /// assert_eq!(CELL.get(), Some(&3));
+    /// ```
+    #[cfg(not(loom))]
+    pub const fn const_new() -> OnceCell<T> {
+        OnceCell {
+            value: OnceLock::new(),
+            sem: Semaphore::const_new(1),
+        }
+    }
+
     /// Creates a cell holding `value` if it is `Some`, else an empty one.
     ///
     /// ```

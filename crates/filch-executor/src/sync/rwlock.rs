@@ -112,6 +112,44 @@ impl<T> RwLock<T> {
         }
     }
 
+    /// Creates an unlocked lock in a `const` context (for a `static`).
+    ///
+    /// ```
+    /// use filch_executor::sync::RwLock;
+    /// static CONFIG: RwLock<u32> = RwLock::const_new(1);
+    /// assert_eq!(*CONFIG.try_read().unwrap(), 1);
+    /// ```
+    #[cfg(not(loom))]
+    pub const fn const_new(value: T) -> RwLock<T> {
+        RwLock::const_with_max_readers(value, MAX_READS)
+    }
+
+    /// [`with_max_readers`](RwLock::with_max_readers) in a `const` context.
+    ///
+    /// # Panics
+    ///
+    /// If `max_reads` is 0 or more than `u32::MAX >> 3`.
+    ///
+    /// ```
+    /// use filch_executor::sync::RwLock;
+    /// static TWO: RwLock<()> = RwLock::const_with_max_readers((), 2);
+    /// let _a = TWO.try_read().unwrap();
+    /// let _b = TWO.try_read().unwrap();
+    /// assert!(TWO.try_read().is_err());
+    /// ```
+    #[cfg(not(loom))]
+    pub const fn const_with_max_readers(value: T, max_reads: u32) -> RwLock<T> {
+        assert!(
+            max_reads > 0 && max_reads <= MAX_READS,
+            "RwLock::const_with_max_readers: max_reads must be between 1 and u32::MAX >> 3"
+        );
+        RwLock {
+            max_readers: max_reads,
+            sem: Semaphore::const_new(max_reads as usize),
+            data: UnsafeCell::new(value),
+        }
+    }
+
     /// Takes the value out of the lock.
     ///
     /// ```
@@ -183,6 +221,47 @@ impl<T: ?Sized> RwLock<T> {
             data: self.data.get(),
             _marker: PhantomData,
         }
+    }
+
+    /// Blocks the current thread until read access is granted: for synchronous code outside
+    /// the runtime.
+    ///
+    /// # Panics
+    ///
+    /// If called from inside the runtime (a worker or `block_on`).
+    ///
+    /// ```
+    /// use filch_executor::sync::RwLock;
+    /// let lock = RwLock::new(1);
+    /// assert_eq!(*lock.blocking_read(), 1);
+    /// ```
+    pub fn blocking_read(&self) -> RwLockReadGuard<'_, T> {
+        assert!(
+            !crate::context::is_in_runtime(),
+            "RwLock::blocking_read was called inside an async task: use `read().await` instead"
+        );
+        crate::sync::block_on_local(self.read())
+    }
+
+    /// Blocks the current thread until write access is granted: for synchronous code outside
+    /// the runtime.
+    ///
+    /// # Panics
+    ///
+    /// If called from inside the runtime (a worker or `block_on`).
+    ///
+    /// ```
+    /// use filch_executor::sync::RwLock;
+    /// let lock = RwLock::new(1);
+    /// *lock.blocking_write() = 2;
+    /// assert_eq!(*lock.blocking_read(), 2);
+    /// ```
+    pub fn blocking_write(&self) -> RwLockWriteGuard<'_, T> {
+        assert!(
+            !crate::context::is_in_runtime(),
+            "RwLock::blocking_write was called inside an async task: use `write().await` instead"
+        );
+        crate::sync::block_on_local(self.write())
     }
 
     /// Read access without waiting.
@@ -705,6 +784,116 @@ impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
     /// The lock this guard writes.
     pub fn rwlock(&self) -> &Arc<RwLock<T>> {
         &self.lock
+    }
+
+    /// Narrows the guard to a part of the value; the write lock stays held.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use filch_executor::sync::{OwnedRwLockWriteGuard, RwLock};
+    /// let lock = Arc::new(RwLock::new((1, 2)));
+    /// let mut first = OwnedRwLockWriteGuard::map(lock.clone().try_write_owned().unwrap(), |p| &mut p.0);
+    /// *first = 7;
+    /// assert!(lock.try_read().is_err());
+    /// drop(first);
+    /// assert_eq!(*lock.try_read().unwrap(), (7, 2));
+    /// ```
+    pub fn map<U: ?Sized, F>(mut this: Self, f: F) -> OwnedRwLockMappedWriteGuard<T, U>
+    where
+        F: FnOnce(&mut T) -> &mut U,
+    {
+        let data = f(&mut *this) as *mut U;
+        let permits = this.permits;
+        let this = std::mem::ManuallyDrop::new(this);
+        // SAFETY: `this` is never used or dropped again, so the Arc is moved out exactly once;
+        // the write permits move with it to the new guard.
+        let lock = unsafe { std::ptr::read(&this.lock) };
+        OwnedRwLockMappedWriteGuard {
+            lock,
+            permits,
+            data,
+        }
+    }
+}
+
+/// An [`OwnedRwLockWriteGuard`] narrowed to a `U` inside the value by
+/// [`OwnedRwLockWriteGuard::map`].
+///
+/// ```
+/// use std::sync::Arc;
+/// use filch_executor::sync::{OwnedRwLockMappedWriteGuard, OwnedRwLockWriteGuard, RwLock};
+/// let lock = Arc::new(RwLock::new(((1, 2), 3)));
+/// let inner = OwnedRwLockWriteGuard::map(lock.clone().try_write_owned().unwrap(), |v| &mut v.0);
+/// *OwnedRwLockMappedWriteGuard::map(inner, |p| &mut p.1) = 9;
+/// assert_eq!(lock.try_read().unwrap().0, (1, 9));
+/// ```
+#[must_use = "the lock is released at once if the guard is not held"]
+pub struct OwnedRwLockMappedWriteGuard<T: ?Sized, U: ?Sized = T> {
+    lock: Arc<RwLock<T>>,
+    permits: u32,
+    data: *mut U,
+}
+
+// SAFETY: the guard owns an `Arc<RwLock<T>>` (needs `T: Send + Sync` to cross threads) and
+// exclusive access to a `U` inside the value, like `&mut U`.
+unsafe impl<T: ?Sized + Send + Sync, U: ?Sized + Send + Sync> Send
+    for OwnedRwLockMappedWriteGuard<T, U>
+{
+}
+// SAFETY: see above.
+unsafe impl<T: ?Sized + Send + Sync, U: ?Sized + Send + Sync> Sync
+    for OwnedRwLockMappedWriteGuard<T, U>
+{
+}
+
+impl<T: ?Sized, U: ?Sized> OwnedRwLockMappedWriteGuard<T, U> {
+    /// The lock this guard writes.
+    pub fn rwlock(&self) -> &Arc<RwLock<T>> {
+        &self.lock
+    }
+
+    /// Narrows the guard further.
+    pub fn map<V: ?Sized, F>(mut this: Self, f: F) -> OwnedRwLockMappedWriteGuard<T, V>
+    where
+        F: FnOnce(&mut U) -> &mut V,
+    {
+        let data = f(&mut *this) as *mut V;
+        let permits = this.permits;
+        let this = std::mem::ManuallyDrop::new(this);
+        // SAFETY: `this` is never used or dropped again, so the Arc is moved out exactly once.
+        let lock = unsafe { std::ptr::read(&this.lock) };
+        OwnedRwLockMappedWriteGuard {
+            lock,
+            permits,
+            data,
+        }
+    }
+}
+
+impl<T: ?Sized, U: ?Sized> Deref for OwnedRwLockMappedWriteGuard<T, U> {
+    type Target = U;
+    fn deref(&self) -> &U {
+        // SAFETY: the guard holds every permit of the lock; the Arc keeps the value alive.
+        unsafe { &*self.data }
+    }
+}
+
+impl<T: ?Sized, U: ?Sized> DerefMut for OwnedRwLockMappedWriteGuard<T, U> {
+    fn deref_mut(&mut self) -> &mut U {
+        // SAFETY: as in `deref`, and `&mut self` is exclusive.
+        unsafe { &mut *self.data }
+    }
+}
+
+impl<T: ?Sized, U: ?Sized> Drop for OwnedRwLockMappedWriteGuard<T, U> {
+    fn drop(&mut self) {
+        self.lock.sem.release(self.permits as usize, false);
+    }
+}
+
+impl<T: ?Sized, U: ?Sized + fmt::Debug> fmt::Debug for OwnedRwLockMappedWriteGuard<T, U> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
     }
 }
 

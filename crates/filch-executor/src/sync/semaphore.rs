@@ -166,6 +166,34 @@ impl Semaphore {
         }
     }
 
+    /// Creates a semaphore with `permits` free permits in a `const` context (for a `static`).
+    ///
+    /// # Panics
+    ///
+    /// If `permits` exceeds [`Semaphore::MAX_PERMITS`] (at compile time in a `static`).
+    ///
+    /// ```
+    /// use filch_executor::sync::Semaphore;
+    /// static LIMIT: Semaphore = Semaphore::const_new(10);
+    /// assert_eq!(LIMIT.available_permits(), 10);
+    /// ```
+    #[cfg(not(loom))]
+    pub const fn const_new(permits: usize) -> Semaphore {
+        assert!(
+            permits <= Self::MAX_PERMITS,
+            "Semaphore::const_new: more permits than Semaphore::MAX_PERMITS"
+        );
+        Semaphore {
+            state: Mutex::new(State {
+                permits,
+                closed: false,
+                next_id: 0,
+                queue: BTreeMap::new(),
+                granted: BTreeSet::new(),
+            }),
+        }
+    }
+
     /// The number of permits free right now (zero while tasks are waiting).
     ///
     /// ```
