@@ -52,3 +52,6 @@ fn block_on_local<F: std::future::Future>(fut: F) -> F::Output {
         std::thread::park();
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests;
