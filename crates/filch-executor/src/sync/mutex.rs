@@ -465,6 +465,30 @@ impl<'a, U: ?Sized> MappedMutexGuard<'a, U> {
             _marker: PhantomData,
         }
     }
+
+    /// Like [`map`](MappedMutexGuard::map), but `f` may decline; the guard comes back then.
+    ///
+    /// # Errors
+    ///
+    /// The original guard when `f` returns `None`.
+    pub fn try_map<V: ?Sized, F>(this: Self, f: F) -> Result<MappedMutexGuard<'a, V>, Self>
+    where
+        F: FnOnce(&mut U) -> Option<&mut V>,
+    {
+        // SAFETY: `this` holds the lock for the duration of the borrow; on `Some` the lock moves
+        // to the new guard and `this` is forgotten.
+        let data = match f(unsafe { &mut *this.data }) {
+            Some(d) => d as *mut V,
+            None => return Err(this),
+        };
+        let sem = this.sem;
+        std::mem::forget(this);
+        Ok(MappedMutexGuard {
+            sem,
+            data,
+            _marker: PhantomData,
+        })
+    }
 }
 
 impl<U: ?Sized> Deref for MappedMutexGuard<'_, U> {
@@ -640,6 +664,25 @@ impl<T: ?Sized, U: ?Sized> OwnedMappedMutexGuard<T, U> {
         // the lock moves with it to the new guard.
         let lock = unsafe { std::ptr::read(&this.lock) };
         OwnedMappedMutexGuard { lock, data }
+    }
+
+    /// Like [`map`](OwnedMappedMutexGuard::map), but `f` may decline; the guard comes back then.
+    ///
+    /// # Errors
+    ///
+    /// The original guard when `f` returns `None`.
+    pub fn try_map<V: ?Sized, F>(mut this: Self, f: F) -> Result<OwnedMappedMutexGuard<T, V>, Self>
+    where
+        F: FnOnce(&mut U) -> Option<&mut V>,
+    {
+        let data = match f(&mut *this) {
+            Some(d) => d as *mut V,
+            None => return Err(this),
+        };
+        let this = std::mem::ManuallyDrop::new(this);
+        // SAFETY: `this` is never used or dropped again, so the Arc is moved out exactly once.
+        let lock = unsafe { std::ptr::read(&this.lock) };
+        Ok(OwnedMappedMutexGuard { lock, data })
     }
 }
 

@@ -668,6 +668,31 @@ impl<'a, T: ?Sized> RwLockMappedWriteGuard<'a, T> {
             _marker: PhantomData,
         }
     }
+
+    /// Like [`map`](RwLockMappedWriteGuard::map), but `f` may decline; the guard comes back then.
+    ///
+    /// # Errors
+    ///
+    /// The original guard when `f` returns `None`.
+    pub fn try_map<U: ?Sized, F>(this: Self, f: F) -> Result<RwLockMappedWriteGuard<'a, U>, Self>
+    where
+        F: FnOnce(&mut T) -> Option<&mut U>,
+    {
+        // SAFETY: `this` holds the write lock for the duration of the borrow; on `Some` the
+        // permits move to the new guard and `this` is forgotten.
+        let data = match f(unsafe { &mut *this.data }) {
+            Some(d) => d as *mut U,
+            None => return Err(this),
+        };
+        let (sem, permits) = (this.sem, this.permits);
+        std::mem::forget(this);
+        Ok(RwLockMappedWriteGuard {
+            sem,
+            permits,
+            data,
+            _marker: PhantomData,
+        })
+    }
 }
 
 impl<T: ?Sized> Deref for RwLockMappedWriteGuard<'_, T> {
@@ -723,6 +748,26 @@ impl<T: ?Sized, U: ?Sized> OwnedRwLockReadGuard<T, U> {
         // SAFETY: `this` is never used or dropped again, so the Arc is moved out exactly once.
         let lock = unsafe { std::ptr::read(&this.lock) };
         OwnedRwLockReadGuard { lock, data }
+    }
+
+    /// Like [`map`](OwnedRwLockReadGuard::map), but `f` may decline; the guard comes back then.
+    ///
+    /// # Errors
+    ///
+    /// The original guard when `f` returns `None`.
+    pub fn try_map<V: ?Sized, F>(this: Self, f: F) -> Result<OwnedRwLockReadGuard<T, V>, Self>
+    where
+        F: FnOnce(&U) -> Option<&V>,
+    {
+        // SAFETY: `this` holds a read permit for the duration of the borrow.
+        let data = match f(unsafe { &*this.data }) {
+            Some(d) => d as *const V,
+            None => return Err(this),
+        };
+        let this = std::mem::ManuallyDrop::new(this);
+        // SAFETY: `this` is never used or dropped again, so the Arc is moved out exactly once.
+        let lock = unsafe { std::ptr::read(&this.lock) };
+        Ok(OwnedRwLockReadGuard { lock, data })
     }
 
     /// The lock this guard reads.
@@ -814,6 +859,33 @@ impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
             data,
         }
     }
+
+    /// Like [`map`](OwnedRwLockWriteGuard::map), but `f` may decline; the guard comes back then.
+    ///
+    /// # Errors
+    ///
+    /// The original guard when `f` returns `None`.
+    pub fn try_map<U: ?Sized, F>(
+        mut this: Self,
+        f: F,
+    ) -> Result<OwnedRwLockMappedWriteGuard<T, U>, Self>
+    where
+        F: FnOnce(&mut T) -> Option<&mut U>,
+    {
+        let data = match f(&mut *this) {
+            Some(d) => d as *mut U,
+            None => return Err(this),
+        };
+        let permits = this.permits;
+        let this = std::mem::ManuallyDrop::new(this);
+        // SAFETY: `this` is never used or dropped again, so the Arc is moved out exactly once.
+        let lock = unsafe { std::ptr::read(&this.lock) };
+        Ok(OwnedRwLockMappedWriteGuard {
+            lock,
+            permits,
+            data,
+        })
+    }
 }
 
 /// An [`OwnedRwLockWriteGuard`] narrowed to a `U` inside the value by
@@ -867,6 +939,34 @@ impl<T: ?Sized, U: ?Sized> OwnedRwLockMappedWriteGuard<T, U> {
             permits,
             data,
         }
+    }
+
+    /// Like [`map`](OwnedRwLockMappedWriteGuard::map), but `f` may decline; the guard comes back
+    /// then.
+    ///
+    /// # Errors
+    ///
+    /// The original guard when `f` returns `None`.
+    pub fn try_map<V: ?Sized, F>(
+        mut this: Self,
+        f: F,
+    ) -> Result<OwnedRwLockMappedWriteGuard<T, V>, Self>
+    where
+        F: FnOnce(&mut U) -> Option<&mut V>,
+    {
+        let data = match f(&mut *this) {
+            Some(d) => d as *mut V,
+            None => return Err(this),
+        };
+        let permits = this.permits;
+        let this = std::mem::ManuallyDrop::new(this);
+        // SAFETY: `this` is never used or dropped again, so the Arc is moved out exactly once.
+        let lock = unsafe { std::ptr::read(&this.lock) };
+        Ok(OwnedRwLockMappedWriteGuard {
+            lock,
+            permits,
+            data,
+        })
     }
 }
 
