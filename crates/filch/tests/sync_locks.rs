@@ -858,6 +858,45 @@ fn notify_wakes_a_task_on_a_multi_thread_runtime() {
     });
 }
 
+/// A loop that consumes a stored permit on every turn never waits, so it must spend the budget.
+#[test]
+fn notified_and_rwlock_spend_the_coop_budget() {
+    let out = guard("notified_and_rwlock_spend_the_coop_budget", || {
+        runtime(1).block_on(async {
+            filch::spawn(async {
+                let notify = Notify::new();
+                let lock = RwLock::new(0);
+                let other_ran = Arc::new(AtomicBool::new(false));
+                let flag = other_ran.clone();
+                filch::spawn(async move { flag.store(true, SeqCst) });
+                for _ in 0..100_000 {
+                    notify.notify_one();
+                    notify.notified().await;
+                    if other_ran.load(SeqCst) {
+                        break;
+                    }
+                }
+                let notify_yielded = other_ran.swap(false, SeqCst);
+                let flag = other_ran.clone();
+                filch::spawn(async move { flag.store(true, SeqCst) });
+                for _ in 0..100_000 {
+                    drop(lock.read().await);
+                    *lock.write().await += 1;
+                    if other_ran.load(SeqCst) {
+                        break;
+                    }
+                }
+                (notify_yielded, other_ran.load(SeqCst))
+            })
+            .await
+            .unwrap()
+        })
+    });
+    let (notify_yielded, rwlock_yielded) = out;
+    assert!(notify_yielded, "the notified loop never yielded");
+    assert!(rwlock_yielded, "the rwlock loop never yielded");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Barrier
 

@@ -106,26 +106,40 @@ fn try_map_on_every_guard() {
     let m = Arc::new(Mutex::new((String::from("a"), vec![String::from("b")])));
     let g = MutexGuard::map(m.try_lock().unwrap(), |v| v);
     let g = MappedMutexGuard::try_map(g, |v| v.1.get_mut(5)).unwrap_err();
-    MappedMutexGuard::try_map(g, |v| v.1.get_mut(0)).unwrap().push('1');
+    MappedMutexGuard::try_map(g, |v| v.1.get_mut(0))
+        .unwrap()
+        .push('1');
     let g = OwnedMutexGuard::map(m.clone().try_lock_owned().unwrap(), |v| v);
     let g = OwnedMappedMutexGuard::try_map(g, |v| v.1.get_mut(5)).unwrap_err();
-    OwnedMappedMutexGuard::try_map(g, |v| Some(&mut v.0)).unwrap().push('2');
-    assert_eq!(*m.try_lock().unwrap(), ("a2".into(), vec!["b1".to_string()]));
+    OwnedMappedMutexGuard::try_map(g, |v| Some(&mut v.0))
+        .unwrap()
+        .push('2');
+    assert_eq!(
+        *m.try_lock().unwrap(),
+        ("a2".into(), vec!["b1".to_string()])
+    );
 
     let lock = Arc::new(RwLock::new((String::from("a"), vec![String::from("b")])));
     let w = RwLockWriteGuard::map(lock.try_write().unwrap(), |v| v);
     let w = RwLockMappedWriteGuard::try_map(w, |v| v.1.get_mut(5)).unwrap_err();
-    RwLockMappedWriteGuard::try_map(w, |v| Some(&mut v.0)).unwrap().push('1');
+    RwLockMappedWriteGuard::try_map(w, |v| Some(&mut v.0))
+        .unwrap()
+        .push('1');
     let w = lock.clone().try_write_owned().unwrap();
     let w = OwnedRwLockWriteGuard::try_map(w, |v| v.1.get_mut(5)).unwrap_err();
     let w = OwnedRwLockWriteGuard::try_map(w, |v| Some(v)).unwrap();
     let w = OwnedRwLockMappedWriteGuard::try_map(w, |v| v.1.get_mut(5)).unwrap_err();
-    OwnedRwLockMappedWriteGuard::try_map(w, |v| v.1.get_mut(0)).unwrap().push('2');
+    OwnedRwLockMappedWriteGuard::try_map(w, |v| v.1.get_mut(0))
+        .unwrap()
+        .push('2');
     let r = lock.clone().try_read_owned().unwrap();
     let r = OwnedRwLockReadGuard::try_map(r, |v| v.1.get(5)).unwrap_err();
     let r = OwnedRwLockReadGuard::try_map(r, |v| v.1.first()).unwrap();
     assert_eq!(&*r, "b2");
     assert!(lock.try_write().is_err());
     drop(r);
-    assert_eq!(*lock.try_write().unwrap(), ("a1".into(), vec!["b2".to_string()]));
+    assert_eq!(
+        *lock.try_write().unwrap(),
+        ("a1".into(), vec!["b2".to_string()])
+    );
 }
