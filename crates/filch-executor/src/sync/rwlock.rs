@@ -581,6 +581,69 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
         })
     }
 
+    /// Turns the guard into a mapped write guard of the whole value.
+    ///
+    /// ```
+    /// use filch_executor::sync::{RwLock, RwLockWriteGuard};
+    /// let lock = RwLock::new(1);
+    /// let mut g = RwLockWriteGuard::into_mapped(lock.try_write().unwrap());
+    /// *g = 2;
+    /// drop(g);
+    /// assert_eq!(*lock.try_read().unwrap(), 2);
+    /// ```
+    pub fn into_mapped(this: Self) -> RwLockMappedWriteGuard<'a, T> {
+        RwLockWriteGuard::map(this, |v| v)
+    }
+
+    /// Downgrades to read access to a part of the value, atomically (no writer in between).
+    ///
+    /// ```
+    /// use filch_executor::sync::{RwLock, RwLockWriteGuard};
+    /// let lock = RwLock::new((1, 2));
+    /// let second = RwLockWriteGuard::downgrade_map(lock.try_write().unwrap(), |p| &p.1);
+    /// assert_eq!(*second, 2);
+    /// assert!(lock.try_read().is_ok());
+    /// assert!(lock.try_write().is_err());
+    /// ```
+    pub fn downgrade_map<U: ?Sized, F>(this: Self, f: F) -> RwLockReadGuard<'a, U>
+    where
+        F: FnOnce(&T) -> &U,
+    {
+        RwLockReadGuard::map(RwLockWriteGuard::downgrade(this), f)
+    }
+
+    /// Like [`downgrade_map`](RwLockWriteGuard::downgrade_map), but `f` may decline; the write
+    /// guard comes back then, still exclusive.
+    ///
+    /// # Errors
+    ///
+    /// The original guard when `f` returns `None`.
+    ///
+    /// ```
+    /// use filch_executor::sync::{RwLock, RwLockWriteGuard};
+    /// let lock = RwLock::new(vec![1]);
+    /// let w = RwLockWriteGuard::try_downgrade_map(lock.try_write().unwrap(), |v| v.get(4));
+    /// assert!(w.is_err());
+    /// ```
+    pub fn try_downgrade_map<U: ?Sized, F>(this: Self, f: F) -> Result<RwLockReadGuard<'a, U>, Self>
+    where
+        F: FnOnce(&T) -> Option<&U>,
+    {
+        // SAFETY: `this` holds the write lock for the duration of the shared borrow.
+        let data = match f(unsafe { &*this.data }) {
+            Some(d) => d as *const U,
+            None => return Err(this),
+        };
+        let read = RwLockWriteGuard::downgrade(this);
+        let sem = read.sem;
+        std::mem::forget(read);
+        Ok(RwLockReadGuard {
+            sem,
+            data,
+            _marker: PhantomData,
+        })
+    }
+
     /// Turns write access into read access without letting any writer in between. Readers that
     /// were queued may then join (unless a writer is queued before them).
     ///
@@ -816,6 +879,54 @@ pub struct OwnedRwLockWriteGuard<T: ?Sized> {
 }
 
 impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
+    /// Turns the guard into a mapped write guard of the whole value.
+    pub fn into_mapped(this: Self) -> OwnedRwLockMappedWriteGuard<T> {
+        OwnedRwLockWriteGuard::map(this, |v| v)
+    }
+
+    /// Downgrades to read access to a part of the value, atomically (no writer in between).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use filch_executor::sync::{OwnedRwLockWriteGuard, RwLock};
+    /// let lock = Arc::new(RwLock::new((1, 2)));
+    /// let w = lock.clone().try_write_owned().unwrap();
+    /// let first = OwnedRwLockWriteGuard::downgrade_map(w, |p| &p.0);
+    /// assert_eq!(*first, 1);
+    /// assert!(lock.try_write().is_err());
+    /// ```
+    pub fn downgrade_map<U: ?Sized, F>(this: Self, f: F) -> OwnedRwLockReadGuard<T, U>
+    where
+        F: FnOnce(&T) -> &U,
+    {
+        OwnedRwLockReadGuard::map(OwnedRwLockWriteGuard::downgrade(this), f)
+    }
+
+    /// Like [`downgrade_map`](OwnedRwLockWriteGuard::downgrade_map), but `f` may decline; the
+    /// write guard comes back then, still exclusive.
+    ///
+    /// # Errors
+    ///
+    /// The original guard when `f` returns `None`.
+    pub fn try_downgrade_map<U: ?Sized, F>(
+        this: Self,
+        f: F,
+    ) -> Result<OwnedRwLockReadGuard<T, U>, Self>
+    where
+        F: FnOnce(&T) -> Option<&U>,
+    {
+        let data = match f(&*this) {
+            Some(d) => d as *const U,
+            None => return Err(this),
+        };
+        let read = OwnedRwLockWriteGuard::downgrade(this);
+        let read = std::mem::ManuallyDrop::new(read);
+        // SAFETY: `read` is never used or dropped again, so the Arc is moved out exactly once;
+        // its read permit moves with it.
+        let lock = unsafe { std::ptr::read(&read.lock) };
+        Ok(OwnedRwLockReadGuard { lock, data })
+    }
+
     /// Turns write access into read access without letting any writer in between.
     pub fn downgrade(this: Self) -> OwnedRwLockReadGuard<T> {
         let this = std::mem::ManuallyDrop::new(this);

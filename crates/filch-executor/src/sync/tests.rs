@@ -143,3 +143,39 @@ fn try_map_on_every_guard() {
         ("a1".into(), vec!["b2".to_string()])
     );
 }
+
+#[test]
+fn downgrade_maps_and_into_mapped() {
+    let lock = Arc::new(RwLock::new((String::from("a"), vec![String::from("b")])));
+    RwLockWriteGuard::into_mapped(lock.try_write().unwrap())
+        .0
+        .push('1');
+    let w = RwLockWriteGuard::try_downgrade_map(lock.try_write().unwrap(), |v| v.1.get(3));
+    let w = w.unwrap_err();
+    assert!(
+        lock.try_read().is_err(),
+        "a declined try_downgrade_map keeps the write lock"
+    );
+    let r = RwLockWriteGuard::try_downgrade_map(w, |v| v.1.first()).unwrap();
+    assert_eq!(&*r, "b");
+    assert!(lock.try_read().is_ok() && lock.try_write().is_err());
+    drop(r);
+    let r = RwLockWriteGuard::downgrade_map(lock.try_write().unwrap(), |v| &v.0);
+    assert_eq!(&*r, "a1");
+    drop(r);
+
+    OwnedRwLockWriteGuard::into_mapped(lock.clone().try_write_owned().unwrap())
+        .1
+        .push(String::from("c"));
+    let w = lock.clone().try_write_owned().unwrap();
+    let w = OwnedRwLockWriteGuard::try_downgrade_map(w, |v| v.1.get(7)).unwrap_err();
+    assert!(lock.try_read().is_err());
+    let r = OwnedRwLockWriteGuard::try_downgrade_map(w, |v| v.1.get(1)).unwrap();
+    assert_eq!(&*r, "c");
+    assert!(lock.try_read().is_ok() && lock.try_write().is_err());
+    drop(r);
+    let r = OwnedRwLockWriteGuard::downgrade_map(lock.clone().try_write_owned().unwrap(), |v| &v.0);
+    assert_eq!(&*r, "a1");
+    drop(r);
+    assert!(lock.try_write().is_ok(), "no permit leaked");
+}
