@@ -619,6 +619,9 @@ mod tests {
     /// An already cancelled token's `cancelled()` spends the coop budget, so a loop over it
     /// yields.
     #[test]
+    // Drives a runtime, whose crossbeam-epoch is not compatible with miri's Stacked Borrows
+    // model (crossbeam-rs/crossbeam#996).
+    #[cfg_attr(miri, ignore)]
     fn cancelled_spends_the_coop_budget() {
         let rt = crate::runtime::Runtime::new().unwrap();
         let spent = rt.block_on(async {
