@@ -7,7 +7,8 @@
 //!   [`task::AbortHandle`] and [`task::JoinError`];
 //! * [`runtime`]: [`runtime::Builder`], [`runtime::Runtime`] and [`runtime::Handle`];
 //! * [`driver`]: the seam through which an I/O driver lets idle workers block in the OS poller;
-//! * [`coop`]: the per-task budget that keeps always-ready resources from starving other tasks.
+//! * [`coop`]: the per-task budget that keeps always-ready resources from starving other tasks;
+//! * [`sync`]: channels for tasks ([`sync::mpsc`], [`sync::oneshot`]).
 //!
 //! ```
 //! let rt = filch_executor::runtime::Runtime::new().unwrap();
@@ -33,6 +34,7 @@ pub mod coop;
 pub mod driver;
 pub mod runtime;
 mod scheduler;
+pub mod sync;
 pub mod task;
 
 pub use runtime::spawn::spawn;

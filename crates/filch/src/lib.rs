@@ -66,6 +66,7 @@ pub mod io;
 #[cfg(feature = "net")]
 pub mod net;
 pub mod runtime;
+pub mod sync;
 pub mod task;
 #[cfg(feature = "time")]
 pub mod time;

@@ -1,0 +1,11 @@
+//! Synchronisation for tasks: channels, locks and notifications that wait without blocking the
+//! worker thread. The API follows `tokio::sync`.
+//!
+//! * [`mpsc`]: multi-producer, single-consumer channels, bounded and unbounded;
+//! * [`oneshot`]: a channel for exactly one value.
+
+pub mod mpsc;
+pub mod oneshot;
+
+#[cfg(all(test, loom))]
+mod loom_tests;
