@@ -309,6 +309,7 @@ fn closed_future_and_is_closed() {
             urx.close();
             h.await.unwrap();
             assert!(utx.is_closed());
+            assert_eq!(utx.send(1).unwrap_err().0, 1);
         })
     });
 }
@@ -383,11 +384,16 @@ fn poll_recv_len_is_empty() {
     let mut cx = Context::from_waker(Waker::noop());
     assert!(rx.is_empty());
     assert_eq!(rx.poll_recv(&mut cx), Poll::Pending);
+    let mut buf = Vec::new();
+    assert_eq!(
+        rx.poll_recv_many(&mut cx, &mut buf, 0),
+        Poll::Ready(0),
+        "limit 0: no wait"
+    );
     tx.try_send(1).unwrap();
     tx.try_send(2).unwrap();
     assert_eq!((rx.len(), rx.is_empty()), (2, false));
     assert_eq!(rx.poll_recv(&mut cx), Poll::Ready(Some(1)));
-    let mut buf = Vec::new();
     assert_eq!(rx.poll_recv_many(&mut cx, &mut buf, 4), Poll::Ready(1));
     drop(tx);
     assert_eq!(rx.poll_recv(&mut cx), Poll::Ready(None));

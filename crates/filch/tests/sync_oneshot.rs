@@ -113,6 +113,12 @@ fn closed_and_poll_closed() {
             filch::task::yield_now().await;
             drop(rx);
             assert!(h.await.unwrap());
+
+            let (mut tx, mut rx) = oneshot::channel::<u8>();
+            let h = filch::spawn(async move { tx.closed().await });
+            filch::task::yield_now().await;
+            rx.close();
+            h.await.unwrap();
         })
     });
 }
@@ -195,6 +201,31 @@ fn send_from_another_thread_many_times() {
             assert_eq!(rt.block_on(rx), Ok(i));
             t.join().unwrap().unwrap();
         }
+    });
+}
+
+/// With one worker, a task awaiting receivers whose values are ready must still yield now and
+/// then (the coop budget): a task it spawned gets to run before it finishes.
+#[test]
+fn recv_spends_coop_budget() {
+    guard("recv_spends_coop_budget", || {
+        let rt = Builder::new().worker_threads(1).build().unwrap();
+        let saw_other = rt.block_on(async {
+            filch::spawn(async {
+                let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+                let r = ran.clone();
+                filch::spawn(async move { r.store(true, SeqCst) });
+                for i in 0..1000 {
+                    let (tx, rx) = oneshot::channel();
+                    tx.send(i).unwrap();
+                    assert_eq!(rx.await, Ok(i));
+                }
+                ran.load(SeqCst)
+            })
+            .await
+            .unwrap()
+        });
+        assert!(saw_other, "the receiving task never yielded");
     });
 }
 

@@ -194,6 +194,24 @@ fn oneshot_send_vs_receiver_drop() {
     });
 }
 
+/// A send races `close` on the receiver: if the send succeeded the value is still received
+/// after the close; if it failed the receiver sees `Closed`.
+#[test]
+fn oneshot_send_vs_close() {
+    loom::model(|| {
+        let (tx, mut rx) = oneshot::channel::<u32>();
+        let sender = thread::spawn(move || tx.send(3).is_ok());
+        rx.close();
+        let sent = sender.join().unwrap();
+        let got = rx.try_recv();
+        if sent {
+            assert_eq!(got, Ok(3));
+        } else {
+            assert_eq!(got, Err(oneshot::error::TryRecvError::Closed));
+        }
+    });
+}
+
 /// The sender waits in `closed()` while the receiver is dropped.
 #[test]
 fn oneshot_closed_wakes_on_receiver_drop() {
