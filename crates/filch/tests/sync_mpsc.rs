@@ -243,20 +243,32 @@ fn close_keeps_queued_messages_and_permits() {
     });
 }
 
+/// A waker that counts its wakes.
+struct CountWaker(AtomicUsize);
+impl std::task::Wake for CountWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
 #[test]
 fn close_wakes_waiting_sender() {
-    guard("close_wakes_waiting_sender", || {
-        rt(2).block_on(async {
-            let (tx, mut rx) = mpsc::channel(1);
-            tx.send(0).await.unwrap();
-            let h = filch::spawn(async move { tx.send(1).await.is_err() });
-            filch::task::yield_now().await;
-            rx.close();
-            assert!(h.await.unwrap(), "the waiting send fails once closed");
-            assert_eq!(rx.recv().await, Some(0));
-            assert_eq!(rx.recv().await, None);
-        })
-    });
+    let (tx, mut rx) = mpsc::channel(1);
+    tx.try_send(0).unwrap();
+    let count = Arc::new(CountWaker(AtomicUsize::new(0)));
+    let waker = Waker::from(count.clone());
+    let mut cx = Context::from_waker(&waker);
+    let mut send = pin!(tx.send(1));
+    assert!(send.as_mut().poll(&mut cx).is_pending());
+    rx.close();
+    assert_eq!(
+        count.0.load(SeqCst),
+        1,
+        "close must wake the waiting sender"
+    );
+    assert!(matches!(send.as_mut().poll(&mut cx), Poll::Ready(Err(_))));
+    assert_eq!(rx.try_recv(), Ok(0));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
 }
 
 #[test]
@@ -458,7 +470,11 @@ fn auto_traits() {
 #[test]
 fn send_spends_coop_budget() {
     guard("send_spends_coop_budget", || {
-        let rt = rt(1);
+        let rt = Builder::new()
+            .worker_threads(1)
+            .stall_threshold(Duration::from_secs(3600))
+            .build()
+            .unwrap();
         let saw_other = rt.block_on(async {
             filch::spawn(async {
                 let ran = Arc::new(AtomicBool::new(false));
@@ -484,7 +500,13 @@ fn send_spends_coop_budget() {
 #[test]
 fn draining_a_full_channel_lets_an_interval_tick() {
     guard("draining_a_full_channel_lets_an_interval_tick", || {
-        let rt = rt(1);
+        // No compensating worker may take the ticker over while the drain runs (that would
+        // hide a drain that never yields): the stall threshold is far beyond the test's length.
+        let rt = Builder::new()
+            .worker_threads(1)
+            .stall_threshold(Duration::from_secs(3600))
+            .build()
+            .unwrap();
         let (ticks, n) = rt.block_on(async {
             filch::spawn(async {
                 let (tx, mut rx) = mpsc::unbounded_channel();

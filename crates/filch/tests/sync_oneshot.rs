@@ -123,6 +123,64 @@ fn closed_and_poll_closed() {
     });
 }
 
+/// A waker that counts its wakes.
+struct CountWaker(AtomicUsize);
+impl std::task::Wake for CountWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+fn counting() -> (Arc<CountWaker>, Waker) {
+    let count = Arc::new(CountWaker(AtomicUsize::new(0)));
+    let waker = Waker::from(count.clone());
+    (count, waker)
+}
+
+#[test]
+fn every_side_wakes_the_other() {
+    // send wakes the receiver
+    let (count, waker) = counting();
+    let (tx, mut rx) = oneshot::channel();
+    assert!(Pin::new(&mut rx)
+        .poll(&mut Context::from_waker(&waker))
+        .is_pending());
+    tx.send(1).unwrap();
+    assert_eq!(count.0.load(SeqCst), 1, "send must wake the receiver");
+
+    // dropping the sender wakes the receiver
+    let (count, waker) = counting();
+    let (tx, mut rx) = oneshot::channel::<u8>();
+    assert!(Pin::new(&mut rx)
+        .poll(&mut Context::from_waker(&waker))
+        .is_pending());
+    drop(tx);
+    assert_eq!(
+        count.0.load(SeqCst),
+        1,
+        "dropping the sender must wake the receiver"
+    );
+
+    // dropping or closing the receiver wakes `poll_closed`
+    for close in [false, true] {
+        let (count, waker) = counting();
+        let (mut tx, mut rx) = oneshot::channel::<u8>();
+        assert!(tx
+            .poll_closed(&mut Context::from_waker(&waker))
+            .is_pending());
+        if close {
+            rx.close();
+        } else {
+            drop(rx);
+        }
+        assert_eq!(
+            count.0.load(SeqCst),
+            1,
+            "close={close}: the sender was not woken"
+        );
+    }
+}
+
 #[test]
 fn try_recv_states() {
     let (tx, mut rx) = oneshot::channel();
