@@ -33,7 +33,8 @@ pub mod error {
     /// rt.block_on(async {
     ///     let (tx, rx) = filch_executor::sync::oneshot::channel::<u8>();
     ///     drop(tx);
-    ///     assert_eq!(rx.await, Err(filch_executor::sync::oneshot::error::RecvError(())));
+    ///     let err: filch_executor::sync::oneshot::error::RecvError = rx.await.unwrap_err();
+    ///     assert_eq!(err.to_string(), "the sender was dropped without sending");
     /// });
     /// ```
     #[derive(Debug, PartialEq, Eq, Clone)]
