@@ -507,17 +507,20 @@ impl<T> Receiver<T> {
         let Receiver { shared, seen } = self;
         let shared: &Arc<Shared<T>> = shared;
         loop {
-            let guard = shared.value.read();
-            let (version, alive) = {
-                let meta = shared.meta.lock();
-                (meta.version, meta.tx_alive)
+            // The guard lives only in this block, so the future stays `Send` across the await.
+            let alive = {
+                let guard = shared.value.read();
+                let (version, alive) = {
+                    let meta = shared.meta.lock();
+                    (meta.version, meta.tx_alive)
+                };
+                let has_changed = version != *seen;
+                *seen = version;
+                if f(&guard) {
+                    return Ok(Ref { guard, has_changed });
+                }
+                alive
             };
-            let has_changed = version != *seen;
-            *seen = version;
-            if f(&guard) {
-                return Ok(Ref { guard, has_changed });
-            }
-            drop(guard);
             if !alive {
                 return Err(RecvError(()));
             }
