@@ -256,6 +256,9 @@ fn errors_display() {
 
 #[test]
 fn auto_traits() {
+    let (_tx, mut rx) = broadcast::channel::<u8>(1);
+    fn is_send<F: Send>(_: &F) {}
+    is_send(&rx.recv());
     fn check<X: Send + Sync + std::panic::UnwindSafe + std::panic::RefUnwindSafe>() {}
     check::<broadcast::Sender<u8>>();
     check::<broadcast::Receiver<u8>>();

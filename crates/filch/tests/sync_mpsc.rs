@@ -455,6 +455,12 @@ fn errors_display_and_debug() {
 
 #[test]
 fn auto_traits() {
+    let (tx, mut rx) = mpsc::channel::<u8>(1);
+    fn is_send<F: Send>(_: &F) {}
+    is_send(&tx.send(1));
+    is_send(&tx.reserve());
+    is_send(&tx.closed());
+    is_send(&rx.recv());
     fn check<X: Send + Sync + std::panic::UnwindSafe + std::panic::RefUnwindSafe>() {}
     check::<mpsc::Sender<u8>>();
     check::<mpsc::Receiver<u8>>();

@@ -247,6 +247,11 @@ fn errors_display() {
 
 #[test]
 fn auto_traits() {
+    let (tx, mut rx) = watch::channel(0u8);
+    fn is_send<F: Send>(_: &F) {}
+    is_send(&rx.changed());
+    is_send(&rx.wait_for(|_| true));
+    is_send(&tx.closed());
     fn check<X: Send + Sync + std::panic::UnwindSafe + std::panic::RefUnwindSafe>() {}
     check::<watch::Sender<u8>>();
     check::<watch::Receiver<u8>>();
