@@ -166,7 +166,10 @@ fn wait_for_checks_current_then_changes() {
             let (tx, mut rx) = watch::channel(5);
             assert_eq!(*rx.wait_for(|v| *v == 5).await.unwrap(), 5);
             let h = filch::spawn(async move {
-                let r = rx.wait_for(|v| *v >= 10).await.map(|r| *r);
+                let r = rx
+                    .wait_for(|v| *v >= 10)
+                    .await
+                    .map(|r| (*r, r.has_changed()));
                 (r, rx)
             });
             for i in 6..=12 {
@@ -174,7 +177,11 @@ fn wait_for_checks_current_then_changes() {
                 filch::task::yield_now().await;
             }
             let (r, mut rx) = h.await.unwrap();
-            assert!(r.unwrap() >= 10);
+            let (v, changed) = r.unwrap();
+            assert!(
+                v >= 10 && changed,
+                "a value reached by waiting is reported as changed"
+            );
             drop(tx);
             assert!(rx.wait_for(|v| *v > 100).await.is_err());
             assert_eq!(
@@ -184,6 +191,21 @@ fn wait_for_checks_current_then_changes() {
             );
         })
     });
+}
+
+#[test]
+fn wait_for_reports_a_waited_for_value_as_changed() {
+    let (c, w) = counting();
+    let mut cx = Context::from_waker(&w);
+    let (tx, mut rx) = watch::channel(0);
+    let mut wait = std::pin::pin!(rx.wait_for(|v| *v == 1));
+    assert!(wait.as_mut().poll(&mut cx).is_pending());
+    tx.send(1).unwrap();
+    assert_eq!(c.0.load(SeqCst), 1);
+    match wait.as_mut().poll(&mut cx) {
+        Poll::Ready(Ok(r)) => assert!(*r == 1 && r.has_changed()),
+        other => panic!("expected the value, got {:?}", other.map(|r| r.map(|r| *r))),
+    };
 }
 
 #[test]

@@ -322,8 +322,9 @@ impl<T> Sender<T> {
     /// assert_eq!(tx.len(), 0);
     /// ```
     pub fn len(&self) -> usize {
-        let s = self.shared.state.lock();
-        s.buf.iter().filter(|slot| slot.value.is_some()).count()
+        // Leading slots everyone has seen are trimmed, and a slot someone still needs is
+        // followed only by slots that receiver also needs, so every kept slot is queued.
+        self.shared.state.lock().buf.len()
     }
 
     /// Whether no value is queued (see [`len`](Self::len)).
