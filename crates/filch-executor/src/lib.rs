@@ -8,7 +8,8 @@
 //! * [`runtime`]: [`runtime::Builder`], [`runtime::Runtime`] and [`runtime::Handle`];
 //! * [`driver`]: the seam through which an I/O driver lets idle workers block in the OS poller;
 //! * [`coop`]: the per-task budget that keeps always-ready resources from starving other tasks;
-//! * [`sync`]: channels for tasks ([`sync::mpsc`], [`sync::oneshot`]).
+//! * [`sync`]: channels for tasks ([`sync::mpsc`], [`sync::oneshot`], [`sync::broadcast`],
+//!   [`sync::watch`]).
 //!
 //! ```
 //! let rt = filch_executor::runtime::Runtime::new().unwrap();

@@ -10,7 +10,7 @@ use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use loom::sync::{Arc, Notify};
 use loom::thread;
 
-use super::{mpsc, oneshot};
+use super::{broadcast, mpsc, oneshot};
 
 /// A waker that sets a loom `Notify`, so a `block_on` that is never woken is a deadlock.
 struct NotifyWaker(Notify);
@@ -221,5 +221,38 @@ fn oneshot_closed_wakes_on_receiver_drop() {
         block_on(tx.closed());
         assert!(tx.is_closed());
         receiver.join().unwrap();
+    });
+}
+
+/// `Counted` for the broadcast channel, which clones values for each receiver.
+impl Clone for Counted {
+    fn clone(&self) -> Self {
+        Counted(self.0.clone())
+    }
+}
+
+/// A broadcast send races one receiver waiting in `recv` and another being dropped: the waiting
+/// receiver gets the value, and once both receivers are done with it the stored value is
+/// dropped (with the clone that was handed out, two drops), while the channel still exists.
+#[test]
+fn broadcast_send_recv_and_receiver_drop() {
+    loom::model(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (tx, mut rx1) = broadcast::channel::<Counted>(2);
+        let rx2 = tx.subscribe();
+        // Kept so that only the send, not the last sender's drop, can wake the receiver.
+        let _keep = tx.clone();
+        let d = drops.clone();
+        let sender = thread::spawn(move || {
+            tx.send(Counted(d)).ok().unwrap();
+        });
+        let dropper = thread::spawn(move || drop(rx2));
+        let got = block_on(rx1.recv());
+        assert!(got.is_ok());
+        drop(got);
+        sender.join().unwrap();
+        dropper.join().unwrap();
+        assert_eq!(drops.load(SeqCst), 2);
+        drop(rx1);
     });
 }
