@@ -549,3 +549,46 @@ fn draining_a_full_channel_lets_an_interval_tick() {
         );
     });
 }
+
+#[test]
+fn blocking_send_and_recv_from_threads() {
+    guard("blocking_send_and_recv_from_threads", || {
+        let (tx, mut rx) = mpsc::channel(1);
+        let t = thread::spawn(move || {
+            for i in 0..50 {
+                tx.blocking_send(i).unwrap();
+            }
+        });
+        let mut got = Vec::new();
+        while let Some(v) = rx.blocking_recv() {
+            got.push(v);
+        }
+        t.join().unwrap();
+        assert_eq!(got, (0..50).collect::<Vec<_>>());
+
+        let (utx, mut urx) = mpsc::unbounded_channel();
+        let t = thread::spawn(move || utx.send(3).unwrap());
+        assert_eq!(urx.blocking_recv(), Some(3));
+        t.join().unwrap();
+        assert_eq!(urx.blocking_recv(), None);
+    });
+}
+
+#[test]
+fn blocking_recv_inside_a_task_panics() {
+    guard("blocking_recv_inside_a_task_panics", || {
+        let rt = rt(1);
+        let err = rt
+            .block_on(rt.spawn(async {
+                let (_tx, mut rx) = mpsc::channel::<u8>(1);
+                rx.blocking_recv()
+            }))
+            .unwrap_err();
+        let msg = err.into_panic();
+        let msg = msg.downcast_ref::<String>().cloned().unwrap_or_default();
+        assert!(
+            msg.contains("blocking_recv was called from inside a filch task"),
+            "{msg}"
+        );
+    });
+}

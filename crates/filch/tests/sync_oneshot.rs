@@ -293,3 +293,18 @@ fn auto_traits() {
     check::<oneshot::Sender<u8>>();
     check::<oneshot::Receiver<u8>>();
 }
+
+#[test]
+fn blocking_recv_from_a_thread() {
+    guard("blocking_recv_from_a_thread", || {
+        let (tx, rx) = oneshot::channel();
+        let t = thread::spawn(move || rx.blocking_recv());
+        // Give the thread time to block first, so the wait (not only the fast path) runs.
+        thread::sleep(Duration::from_millis(100));
+        tx.send(4).unwrap();
+        assert_eq!(t.join().unwrap(), Ok(4));
+        let (tx, rx) = oneshot::channel::<u8>();
+        drop(tx);
+        assert!(rx.blocking_recv().is_err());
+    });
+}

@@ -298,6 +298,22 @@ impl<T> Receiver<T> {
         out
     }
 
+    /// Awaits the value from synchronous code, blocking this thread.
+    ///
+    /// # Panics
+    ///
+    /// Panics if called inside a filch task or `block_on`.
+    ///
+    /// ```
+    /// let (tx, rx) = filch_executor::sync::oneshot::channel();
+    /// std::thread::spawn(move || tx.send(8).unwrap());
+    /// assert_eq!(rx.blocking_recv(), Ok(8));
+    /// ```
+    #[track_caller]
+    pub fn blocking_recv(self) -> Result<T, RecvError> {
+        crate::sync::blocking("oneshot::Receiver::blocking_recv", self)
+    }
+
     /// Closes the channel: the sender's `send` fails from now on and [`Sender::closed`]
     /// completes. A value sent before the close can still be received.
     ///

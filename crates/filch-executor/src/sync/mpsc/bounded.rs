@@ -247,6 +247,24 @@ impl<T> Sender<T> {
         }
     }
 
+    /// [`send`](Self::send) for synchronous code: blocks this thread until the value is queued.
+    ///
+    /// # Panics
+    ///
+    /// Panics if called inside a filch task or `block_on`.
+    ///
+    /// ```
+    /// let (tx, mut rx) = filch_executor::sync::mpsc::channel(1);
+    /// let t = std::thread::spawn(move || tx.blocking_send(5).unwrap());
+    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// assert_eq!(rt.block_on(rx.recv()), Some(5));
+    /// t.join().unwrap();
+    /// ```
+    #[track_caller]
+    pub fn blocking_send(&self, value: T) -> Result<(), SendError<T>> {
+        crate::sync::blocking("Sender::blocking_send", self.send(value))
+    }
+
     /// Takes a slot as a [`Permit`] if one is free right now and nobody is waiting for one.
     ///
     /// ```
@@ -567,6 +585,24 @@ impl<T> Receiver<T> {
     /// ```
     pub async fn recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
         std::future::poll_fn(|cx| self.chan.poll_recv_many(cx, buffer, limit)).await
+    }
+
+    /// [`recv`](Self::recv) for synchronous code: blocks this thread until a message comes or
+    /// the channel is closed and empty.
+    ///
+    /// # Panics
+    ///
+    /// Panics if called inside a filch task or `block_on`.
+    ///
+    /// ```
+    /// let (tx, mut rx) = filch_executor::sync::mpsc::channel(1);
+    /// let t = std::thread::spawn(move || rx.blocking_recv());
+    /// tx.try_send(1).unwrap();
+    /// assert_eq!(t.join().unwrap(), Some(1));
+    /// ```
+    #[track_caller]
+    pub fn blocking_recv(&mut self) -> Option<T> {
+        crate::sync::blocking("Receiver::blocking_recv", self.recv())
     }
 
     /// Takes a queued message without waiting.

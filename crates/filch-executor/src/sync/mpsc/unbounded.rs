@@ -249,6 +249,24 @@ impl<T> UnboundedReceiver<T> {
         std::future::poll_fn(|cx| self.chan.poll_recv_many(cx, buffer, limit)).await
     }
 
+    /// [`recv`](Self::recv) for synchronous code: blocks this thread until a message comes or
+    /// the channel is closed and empty.
+    ///
+    /// # Panics
+    ///
+    /// Panics if called inside a filch task or `block_on`.
+    ///
+    /// ```
+    /// let (tx, mut rx) = filch_executor::sync::mpsc::unbounded_channel();
+    /// std::thread::spawn(move || tx.send(1).unwrap());
+    /// assert_eq!(rx.blocking_recv(), Some(1));
+    /// assert_eq!(rx.blocking_recv(), None);
+    /// ```
+    #[track_caller]
+    pub fn blocking_recv(&mut self) -> Option<T> {
+        crate::sync::blocking("UnboundedReceiver::blocking_recv", self.recv())
+    }
+
     /// Takes a queued message without waiting.
     ///
     /// ```
