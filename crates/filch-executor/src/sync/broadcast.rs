@@ -171,7 +171,8 @@ impl<T> State<T> {
     }
 }
 
-/// Creates a broadcast channel keeping the last `capacity` values.
+/// Creates a broadcast channel keeping the last `capacity` values (exactly that many; tokio
+/// rounds the capacity up to a power of two).
 ///
 /// # Panics
 ///
