@@ -188,10 +188,3 @@ pub(crate) fn with_worker<R>(f: impl FnOnce(Option<&WorkerCtx>) -> R) -> R {
     // so the pointee is live; worker contexts are only used on their own thread.
     f(unsafe { ptr.as_ref() })
 }
-
-/// Whether this thread is driving a runtime (a worker or inside `block_on`).
-pub(crate) fn is_in_runtime() -> bool {
-    CONTEXT
-        .try_with(|ctx| ctx.in_runtime.get())
-        .unwrap_or(false)
-}

@@ -7,7 +7,9 @@
 //!   [`task::AbortHandle`], [`task::JoinError`], [`task::JoinSet`] and task ids ([`task::Id`]);
 //! * [`runtime`]: [`runtime::Builder`], [`runtime::Runtime`] and [`runtime::Handle`];
 //! * [`driver`]: the seam through which an I/O driver lets idle workers block in the OS poller;
-//! * [`sync`]: primitives for coordinating tasks, such as [`sync::CancellationToken`];
+//! * [`sync`]: primitives for coordinating tasks: channels ([`sync::mpsc`], [`sync::oneshot`],
+//!   [`sync::broadcast`], [`sync::watch`]), locks, semaphores, [`sync::Notify`] and
+//!   [`sync::CancellationToken`];
 //! * [`coop`]: the per-task budget that keeps always-ready resources from starving other tasks.
 //!
 //! ```

@@ -426,7 +426,7 @@ fn mutex_blocking_lock_outside_the_runtime() {
 }
 
 #[test]
-#[should_panic(expected = "blocking_lock was called inside an async task")]
+#[should_panic(expected = "blocking_lock was called from inside a filch task")]
 fn mutex_blocking_lock_inside_the_runtime_panics() {
     runtime(1).block_on(async {
         let m = Mutex::new(0);
@@ -1159,7 +1159,7 @@ fn rwlock_and_mutex_blocking_methods_outside_the_runtime() {
 }
 
 #[test]
-#[should_panic(expected = "blocking_read was called inside an async task")]
+#[should_panic(expected = "blocking_read was called from inside a filch task")]
 fn rwlock_blocking_read_inside_the_runtime_panics() {
     runtime(1).block_on(async {
         let lock = RwLock::new(0);
@@ -1168,7 +1168,7 @@ fn rwlock_blocking_read_inside_the_runtime_panics() {
 }
 
 #[test]
-#[should_panic(expected = "blocking_write was called inside an async task")]
+#[should_panic(expected = "blocking_write was called from inside a filch task")]
 fn rwlock_blocking_write_inside_the_runtime_panics() {
     runtime(1).block_on(async {
         let lock = RwLock::new(0);
@@ -1177,7 +1177,7 @@ fn rwlock_blocking_write_inside_the_runtime_panics() {
 }
 
 #[test]
-#[should_panic(expected = "blocking_lock_owned was called inside an async task")]
+#[should_panic(expected = "blocking_lock_owned was called from inside a filch task")]
 fn mutex_blocking_lock_owned_inside_the_runtime_panics() {
     runtime(1).block_on(async {
         let m = Arc::new(Mutex::new(0));

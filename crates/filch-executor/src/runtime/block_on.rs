@@ -24,7 +24,7 @@ impl Wake for ThreadWaker {
     }
 }
 
-pub(super) fn block_on<F: Future>(future: F) -> F::Output {
+pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
     let mut future = pin!(future);
     let inner = Arc::new(ThreadWaker {
         thread: thread::current(),

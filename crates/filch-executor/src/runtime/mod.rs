@@ -9,7 +9,7 @@
 //! assert_eq!(v, 2);
 //! ```
 
-mod block_on;
+pub(crate) mod block_on;
 mod builder;
 mod config;
 mod handle;

@@ -3,6 +3,10 @@
 //! These primitives need no I/O driver; they work on any filch runtime (and their futures on any
 //! executor).
 //!
+//! * [`mpsc`]: multi-producer, single-consumer channels, bounded and unbounded;
+//! * [`oneshot`]: a channel for exactly one value;
+//! * [`broadcast`]: every receiver sees every value;
+//! * [`watch`]: receivers see the latest value;
 //! * [`CancellationToken`]: a cancellation signal shared between tasks, with child tokens
 //!   (tokio-util's `CancellationToken`);
 //! * [`Semaphore`]: a fair counting semaphore ([`SemaphorePermit`], [`OwnedSemaphorePermit`]);
@@ -11,6 +15,11 @@
 //! * [`Notify`]: wakes one waiting task or all of them;
 //! * [`Barrier`]: waits until a number of tasks arrived;
 //! * [`OnceCell`]: a value initialized once, by an async function.
+
+pub mod broadcast;
+pub mod mpsc;
+pub mod oneshot;
+pub mod watch;
 
 mod barrier;
 mod cancellation;
@@ -37,30 +46,24 @@ pub use semaphore::{
     AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
 };
 
-/// Runs `fut` to completion on this thread, parking between polls (for the `blocking_*` methods).
-fn block_on_local<F: std::future::Future>(fut: F) -> F::Output {
-    use std::task::{Context, Poll, Wake, Waker};
-
-    struct Unpark(std::thread::Thread);
-    impl Wake for Unpark {
-        fn wake(self: std::sync::Arc<Self>) {
-            self.0.unpark();
-        }
-        fn wake_by_ref(self: &std::sync::Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-
-    let waker = Waker::from(std::sync::Arc::new(Unpark(std::thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    let mut fut = std::pin::pin!(fut);
-    loop {
-        if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
-            return v;
-        }
-        std::thread::park();
-    }
+/// Runs `future` to completion on this thread for the `blocking_*` methods.
+///
+/// # Panics
+///
+/// Panics inside a filch task or `block_on`, where blocking would stall a worker.
+#[track_caller]
+pub(crate) fn blocking<F: std::future::Future>(what: &str, future: F) -> F::Output {
+    let Some(_entered) = crate::context::enter_runtime() else {
+        panic!(
+            "{what} was called from inside a filch task or block_on; blocking there would \
+             stall a worker thread. Use the async method with `.await` instead."
+        );
+    };
+    crate::runtime::block_on::block_on(future)
 }
+
+#[cfg(all(test, loom))]
+mod loom_tests;
 
 #[cfg(all(test, not(loom)))]
 mod tests;

@@ -161,11 +161,7 @@ impl<T: ?Sized> Mutex<T> {
     /// assert_eq!(*m.blocking_lock(), 2);
     /// ```
     pub fn blocking_lock(&self) -> MutexGuard<'_, T> {
-        assert!(
-            !crate::context::is_in_runtime(),
-            "Mutex::blocking_lock was called inside an async task: use `lock().await` instead"
-        );
-        crate::sync::block_on_local(self.lock())
+        crate::sync::blocking("Mutex::blocking_lock", self.lock())
     }
 
     /// [`blocking_lock`](Mutex::blocking_lock) for an owned guard.
@@ -182,12 +178,7 @@ impl<T: ?Sized> Mutex<T> {
     /// assert_eq!(*m.blocking_lock(), 2);
     /// ```
     pub fn blocking_lock_owned(self: Arc<Self>) -> OwnedMutexGuard<T> {
-        assert!(
-            !crate::context::is_in_runtime(),
-            "Mutex::blocking_lock_owned was called inside an async task: use `lock_owned().await` \
-             instead"
-        );
-        crate::sync::block_on_local(self.lock_owned())
+        crate::sync::blocking("Mutex::blocking_lock_owned", self.lock_owned())
     }
 
     /// Locks without waiting.

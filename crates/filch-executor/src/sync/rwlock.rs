@@ -236,11 +236,7 @@ impl<T: ?Sized> RwLock<T> {
     /// assert_eq!(*lock.blocking_read(), 1);
     /// ```
     pub fn blocking_read(&self) -> RwLockReadGuard<'_, T> {
-        assert!(
-            !crate::context::is_in_runtime(),
-            "RwLock::blocking_read was called inside an async task: use `read().await` instead"
-        );
-        crate::sync::block_on_local(self.read())
+        crate::sync::blocking("RwLock::blocking_read", self.read())
     }
 
     /// Blocks the current thread until write access is granted: for synchronous code outside
@@ -257,11 +253,7 @@ impl<T: ?Sized> RwLock<T> {
     /// assert_eq!(*lock.blocking_read(), 2);
     /// ```
     pub fn blocking_write(&self) -> RwLockWriteGuard<'_, T> {
-        assert!(
-            !crate::context::is_in_runtime(),
-            "RwLock::blocking_write was called inside an async task: use `write().await` instead"
-        );
-        crate::sync::block_on_local(self.write())
+        crate::sync::blocking("RwLock::blocking_write", self.write())
     }
 
     /// Read access without waiting.
