@@ -92,6 +92,8 @@ mod guides {
     struct Configuration;
     #[doc = include_str!("../../../docs/migrating-from-tokio.md")]
     struct MigratingFromTokio;
+    #[doc = include_str!("../../../docs/coordinating-tasks.md")]
+    struct CoordinatingTasks;
 }
 
 /// What the `#[filch::main]` and `#[filch::test]` expansions call. Not part of the public API:
