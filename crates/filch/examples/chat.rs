@@ -5,32 +5,32 @@
 //! nc 127.0.0.1 7001                               # in two or more other terminals
 //! ```
 //!
-//! Each client has a reader (the connection's task) and a writer task fed by a bounded
-//! `async-channel` queue. The list of clients is a `std::sync::Mutex<HashMap<..>>` held only for
-//! the moment it takes to queue a line, never across an `.await`. The `async-channel` crate (from
-//! the smol project) is a dev-dependency of the examples only; filch itself has no channel type.
-//! A client that reads too slowly to keep up has lines dropped rather than holding up everybody
-//! else: `try_send` on a full queue skips that client.
+//! Every line goes through one `filch::sync::broadcast` channel, which each client subscribes
+//! to. A client's task waits with `select!` for whichever comes first: a line from its
+//! connection (sent to the channel) or a line from the channel (written to the connection,
+//! unless the client wrote it). Sending on a broadcast channel never waits, so a client that
+//! reads too slowly cannot hold up the others: once it is more than `QUEUE` lines behind, the
+//! oldest lines are dropped for it, its receiver reports `RecvError::Lagged(n)`, and the client
+//! is told how many lines it missed.
 
-use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use async_channel::Sender;
 use filch::io::prelude::*;
 use filch::io::BufReader;
 use filch::net::{TcpListener, TcpStream};
+use filch::sync::broadcast::{self, error::RecvError};
 
-/// Lines queued for one client before further lines to it are dropped.
+/// Lines kept for a client that has not written them yet; a client further behind misses lines.
 const QUEUE: usize = 256;
 /// The longest line relayed; longer lines are split.
 const MAX_LINE: u64 = 4 * 1024;
 
-/// Every connected client's queue, by client id.
-type Clients = Arc<Mutex<HashMap<u64, Sender<Arc<str>>>>>;
+/// A line on the channel, with the id of the client that sent it.
+type Message = (u64, Arc<str>);
 
 #[filch::main]
 async fn main() -> io::Result<()> {
@@ -40,15 +40,17 @@ async fn main() -> io::Result<()> {
     let listener = TcpListener::bind(addr).await?;
     println!("chat server listening on {}", listener.local_addr()?);
 
-    let clients: Clients = Arc::default();
+    // The server keeps one sender so the channel stays open while nobody is connected; the
+    // receiver made with it is not needed: each client subscribes.
+    let (lines, _) = broadcast::channel::<Message>(QUEUE);
     let next_id = AtomicU64::new(0);
     loop {
         match listener.accept().await {
             Ok((stream, peer)) => {
                 let id = next_id.fetch_add(1, Ordering::Relaxed);
-                let clients = clients.clone();
+                let lines = lines.clone();
                 filch::spawn(async move {
-                    if let Err(error) = client(stream, peer, id, clients).await {
+                    if let Err(error) = client(stream, peer, id, lines).await {
                         eprintln!("{peer}: {error}");
                     }
                 });
@@ -61,54 +63,66 @@ async fn main() -> io::Result<()> {
     }
 }
 
-/// Serves one client: relays its lines to the others until it disconnects.
-async fn client(stream: TcpStream, peer: SocketAddr, id: u64, clients: Clients) -> io::Result<()> {
+/// Serves one client: relays its lines to the others and theirs to it, until it disconnects.
+async fn client(
+    stream: TcpStream,
+    peer: SocketAddr,
+    id: u64,
+    lines: broadcast::Sender<Message>,
+) -> io::Result<()> {
     let (reader, mut writer) = stream.into_split();
-    let (sender, receiver) = async_channel::bounded::<Arc<str>>(QUEUE);
+    // Subscribe before announcing the client, so that it misses nothing sent after this point.
+    let mut incoming = lines.subscribe();
+    let others = lines.receiver_count() - 1;
+    let welcome = format!("* welcome {peer}; {others} other(s) here\n");
+    writer.write_all(welcome.as_bytes()).await?;
+    let _ = lines.send((id, format!("* {peer} joined\n").into()));
 
-    // The writer task ends when the client's sender is removed from the map (the channel closes)
-    // or when writing fails because the client went away.
-    let writer_task = filch::spawn(async move {
-        while let Ok(line) = receiver.recv().await {
-            if writer.write_all(line.as_bytes()).await.is_err() {
-                break;
+    // Reading a line is not cancel-safe (a partly read line would be lost if the future were
+    // dropped), so the read future is made once, pinned, and only replaced when it finishes;
+    // `select!` polls it by reference.
+    let read = next_line(BufReader::new(reader));
+    filch::pin!(read);
+    let result = loop {
+        filch::select! {
+            (reader, line) = &mut read => match line {
+                Ok(Some(line)) => {
+                    read.set(next_line(reader));
+                    let _ = lines.send((id, format!("{peer}: {}\n", line.trim_end()).into()));
+                }
+                Ok(None) => break Ok(()),
+                Err(error) => break Err(error),
+            },
+            message = incoming.recv() => {
+                let text: Arc<str> = match message {
+                    Ok((from, _)) if from == id => continue,
+                    Ok((_, line)) => line,
+                    Err(RecvError::Lagged(missed)) => {
+                        format!("* you were too slow: {missed} line(s) skipped\n").into()
+                    }
+                    // The server holds a sender for as long as it runs.
+                    Err(RecvError::Closed) => break Ok(()),
+                };
+                if let Err(error) = writer.write_all(text.as_bytes()).await {
+                    break Err(error);
+                }
             }
         }
-    });
-
-    let others = {
-        let mut clients = clients.lock().unwrap();
-        let others = clients.len();
-        clients.insert(id, sender.clone());
-        others
-    };
-    let _ = sender.try_send(format!("* welcome {peer}; {others} other(s) here\n").into());
-    drop(sender);
-    broadcast(&clients, id, format!("* {peer} joined\n"));
-
-    let mut reader = BufReader::new(reader);
-    let mut line = String::new();
-    let result = loop {
-        line.clear();
-        match (&mut reader).take(MAX_LINE).read_line(&mut line).await {
-            Ok(0) => break Ok(()),
-            Ok(_) => broadcast(&clients, id, format!("{peer}: {}\n", line.trim_end())),
-            Err(error) => break Err(error),
-        }
     };
 
-    clients.lock().unwrap().remove(&id);
-    broadcast(&clients, id, format!("* {peer} left\n"));
-    let _ = writer_task.await;
+    let _ = lines.send((id, format!("* {peer} left\n").into()));
     result
 }
 
-/// Queues `line` for every client except `from`. Never waits: a full queue drops the line.
-fn broadcast(clients: &Clients, from: u64, line: String) {
-    let line: Arc<str> = line.into();
-    for (id, sender) in clients.lock().unwrap().iter() {
-        if *id != from {
-            let _ = sender.try_send(line.clone());
-        }
-    }
+/// Reads one line of at most `MAX_LINE` bytes; `None` at the end of the stream. Takes the reader
+/// and gives it back, so that the future owns everything it needs and can be kept across loop
+/// iterations.
+async fn next_line<R: AsyncBufRead + Unpin>(mut reader: R) -> (R, io::Result<Option<String>>) {
+    let mut line = String::new();
+    let result = match (&mut reader).take(MAX_LINE).read_line(&mut line).await {
+        Ok(0) => Ok(None),
+        Ok(_) => Ok(Some(line)),
+        Err(error) => Err(error),
+    };
+    (reader, result)
 }
