@@ -208,7 +208,9 @@ impl Inner {
                     let queued = std::mem::take(&mut state.queue);
                     drop(state);
                     let err = thread_start_error(&format!("filch-blocking-{id}"), running, err);
-                    eprintln!("filch: {err}; the queued blocking work fails");
+                    crate::runtime::report(&format!(
+                        "filch: {err}; the queued blocking work fails"
+                    ));
                     for task in queued {
                         fail_job(task, err.to_string());
                     }

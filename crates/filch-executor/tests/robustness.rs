@@ -21,13 +21,17 @@ use futures_lite::future::block_on;
 fn shutdown_timeout_with_duration_max_waits_without_overflowing() {
     guard(|| {
         let rt = rt(2);
+        let started = Arc::new(AtomicBool::new(false));
         let done = Arc::new(AtomicBool::new(false));
-        let d = done.clone();
+        let (st, d) = (started.clone(), done.clone());
         rt.handle().spawn_blocking(move || {
+            st.store(true, SeqCst);
             std::thread::sleep(Duration::from_millis(50));
             d.store(true, SeqCst);
         });
-        // No deadline: waits for the blocking work like a drop does.
+        // Shutdown cancels blocking work that is still queued; wait until it runs.
+        wait_until("the blocking job started", || started.load(SeqCst));
+        // No deadline: waits for the running blocking work like a drop does.
         rt.shutdown_timeout(Duration::MAX);
         assert!(done.load(SeqCst), "Duration::MAX must mean no limit");
     });

@@ -38,12 +38,23 @@ pub(crate) fn run_stop_hook(hook: Option<&Callback>) {
     let Some(f) = hook else { return };
     if let Err(payload) = catch_unwind(AssertUnwindSafe(|| f())) {
         let thread = std::thread::current();
-        eprintln!(
+        report(&format!(
             "filch: the on_thread_stop hook panicked on thread {}: {}; shutdown continues",
             thread.name().unwrap_or("<unnamed>"),
             panic_message(&*payload)
-        );
+        ));
     }
+}
+
+/// Writes one line to standard error in a single `write` (so a panic message that another
+/// thread prints at the same moment cannot cut it in two), and never panics (`eprintln!` does
+/// when stderr is closed, and some callers run where a panic aborts).
+pub(crate) fn report(line: &str) {
+    use std::io::Write;
+    let mut buf = String::with_capacity(line.len() + 1);
+    buf.push_str(line);
+    buf.push('\n');
+    let _ = std::io::stderr().write_all(buf.as_bytes());
 }
 
 /// The text of a panic payload (`&str` or `String`), or a placeholder.

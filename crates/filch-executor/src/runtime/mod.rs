@@ -19,7 +19,9 @@ pub(crate) use builder::spawn_runtime_thread;
 pub use builder::{Builder, MAX_BLOCKING_THREADS_ENV, STALL_THRESHOLD_ENV, WORKER_THREADS_ENV};
 pub use handle::{EnterGuard, Handle, TryCurrentError};
 
-pub(crate) use config::{run_start_hook, run_stop_hook, thread_start_error, Callback, Config};
+pub(crate) use config::{
+    report, run_start_hook, run_stop_hook, thread_start_error, Callback, Config,
+};
 
 use std::fmt;
 use std::future::Future;

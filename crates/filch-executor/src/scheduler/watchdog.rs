@@ -437,11 +437,10 @@ fn thread_name(shared: &Shared, index: usize) -> String {
     }
 }
 
-/// Writes one warning line to standard error. Never panics (`eprintln!` would, on a closed
-/// stderr), because it runs on the monitor thread, where a panic aborts.
+/// Writes one warning line to standard error (see `runtime::report`: one write, never panics;
+/// this runs on the monitor thread, where a panic aborts).
 fn warn(line: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "{line}");
+    crate::runtime::report(line);
 }
 
 /// Starts an extra worker in `slot`; `false` if the OS refused the thread (the slot is back in
