@@ -85,7 +85,10 @@ pub(crate) struct SetCurrentGuard {
 impl Drop for SetCurrentGuard {
     fn drop(&mut self) {
         let depth = self.depth;
-        let mut released = Vec::new();
+        // What this drop releases: one handle in the common case (kept out of a `Vec`, so a
+        // `block_on` allocates nothing here), more only after an out-of-order drop.
+        let mut released = None;
+        let mut more_released = Vec::new();
         let in_order = CONTEXT
             .try_with(|ctx| {
                 let mut current = ctx.current.borrow_mut();
@@ -99,7 +102,11 @@ impl Drop for SetCurrentGuard {
                 // Restore this level, then every level below whose guard already went.
                 while let Some(saved) = current.saved.pop() {
                     let old = std::mem::replace(&mut current.handle, saved.prev);
-                    released.push(old);
+                    if released.is_none() {
+                        released = Some(old);
+                    } else {
+                        more_released.push(old);
+                    }
                     if !current.saved.last().is_some_and(|s| s.dropped) {
                         break;
                     }
@@ -109,6 +116,7 @@ impl Drop for SetCurrentGuard {
             .unwrap_or(true);
         // A runtime's last handle may be among these; drop it outside the borrow.
         drop(released);
+        drop(more_released);
         if !in_order && !std::thread::panicking() {
             panic!(
                 "runtime enter guards (from Runtime::enter / Handle::enter) were dropped out of \

@@ -87,7 +87,9 @@ impl Remote {
             f(task);
             n += 1;
         }
-        let deferred = std::mem::take(&mut *self.deferred.lock());
+        // Moved out first (keeping the list's capacity): `f` may push to the injector, and
+        // nothing should run under this lock.
+        let deferred: Vec<Notified> = self.deferred.lock().drain(..).collect();
         n += deferred.len();
         deferred.into_iter().for_each(&mut f);
         loop {

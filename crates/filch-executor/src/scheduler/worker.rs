@@ -255,15 +255,17 @@ impl WorkerCtx {
         }
         self.has_deferred.set(false);
         self.poll_driver_now();
-        let deferred = std::mem::take(&mut *self.shared().remotes[self.index].deferred.lock());
+        // Drained in place, so the list keeps its capacity for the next yields.
+        let mut deferred = self.shared().remotes[self.index].deferred.lock();
         if deferred.is_empty() {
             // The monitor took them (this worker was stuck).
             return false;
         }
         let several = deferred.len() > 1;
-        for task in deferred {
+        for task in deferred.drain(..) {
             self.local.push(task);
         }
+        drop(deferred);
         if several {
             // Work another worker could take: as after any push to the deque.
             self.shared().notify_parked();
