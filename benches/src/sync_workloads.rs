@@ -44,7 +44,7 @@ pub const RECEIVERS: usize = 16;
 /// Capacity of the broadcast channel in [`broadcast_fan_out`].
 pub const BROADCAST_CAPACITY: usize = 1024;
 /// One lock (or permit) in this many is held across a yield.
-const YIELD_EVERY: usize = 16;
+pub const YIELD_EVERY: usize = 16;
 
 /// A sync workload: runs once with size `n` and reports what it did.
 pub type SyncWorkload<R> = fn(&R, usize) -> Run;
