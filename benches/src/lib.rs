@@ -5,6 +5,7 @@
 //! * [`workloads`]: the executor workloads (after tokio's `rt_multi_threaded` benches and
 //!   async-executor's benches) and the timer workload;
 //! * [`server`]: the echo and HTTP servers, generic over the runtime;
+//! * [`sync_workloads`]: `filch::sync` next to `tokio::sync` and smol's crates;
 //! * [`stall`]: what a task that blocks its worker costs the others (the `stall` binary);
 //! * [`loadgen`]: the fixed load generator (and the `wrk` wrapper) that drives them.
 //!
@@ -17,4 +18,5 @@ pub mod server;
 #[cfg(unix)]
 pub mod stall;
 pub mod stats;
+pub mod sync_workloads;
 pub mod workloads;

@@ -8,8 +8,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use filch_benches::loadgen::{LoadGen, Window};
-use filch_benches::rt::{Filch, Rt, Smol, Tokio};
+use filch_benches::rt::{BroadcastRt, Filch, Rt, Smol, SyncRt, Tokio};
 use filch_benches::server::{HTTP_RESPONSE, HTTP_RESPONSE_CLOSE};
+use filch_benches::sync_workloads::{self, SyncWorkload};
 use filch_benches::workloads::{self, *};
 
 /// How much work each executor workload must report, from the sizes it is documented to have.
@@ -92,6 +93,100 @@ fn workloads_complete_on_tokio() {
 #[test]
 fn workloads_complete_on_smol() {
     every_workload_completes::<Smol>();
+}
+
+/// Aborts the process with `name` if the returned guard is still alive after `seconds`, so a
+/// workload that hangs fails with its name instead of at the harness's timeout.
+fn hang_guard(name: &'static str, seconds: u64) -> std::sync::mpsc::Sender<()> {
+    let (done, finished) = std::sync::mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+            finished.recv_timeout(Duration::from_secs(seconds))
+        {
+            eprintln!("{name}: still running after {seconds} s");
+            std::process::abort();
+        }
+    });
+    done
+}
+
+/// Small sizes for the sync workloads: `n`, and what the workload must report for it, worked
+/// out from the sizes each is documented to have. The mpsc size is not a multiple of the
+/// producer count, and the broadcast one is well over the channel's capacity.
+fn sync_size(name: &str) -> (usize, usize) {
+    use sync_workloads::{CONTENDERS, RECEIVERS};
+    match name {
+        // Messages received.
+        "mpsc bounded(128) 1 producer"
+        | "mpsc bounded(128) 8 producers"
+        | "mpsc unbounded 1 producer"
+        | "mpsc unbounded 8 producers" => (1_003, 1_003),
+        // Two messages per round trip.
+        "oneshot ping-pong" => (300, 600),
+        // The counter's final value and the acquisitions: every task's.
+        "Mutex contended (8 tasks)" | "Semaphore acquire/release" => (300, CONTENDERS * 300),
+        // Every receiver gets every message.
+        "broadcast fan-out to 16 receivers" => (3_000, RECEIVERS * 3_000),
+        other => panic!("no size for sync workload {other}"),
+    }
+}
+
+fn run_sync<R: Rt>(rt: &R, list: Vec<(&'static str, SyncWorkload<R>, usize)>) -> Vec<&'static str> {
+    let mut names = Vec::new();
+    for (name, workload, _) in list {
+        let (n, expected) = sync_size(name);
+        eprintln!("{}: {name}, n = {n}", R::NAME);
+        let run = workload(rt, n);
+        assert!(
+            run.elapsed > Duration::ZERO,
+            "{name} on {} measured nothing",
+            R::NAME
+        );
+        assert_eq!(
+            run.completed,
+            expected,
+            "{name} on {} did not do all its work",
+            R::NAME
+        );
+        names.push(name);
+    }
+    names
+}
+
+fn sync_workloads_complete<R: SyncRt>(test: &'static str) -> Vec<&'static str> {
+    let _guard = hang_guard(test, 120);
+    let rt = R::new(2).expect("runtime builds");
+    run_sync(&rt, sync_workloads::sync_workloads::<R>())
+}
+
+fn broadcast_workloads_complete<R: BroadcastRt>(test: &'static str) -> Vec<&'static str> {
+    let _guard = hang_guard(test, 120);
+    let rt = R::new(2).expect("runtime builds");
+    run_sync(&rt, sync_workloads::broadcast_workloads::<R>())
+}
+
+#[test]
+fn sync_workloads_complete_on_filch() {
+    let mut ran = sync_workloads_complete::<Filch>("sync_workloads_complete_on_filch");
+    ran.extend(broadcast_workloads_complete::<Filch>(
+        "sync_workloads_complete_on_filch",
+    ));
+    assert_eq!(ran.len(), 8, "{ran:?}");
+}
+
+#[test]
+fn sync_workloads_complete_on_tokio() {
+    let mut ran = sync_workloads_complete::<Tokio>("sync_workloads_complete_on_tokio");
+    ran.extend(broadcast_workloads_complete::<Tokio>(
+        "sync_workloads_complete_on_tokio",
+    ));
+    assert_eq!(ran.len(), 8, "{ran:?}");
+}
+
+#[test]
+fn sync_workloads_complete_on_smol() {
+    let ran = sync_workloads_complete::<Smol>("sync_workloads_complete_on_smol");
+    assert_eq!(ran.len(), 7, "{ran:?}");
 }
 
 /// A server child process, killed when dropped.

@@ -14,10 +14,12 @@ use std::time::Duration;
 
 mod filch;
 mod smol;
+mod sync;
 mod tokio;
 
 pub use self::filch::Filch;
 pub use self::smol::Smol;
+pub use self::sync::{BroadcastRt, SyncRt};
 pub use self::tokio::Tokio;
 
 /// A multi-threaded async runtime, as far as the benchmark workloads need one.

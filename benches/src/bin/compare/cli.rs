@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use filch_benches::loadgen::Window;
 use filch_benches::rt::{Kind, Tokio};
-use filch_benches::workloads;
+use filch_benches::{sync_workloads, workloads};
 
 use crate::loopback::net_configs;
 
@@ -150,6 +150,9 @@ fn list() {
         println!("{name:<24} {}", workloads::describe(name));
     }
     println!("{:<24} {}", "timers", workloads::describe("timers"));
+    for name in crate::sync::names() {
+        println!("{name:<24} {}", sync_workloads::describe(name));
+    }
     for config in net_configs() {
         println!("{:<24} {}", config.name(), config.describe());
     }

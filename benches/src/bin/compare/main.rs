@@ -10,12 +10,13 @@
 //! generator is one tokio-based implementation in this process, the same for every server.
 //!
 //! The modules: [`cli`] parses the arguments, [`executor`] runs the executor and timer
-//! workloads, [`loopback`] the servers and their load, and [`report`] prints the table.
+//! workloads, [`sync`] the `filch::sync` ones, [`loopback`] the servers and their load, and [`report`] prints the table.
 
 mod cli;
 mod executor;
 mod loopback;
 mod report;
+mod sync;
 
 use std::io;
 use std::process::ExitCode;
@@ -77,6 +78,7 @@ fn run(options: &Options) -> io::Result<()> {
     let mut rows = Vec::new();
     let mut notes = Vec::new();
     executor::run_executor(options, &mut rows)?;
+    sync::run_sync(options, &mut rows)?;
     loopback::run_net(options, &mut rows, &mut notes)?;
     if rows.is_empty() {
         return Err(io::Error::new(
