@@ -592,3 +592,146 @@ fn blocking_recv_inside_a_task_panics() {
         );
     });
 }
+
+#[test]
+fn try_reserve_many_takes_all_or_nothing() {
+    let (tx, mut rx) = mpsc::channel::<u32>(4);
+    let mut permits = tx.try_reserve_many(3).unwrap();
+    assert_eq!(permits.len(), 3);
+    assert_eq!(tx.capacity(), 1);
+    assert!(
+        matches!(tx.try_reserve_many(2), Err(TrySendError::Full(()))),
+        "only 1 slot is free"
+    );
+    assert_eq!(tx.capacity(), 1, "a failed try_reserve_many takes nothing");
+    permits.next().unwrap().send(10);
+    assert_eq!(permits.len(), 2);
+    drop(permits);
+    assert_eq!(tx.capacity(), 3, "the 2 unused slots came back");
+    assert_eq!(rx.try_recv(), Ok(10));
+    assert_eq!(tx.capacity(), 4);
+    // More than the channel can ever hold: Full, like tokio.
+    assert!(matches!(
+        tx.try_reserve_many(5),
+        Err(TrySendError::Full(()))
+    ));
+    let none = tx.try_reserve_many(0).unwrap();
+    assert_eq!(none.count(), 0);
+    let all = tx.try_reserve_many(4).unwrap();
+    assert_eq!(tx.capacity(), 0);
+    assert_eq!(
+        all.count(),
+        4,
+        "every slot is yielded; dropping the permits frees them"
+    );
+    assert_eq!(tx.capacity(), 4);
+    rx.close();
+    assert!(matches!(
+        tx.try_reserve_many(1),
+        Err(TrySendError::Closed(()))
+    ));
+}
+
+#[test]
+fn reserve_many_waits_for_all_and_keeps_fifo() {
+    let (tx, mut rx) = mpsc::channel::<u32>(4);
+    for i in 0..3 {
+        tx.try_send(i).unwrap();
+    }
+    let mut a = pin!(tx.reserve_many(3));
+    let mut b = pin!(tx.reserve());
+    assert!(poll_once(a.as_mut()).is_pending(), "1 free slot, 3 needed");
+    assert!(
+        poll_once(b.as_mut()).is_pending(),
+        "the free slot may not go past the waiter at the head"
+    );
+    assert!(matches!(tx.try_reserve(), Err(TrySendError::Full(()))));
+    assert_eq!(rx.try_recv(), Ok(0));
+    assert!(poll_once(a.as_mut()).is_pending(), "2 free, 3 needed");
+    assert!(poll_once(b.as_mut()).is_pending());
+    assert_eq!(rx.try_recv(), Ok(1));
+    // 3 free: all go to `a`, none to `b`.
+    assert!(poll_once(b.as_mut()).is_pending());
+    let Poll::Ready(Ok(permits)) = poll_once(a.as_mut()) else {
+        panic!("the head waiter got its 3 slots");
+    };
+    assert_eq!(permits.len(), 3);
+    assert_eq!(tx.capacity(), 0);
+    drop(permits);
+    assert!(
+        matches!(poll_once(b.as_mut()), Poll::Ready(Ok(_))),
+        "the returned slots went on to the next waiter"
+    );
+    assert_eq!(rx.try_recv(), Ok(2));
+}
+
+#[test]
+fn cancelled_reserve_many_lets_the_next_waiter_in() {
+    let (tx, mut rx) = mpsc::channel::<u32>(2);
+    tx.try_send(0).unwrap();
+    tx.try_send(1).unwrap();
+    let mut a = Box::pin(tx.reserve_many(2));
+    let mut b = pin!(tx.reserve());
+    assert!(poll_once(a.as_mut()).is_pending());
+    assert!(poll_once(b.as_mut()).is_pending());
+    assert_eq!(rx.try_recv(), Ok(0));
+    assert!(
+        poll_once(b.as_mut()).is_pending(),
+        "`a` is still at the head"
+    );
+    drop(a); // gives up its place: the free slot goes to `b`
+    assert!(matches!(poll_once(b.as_mut()), Poll::Ready(Ok(_))));
+}
+
+#[test]
+fn reserve_many_errors() {
+    guard("reserve_many_errors", || {
+        rt(1).block_on(async {
+            let (tx, mut rx) = mpsc::channel::<u32>(2);
+            assert!(tx.reserve_many(3).await.is_err(), "more than max_capacity");
+            assert_eq!(tx.reserve_many(0).await.unwrap().len(), 0);
+            tx.try_send(1).unwrap();
+            let mut w = pin!(tx.reserve_many(2));
+            assert!(poll_once(w.as_mut()).is_pending());
+            rx.close();
+            assert!(matches!(poll_once(w.as_mut()), Poll::Ready(Err(_))));
+            assert!(tx.reserve_many(1).await.is_err(), "closed");
+        })
+    });
+}
+
+#[test]
+fn reserve_many_from_many_tasks() {
+    guard("reserve_many_from_many_tasks", || {
+        let rt = rt(2);
+        rt.block_on(async {
+            let (tx, mut rx) = mpsc::channel::<usize>(5);
+            let mut tasks = Vec::new();
+            for t in 0..8usize {
+                let tx = tx.clone();
+                tasks.push(filch::spawn(async move {
+                    for round in 0..50usize {
+                        let n = 1 + (t + round) % 5;
+                        let permits = tx.reserve_many(n).await.unwrap();
+                        assert_eq!(permits.len(), n);
+                        for p in permits {
+                            p.send(1);
+                        }
+                    }
+                }));
+            }
+            drop(tx);
+            let mut total = 0;
+            while let Some(v) = rx.recv().await {
+                total += v;
+            }
+            for t in tasks {
+                t.await.unwrap();
+            }
+            let want: usize = (0..8usize)
+                .map(|t| (0..50usize).map(|r| 1 + (t + r) % 5).sum::<usize>())
+                .sum();
+            assert_eq!(total, want);
+        })
+    });
+}

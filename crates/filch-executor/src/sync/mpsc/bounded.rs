@@ -59,6 +59,14 @@ pub struct Permit<'a, T> {
     chan: &'a Chan<T>,
 }
 
+/// `n` reserved slots, from [`Sender::reserve_many`] or [`Sender::try_reserve_many`]; it yields
+/// them as [`Permit`]s. Dropping it gives back the slots it has not yielded yet.
+pub struct PermitIterator<'a, T> {
+    chan: &'a Chan<T>,
+    /// Slots not yet yielded.
+    n: usize,
+}
+
 /// A reserved slot that owns its [`Sender`]; see [`Sender::reserve_owned`].
 pub struct OwnedPermit<T> {
     /// `None` only while `send`/`release` take it out.
@@ -83,11 +91,20 @@ macro_rules! debug_by_name {
 }
 debug_by_name!(Sender, WeakSender, Permit<'a>, OwnedPermit, Receiver);
 
-/// Waits for a slot; dropping it mid-wait gives up its place (and any slot already handed to
-/// it goes to the next waiter).
+impl<T> fmt::Debug for PermitIterator<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PermitIterator")
+            .field("remaining", &self.n)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Waits for `n` slots; dropping it mid-wait gives up its place (and any slots already handed
+/// to it go to the next waiters).
 struct Reserve<'a, T> {
     chan: &'a Chan<T>,
     id: Option<u64>,
+    n: usize,
 }
 
 impl<T> Future for Reserve<'_, T> {
@@ -99,7 +116,7 @@ impl<T> Future for Reserve<'_, T> {
             Poll::Pending => return Poll::Pending,
         };
         let this = &mut *self;
-        let out = this.chan.poll_reserve(&mut this.id, cx);
+        let out = this.chan.poll_reserve(&mut this.id, this.n, cx);
         if out.is_ready() {
             guard.made_progress();
         }
@@ -179,7 +196,7 @@ impl<T> Sender<T> {
     /// assert_eq!(tx.try_send(3), Err(TrySendError::Closed(3)));
     /// ```
     pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
-        match self.chan.try_reserve() {
+        match self.chan.try_reserve(1) {
             Ok(()) => {
                 self.chan.send_reserved(value);
                 Ok(())
@@ -211,11 +228,84 @@ impl<T> Sender<T> {
         let reserve = Reserve {
             chan: &self.chan,
             id: None,
+            n: 1,
         };
         match reserve.await {
             Ok(()) => Ok(Permit { chan: &self.chan }),
             Err(()) => Err(SendError(())),
         }
+    }
+
+    /// Waits for `n` slots at once and holds them as a [`PermitIterator`] of `n` [`Permit`]s.
+    /// Waiting senders are served in order, so a sender waiting for `n` slots at the head of
+    /// the queue gets them before senders that came later, even ones that need fewer.
+    ///
+    /// Fails if the receiver is closed or dropped, or if `n` is larger than
+    /// [`max_capacity`](Self::max_capacity) (it could never be served). `n == 0` yields no
+    /// permits.
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`reserve`](Self::reserve): no message is lost, but the place in the queue is.
+    ///
+    /// ```
+    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let (tx, mut rx) = filch_executor::sync::mpsc::channel(4);
+    ///     let permits = tx.reserve_many(3).await.unwrap();
+    ///     assert_eq!(tx.capacity(), 1);
+    ///     for (i, permit) in permits.enumerate() {
+    ///         permit.send(i);
+    ///     }
+    ///     assert_eq!(rx.recv().await, Some(0));
+    ///     assert!(tx.reserve_many(5).await.is_err(), "more than max_capacity");
+    /// });
+    /// ```
+    pub async fn reserve_many(&self, n: usize) -> Result<PermitIterator<'_, T>, SendError<()>> {
+        if n > self.max_capacity() {
+            return Err(SendError(()));
+        }
+        let reserve = Reserve {
+            chan: &self.chan,
+            id: None,
+            n,
+        };
+        match reserve.await {
+            Ok(()) => Ok(PermitIterator {
+                chan: &self.chan,
+                n,
+            }),
+            Err(()) => Err(SendError(())),
+        }
+    }
+
+    /// Takes `n` slots as a [`PermitIterator`] if they are all free right now and nobody is
+    /// waiting for slots.
+    ///
+    /// `Err(TrySendError::Full(()))` if they are not, or if `n` is larger than
+    /// [`max_capacity`](Self::max_capacity); `Err(TrySendError::Closed(()))` if the receiver is
+    /// closed or dropped.
+    ///
+    /// ```
+    /// use filch_executor::sync::mpsc::{self, error::TrySendError};
+    ///
+    /// let (tx, mut rx) = mpsc::channel(3);
+    /// let mut permits = tx.try_reserve_many(2).unwrap();
+    /// assert!(matches!(tx.try_reserve_many(2), Err(TrySendError::Full(()))));
+    /// permits.next().unwrap().send("a");
+    /// drop(permits); // gives back the unused slot
+    /// assert_eq!(tx.capacity(), 2);
+    /// assert_eq!(rx.try_recv(), Ok("a"));
+    /// ```
+    pub fn try_reserve_many(&self, n: usize) -> Result<PermitIterator<'_, T>, TrySendError<()>> {
+        if n > self.max_capacity() {
+            return Err(TrySendError::Full(()));
+        }
+        self.chan.try_reserve(n)?;
+        Ok(PermitIterator {
+            chan: &self.chan,
+            n,
+        })
     }
 
     /// [`reserve`](Self::reserve), but the permit owns this sender, so it can move into
@@ -240,6 +330,7 @@ impl<T> Sender<T> {
         let reserve = Reserve {
             chan: &self.chan,
             id: None,
+            n: 1,
         };
         match reserve.await {
             Ok(()) => Ok(OwnedPermit { sender: Some(self) }),
@@ -277,7 +368,7 @@ impl<T> Sender<T> {
     /// assert!(tx.try_reserve().is_ok());
     /// ```
     pub fn try_reserve(&self) -> Result<Permit<'_, T>, TrySendError<()>> {
-        self.chan.try_reserve()?;
+        self.chan.try_reserve(1)?;
         Ok(Permit { chan: &self.chan })
     }
 
@@ -290,7 +381,7 @@ impl<T> Sender<T> {
     /// let _tx = permit.release();
     /// ```
     pub fn try_reserve_owned(self) -> Result<OwnedPermit<T>, TrySendError<Self>> {
-        match self.chan.try_reserve() {
+        match self.chan.try_reserve(1) {
             Ok(()) => Ok(OwnedPermit { sender: Some(self) }),
             Err(TrySendError::Full(())) => Err(TrySendError::Full(self)),
             Err(TrySendError::Closed(())) => Err(TrySendError::Closed(self)),
@@ -494,7 +585,34 @@ impl<T> Permit<'_, T> {
 
 impl<T> Drop for Permit<'_, T> {
     fn drop(&mut self) {
-        self.chan.release_slot();
+        self.chan.release_slots(1);
+    }
+}
+
+impl<'a, T> Iterator for PermitIterator<'a, T> {
+    type Item = Permit<'a, T>;
+
+    fn next(&mut self) -> Option<Permit<'a, T>> {
+        if self.n == 0 {
+            return None;
+        }
+        // The slot moves from this iterator to the permit.
+        self.n -= 1;
+        Some(Permit { chan: self.chan })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.n, Some(self.n))
+    }
+}
+
+impl<T> ExactSizeIterator for PermitIterator<'_, T> {}
+
+impl<T> std::iter::FusedIterator for PermitIterator<'_, T> {}
+
+impl<T> Drop for PermitIterator<'_, T> {
+    fn drop(&mut self) {
+        self.chan.release_slots(self.n);
     }
 }
 
@@ -528,7 +646,7 @@ impl<T> OwnedPermit<T> {
             .sender
             .take()
             .expect("OwnedPermit holds its sender until consumed");
-        sender.chan.release_slot();
+        sender.chan.release_slots(1);
         sender
     }
 }
@@ -536,7 +654,7 @@ impl<T> OwnedPermit<T> {
 impl<T> Drop for OwnedPermit<T> {
     fn drop(&mut self) {
         if let Some(sender) = &self.sender {
-            sender.chan.release_slot();
+            sender.chan.release_slots(1);
         }
     }
 }

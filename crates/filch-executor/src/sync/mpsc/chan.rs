@@ -3,8 +3,10 @@
 //! Everything lives behind one lock: the queue, the slots held by permits, the FIFO of senders
 //! waiting for a slot, the receiver's waker and the sender counts. A bounded channel's slot is
 //! "used" from the moment a sender reserves it until the receiver takes the message out, so
-//! `capacity = bound - queued - reserved`. When a slot frees up it is handed straight to the
-//! oldest waiting sender (marked "granted"), so a newcomer can never overtake a waiter.
+//! `capacity = bound - queued - reserved`. When slots free up they are handed straight to the
+//! oldest waiting sender (marked "granted"), so a newcomer can never overtake a waiter. A waiter
+//! may need several slots (`Sender::reserve_many`): it gets them all at once, and the waiters
+//! behind it wait until it has been served, so a large request is not starved by small ones.
 
 use std::collections::VecDeque;
 use std::task::{Context, Poll, Waker};
@@ -27,10 +29,10 @@ struct State<T> {
     queue: VecDeque<T>,
     /// Slots held by permits (including slots granted to waiters that have not yet seen them).
     reserved: usize,
-    /// Senders waiting for a slot, oldest first.
-    waiters: VecDeque<(u64, Waker)>,
-    /// Waiters that were given a slot but have not polled since.
-    granted: Vec<u64>,
+    /// Senders waiting for slots, oldest first: ticket, slots needed, waker.
+    waiters: VecDeque<(u64, usize, Waker)>,
+    /// Waiters that were given their slots but have not polled since: ticket, slots.
+    granted: Vec<(u64, usize)>,
     /// Futures waiting in `Sender::closed`.
     closed_waiters: Vec<(u64, Waker)>,
     next_id: u64,
@@ -48,18 +50,22 @@ impl<T> State<T> {
         bound.saturating_sub(self.queue.len() + self.reserved)
     }
 
-    /// Hands free slots to the oldest waiters; the wakers to call go to `wake`.
+    /// Hands free slots to the oldest waiters, each getting all the slots it asked for; stops
+    /// at the first waiter that needs more than is free (FIFO). The wakers go to `wake`.
     fn grant(&mut self, bound: Option<usize>, wake: &mut Vec<Waker>) {
         let Some(bound) = bound else { return };
         if self.rx_closed {
             return;
         }
-        while self.free(bound) > 0 {
-            let Some((id, waker)) = self.waiters.pop_front() else {
+        while let Some(&(_, need, _)) = self.waiters.front() {
+            if self.free(bound) < need {
+                break;
+            }
+            let Some((id, need, waker)) = self.waiters.pop_front() else {
                 break;
             };
-            self.reserved += 1;
-            self.granted.push(id);
+            self.reserved += need;
+            self.granted.push((id, need));
             wake.push(waker);
         }
     }
@@ -157,26 +163,31 @@ impl<T> Chan<T> {
 
     // ----- sending -----
 
-    /// Takes a slot at once if one is free and nobody is queued for one.
-    pub(super) fn try_reserve(&self) -> Result<(), TrySendError<()>> {
+    /// Takes `n` slots at once if they are free and nobody is queued for slots. `n == 0`
+    /// succeeds on an open channel.
+    pub(super) fn try_reserve(&self, n: usize) -> Result<(), TrySendError<()>> {
         let mut s = self.state.lock();
         if s.rx_closed {
             return Err(TrySendError::Closed(()));
         }
         if let Some(bound) = self.bound {
-            if !s.waiters.is_empty() || s.free(bound) == 0 {
+            if n == 0 {
+                return Ok(());
+            }
+            if !s.waiters.is_empty() || s.free(bound) < n {
                 return Err(TrySendError::Full(()));
             }
-            s.reserved += 1;
+            s.reserved += n;
         }
         Ok(())
     }
 
-    /// One poll of a wait for a slot. `id` is the waiter's ticket: `None` until it has queued.
-    /// `Ready(Err(()))`: the receiver is closed.
+    /// One poll of a wait for `n` slots. `id` is the waiter's ticket: `None` until it has
+    /// queued. `Ready(Err(()))`: the receiver is closed. The caller makes sure `n <= bound`.
     pub(super) fn poll_reserve(
         &self,
         id: &mut Option<u64>,
+        n: usize,
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), ()>> {
         let mut wake = Vec::new();
@@ -184,13 +195,13 @@ impl<T> Chan<T> {
             let mut s = self.state.lock();
             match *id {
                 Some(me) => {
-                    if let Some(pos) = s.granted.iter().position(|&g| g == me) {
-                        s.granted.swap_remove(pos);
+                    if let Some(pos) = s.granted.iter().position(|&(g, _)| g == me) {
+                        let (_, got) = s.granted.swap_remove(pos);
                         *id = None;
                         if s.rx_closed {
-                            // The slot came before the close; give it back. The receiver may
-                            // be waiting for the last permit to go.
-                            s.reserved -= 1;
+                            // The slots came before the close; give them back. The receiver
+                            // may be waiting for the last permit to go.
+                            s.reserved -= got;
                             if s.finished() {
                                 wake.extend(s.rx_waker.take());
                             }
@@ -199,15 +210,15 @@ impl<T> Chan<T> {
                             Poll::Ready(Ok(()))
                         }
                     } else if s.rx_closed {
-                        if let Some(pos) = s.waiters.iter().position(|(w, _)| *w == me) {
+                        if let Some(pos) = s.waiters.iter().position(|(w, _, _)| *w == me) {
                             s.waiters.remove(pos);
                         }
                         *id = None;
                         Poll::Ready(Err(()))
                     } else {
-                        if let Some(entry) = s.waiters.iter_mut().find(|(w, _)| *w == me) {
-                            if !entry.1.will_wake(cx.waker()) {
-                                entry.1 = cx.waker().clone();
+                        if let Some(entry) = s.waiters.iter_mut().find(|(w, _, _)| *w == me) {
+                            if !entry.2.will_wake(cx.waker()) {
+                                entry.2 = cx.waker().clone();
                             }
                         }
                         Poll::Pending
@@ -219,13 +230,14 @@ impl<T> Chan<T> {
                     } else {
                         match self.bound {
                             None => Poll::Ready(Ok(())),
-                            Some(bound) if s.waiters.is_empty() && s.free(bound) > 0 => {
-                                s.reserved += 1;
+                            Some(_) if n == 0 => Poll::Ready(Ok(())),
+                            Some(bound) if s.waiters.is_empty() && s.free(bound) >= n => {
+                                s.reserved += n;
                                 Poll::Ready(Ok(()))
                             }
                             Some(_) => {
                                 let me = s.take_id();
-                                s.waiters.push_back((me, cx.waker().clone()));
+                                s.waiters.push_back((me, n, cx.waker().clone()));
                                 *id = Some(me);
                                 Poll::Pending
                             }
@@ -238,31 +250,36 @@ impl<T> Chan<T> {
         out
     }
 
-    /// A waiter gave up (its future was dropped). A slot already granted to it goes to the next.
+    /// A waiter gave up (its future was dropped). Slots already granted to it go to the next
+    /// waiters; if it was still queued, the waiters behind it may now fit.
     pub(super) fn cancel_reserve(&self, id: u64) {
         let mut wake = Vec::new();
         {
             let mut s = self.state.lock();
-            if let Some(pos) = s.granted.iter().position(|&g| g == id) {
-                s.granted.swap_remove(pos);
-                s.reserved -= 1;
+            if let Some(pos) = s.granted.iter().position(|&(g, _)| g == id) {
+                let (_, got) = s.granted.swap_remove(pos);
+                s.reserved -= got;
                 s.grant(self.bound, &mut wake);
                 if s.finished() {
                     wake.extend(s.rx_waker.take());
                 }
-            } else if let Some(pos) = s.waiters.iter().position(|(w, _)| *w == id) {
+            } else if let Some(pos) = s.waiters.iter().position(|(w, _, _)| *w == id) {
                 s.waiters.remove(pos);
+                s.grant(self.bound, &mut wake);
             }
         }
         wake_all(wake);
     }
 
-    /// A permit was dropped unused.
-    pub(super) fn release_slot(&self) {
+    /// `n` permits were dropped unused.
+    pub(super) fn release_slots(&self, n: usize) {
+        if n == 0 {
+            return;
+        }
         let mut wake = Vec::new();
         {
             let mut s = self.state.lock();
-            s.reserved -= 1;
+            s.reserved -= n;
             s.grant(self.bound, &mut wake);
             if s.finished() {
                 wake.extend(s.rx_waker.take());
@@ -365,7 +382,7 @@ impl<T> Chan<T> {
                 return;
             }
             s.rx_closed = true;
-            wake.extend(s.waiters.drain(..).map(|(_, w)| w));
+            wake.extend(s.waiters.drain(..).map(|(_, _, w)| w));
             wake.extend(s.closed_waiters.drain(..).map(|(_, w)| w));
         }
         wake_all(wake);
