@@ -278,3 +278,53 @@ fn auto_traits() {
     check::<watch::Sender<u8>>();
     check::<watch::Receiver<u8>>();
 }
+
+#[test]
+fn cloned_senders_close_with_the_last_one() {
+    let (c, w) = counting();
+    let mut cx = Context::from_waker(&w);
+    let (tx, mut rx) = watch::channel(0);
+    let tx2 = tx.clone();
+    assert_eq!((tx.sender_count(), tx2.sender_count()), (2, 2));
+    tx2.send(1).unwrap();
+    assert_eq!(
+        *rx.borrow_and_update(),
+        1,
+        "a clone sends on the same channel"
+    );
+    let mut ch = std::pin::pin!(rx.changed());
+    assert!(ch.as_mut().poll(&mut cx).is_pending());
+    drop(tx);
+    assert_eq!(tx2.sender_count(), 1);
+    assert_eq!(c.0.load(SeqCst), 0, "one sender is left: no wake");
+    assert!(
+        ch.as_mut().poll(&mut cx).is_pending(),
+        "still open while a sender is alive"
+    );
+    drop(tx2);
+    assert_eq!(
+        c.0.load(SeqCst),
+        1,
+        "the last sender's drop wakes changed()"
+    );
+    assert!(matches!(ch.as_mut().poll(&mut cx), Poll::Ready(Err(_))));
+}
+
+#[test]
+fn sender_new_has_no_receiver() {
+    let tx = watch::Sender::new(5);
+    assert_eq!(tx.receiver_count(), 0);
+    assert!(tx.is_closed());
+    assert_eq!(tx.send(6).unwrap_err().0, 6);
+    assert_eq!(
+        tx.send_replace(7),
+        5,
+        "send_replace stores without receivers"
+    );
+    let rx = tx.subscribe();
+    assert_eq!(*rx.borrow(), 7);
+    tx.send(8).unwrap();
+    assert_eq!(*rx.borrow(), 8);
+    assert_eq!(tx.sender_count(), 1);
+    assert!(rx.has_changed().unwrap());
+}

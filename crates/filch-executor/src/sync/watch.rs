@@ -94,7 +94,8 @@ impl<T> std::panic::RefUnwindSafe for Shared<T> {}
 
 struct Meta {
     version: u64,
-    tx_alive: bool,
+    /// Live [`Sender`]s; receivers see the channel closed when it reaches 0.
+    tx_count: usize,
     rx_count: usize,
     /// Receivers waiting in `changed`.
     rx_waiters: Vec<(u64, Waker)>,
@@ -116,7 +117,7 @@ pub fn channel<T>(init: T) -> (Sender<T>, Receiver<T>) {
         value: RwLock::new(init),
         meta: Mutex::new(Meta {
             version: 0,
-            tx_alive: true,
+            tx_count: 1,
             rx_count: 1,
             rx_waiters: Vec::new(),
             tx_waiters: Vec::new(),
@@ -131,7 +132,8 @@ pub fn channel<T>(init: T) -> (Sender<T>, Receiver<T>) {
     )
 }
 
-/// The sending half. Dropping it makes waiting receivers fail with [`RecvError`].
+/// The sending half; clone it for more senders (as in tokio since 1.37). Dropping the last one
+/// makes waiting receivers fail with [`RecvError`].
 pub struct Sender<T> {
     shared: Arc<Shared<T>>,
 }
@@ -197,6 +199,35 @@ fn wake_all(list: Vec<(u64, Waker)>) {
 }
 
 impl<T> Sender<T> {
+    /// A sender of a new channel holding `init`, with no receiver yet: [`send`](Self::send)
+    /// fails until [`subscribe`](Self::subscribe) makes one (the other send methods store the
+    /// value anyway).
+    ///
+    /// ```
+    /// let tx = filch_executor::sync::watch::Sender::new(0u8);
+    /// assert!(tx.send(1).is_err(), "no receiver");
+    /// let rx = tx.subscribe();
+    /// tx.send(2).unwrap();
+    /// assert_eq!(*rx.borrow(), 2);
+    /// ```
+    pub fn new(init: T) -> Sender<T> {
+        let (tx, _rx) = channel(init);
+        tx
+    }
+
+    /// How many senders exist, this one included.
+    ///
+    /// ```
+    /// let (tx, _rx) = filch_executor::sync::watch::channel(0);
+    /// let tx2 = tx.clone();
+    /// assert_eq!(tx.sender_count(), 2);
+    /// drop(tx2);
+    /// assert_eq!(tx.sender_count(), 1);
+    /// ```
+    pub fn sender_count(&self) -> usize {
+        self.shared.meta.lock().tx_count
+    }
+
     /// Replaces the value and notifies the receivers. Fails, giving the value back, when there
     /// is no receiver (the value is then not stored).
     ///
@@ -354,11 +385,23 @@ impl<T> Sender<T> {
     }
 }
 
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Self {
+        self.shared.meta.lock().tx_count += 1;
+        Sender {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
         let waiters = {
             let mut meta = self.shared.meta.lock();
-            meta.tx_alive = false;
+            meta.tx_count -= 1;
+            if meta.tx_count > 0 {
+                return;
+            }
             std::mem::take(&mut meta.rx_waiters)
         };
         wake_all(waiters);
@@ -451,7 +494,7 @@ impl<T> Receiver<T> {
     /// ```
     pub fn has_changed(&self) -> Result<bool, RecvError> {
         let meta = self.shared.meta.lock();
-        if !meta.tx_alive {
+        if meta.tx_count == 0 {
             return Err(RecvError(()));
         }
         Ok(meta.version != self.seen)
@@ -512,7 +555,7 @@ impl<T> Receiver<T> {
                 let guard = shared.value.read();
                 let (version, alive) = {
                     let meta = shared.meta.lock();
-                    (meta.version, meta.tx_alive)
+                    (meta.version, meta.tx_count > 0)
                 };
                 let has_changed = version != *seen;
                 *seen = version;
@@ -583,7 +626,7 @@ async fn changed_impl<T>(shared: &Shared<T>, seen: &mut u64) -> Result<(), RecvE
             guard.made_progress();
             return Poll::Ready(Ok(()));
         }
-        if !meta.tx_alive {
+        if meta.tx_count == 0 {
             guard.made_progress();
             return Poll::Ready(Err(RecvError(())));
         }
