@@ -264,3 +264,60 @@ fn auto_traits() {
     check::<broadcast::Receiver<u8>>();
     check::<broadcast::WeakSender<u8>>();
 }
+
+#[test]
+fn sender_closed_waits_for_the_last_receiver() {
+    let c = Arc::new(CountWaker(AtomicUsize::new(0)));
+    let w = Waker::from(c.clone());
+    let mut cx = Context::from_waker(&w);
+    let (tx, rx) = broadcast::channel::<u8>(2);
+    let rx2 = tx.subscribe();
+    {
+        let mut closed = std::pin::pin!(tx.closed());
+        assert!(closed.as_mut().poll(&mut cx).is_pending());
+        drop(rx);
+        assert_eq!(c.0.load(SeqCst), 0, "a receiver is left");
+        assert!(closed.as_mut().poll(&mut cx).is_pending());
+        drop(rx2);
+        assert_eq!(
+            c.0.load(SeqCst),
+            1,
+            "the last receiver's drop wakes closed()"
+        );
+        assert!(closed.as_mut().poll(&mut cx).is_ready());
+    }
+    assert!(
+        std::pin::pin!(tx.closed()).poll(&mut cx).is_ready(),
+        "no receiver: ready at once"
+    );
+    let _rx3 = tx.subscribe();
+    assert!(
+        std::pin::pin!(tx.closed()).poll(&mut cx).is_pending(),
+        "subscribe opens the channel again"
+    );
+    guard("sender_closed_waits_for_the_last_receiver", move || {
+        rt().block_on(async move {
+            let rx = tx.subscribe();
+            drop(_rx3);
+            filch::spawn(async move { drop(rx) });
+            tx.closed().await;
+        })
+    });
+}
+
+#[test]
+fn sender_strong_and_weak_counts() {
+    let (tx, _rx) = broadcast::channel::<u8>(2);
+    assert_eq!((tx.strong_count(), tx.weak_count()), (1, 0));
+    let tx2 = tx.clone();
+    let weak = tx.downgrade();
+    let weak2 = weak.clone();
+    assert_eq!((tx.strong_count(), tx.weak_count()), (2, 2));
+    assert_eq!((weak.strong_count(), weak.weak_count()), (2, 2));
+    drop(tx2);
+    drop(weak2);
+    assert_eq!((weak.strong_count(), weak.weak_count()), (1, 1));
+    drop(tx);
+    assert_eq!(weak.strong_count(), 0);
+    assert!(weak.upgrade().is_none());
+}

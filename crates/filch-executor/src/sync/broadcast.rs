@@ -144,6 +144,8 @@ struct State<T> {
     weak_count: usize,
     rx_count: usize,
     waiters: Vec<(u64, Waker)>,
+    /// Futures waiting in `Sender::closed`.
+    closed_waiters: Vec<(u64, Waker)>,
     next_id: u64,
 }
 
@@ -194,6 +196,7 @@ pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
             weak_count: 0,
             rx_count: 1,
             waiters: Vec::new(),
+            closed_waiters: Vec::new(),
             next_id: 0,
         }),
         capacity,
@@ -312,6 +315,84 @@ impl<T> Sender<T> {
         self.shared.state.lock().rx_count
     }
 
+    /// Completes when there is no receiver (at once if there is none now). A later
+    /// [`subscribe`](Self::subscribe) opens the channel again.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe.
+    ///
+    /// ```
+    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let (tx, rx) = filch_executor::sync::broadcast::channel::<u8>(4);
+    ///     let rx2 = tx.subscribe();
+    ///     filch_executor::spawn(async move {
+    ///         drop(rx);
+    ///         drop(rx2);
+    ///     });
+    ///     tx.closed().await;
+    ///     assert_eq!(tx.receiver_count(), 0);
+    /// });
+    /// ```
+    pub async fn closed(&self) {
+        let mut waiter = ClosedWaiter {
+            shared: &self.shared,
+            id: None,
+        };
+        std::future::poll_fn(|cx| {
+            let mut s = self.shared.state.lock();
+            if s.rx_count == 0 {
+                if let Some(id) = waiter.id.take() {
+                    s.closed_waiters.retain(|(w, _)| *w != id);
+                }
+                return Poll::Ready(());
+            }
+            let id = match waiter.id {
+                Some(id) => id,
+                None => {
+                    s.next_id += 1;
+                    let id = s.next_id;
+                    waiter.id = Some(id);
+                    id
+                }
+            };
+            // The last receiver's drop takes the whole list: re-register on every pending poll.
+            match s.closed_waiters.iter_mut().find(|(w, _)| *w == id) {
+                Some(entry) => {
+                    if !entry.1.will_wake(cx.waker()) {
+                        entry.1.clone_from(cx.waker());
+                    }
+                }
+                None => s.closed_waiters.push((id, cx.waker().clone())),
+            }
+            Poll::Pending
+        })
+        .await
+    }
+
+    /// How many [`Sender`]s the channel has.
+    ///
+    /// ```
+    /// let (tx, _rx) = filch_executor::sync::broadcast::channel::<u8>(4);
+    /// let _tx2 = tx.clone();
+    /// assert_eq!(tx.strong_count(), 2);
+    /// ```
+    pub fn strong_count(&self) -> usize {
+        self.shared.state.lock().tx_count
+    }
+
+    /// How many [`WeakSender`]s the channel has.
+    ///
+    /// ```
+    /// let (tx, _rx) = filch_executor::sync::broadcast::channel::<u8>(4);
+    /// let _weak = tx.downgrade();
+    /// assert_eq!(tx.weak_count(), 1);
+    /// ```
+    pub fn weak_count(&self) -> usize {
+        self.shared.state.lock().weak_count
+    }
+
     /// How many values are queued: sent, still kept, and not yet seen by every receiver that
     /// existed when they were sent.
     ///
@@ -405,6 +486,51 @@ impl<T> WeakSender<T> {
         Some(Sender {
             shared: self.shared.clone(),
         })
+    }
+}
+
+impl<T> WeakSender<T> {
+    /// How many [`Sender`]s the channel has.
+    ///
+    /// ```
+    /// let (tx, _rx) = filch_executor::sync::broadcast::channel::<u8>(4);
+    /// let weak = tx.downgrade();
+    /// assert_eq!(weak.strong_count(), 1);
+    /// drop(tx);
+    /// assert_eq!(weak.strong_count(), 0);
+    /// ```
+    pub fn strong_count(&self) -> usize {
+        self.shared.state.lock().tx_count
+    }
+
+    /// How many [`WeakSender`]s the channel has.
+    ///
+    /// ```
+    /// let (tx, _rx) = filch_executor::sync::broadcast::channel::<u8>(4);
+    /// let weak = tx.downgrade();
+    /// let _weak2 = weak.clone();
+    /// assert_eq!(weak.weak_count(), 2);
+    /// ```
+    pub fn weak_count(&self) -> usize {
+        self.shared.state.lock().weak_count
+    }
+}
+
+/// A registered `Sender::closed` waker; dropping it removes the entry.
+struct ClosedWaiter<'a, T> {
+    shared: &'a Shared<T>,
+    id: Option<u64>,
+}
+
+impl<T> Drop for ClosedWaiter<'_, T> {
+    fn drop(&mut self) {
+        if let Some(id) = self.id {
+            self.shared
+                .state
+                .lock()
+                .closed_waiters
+                .retain(|(w, _)| *w != id);
+        }
     }
 }
 
@@ -556,7 +682,7 @@ impl<T> Receiver<T> {
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
         let mut dropped = Vec::new();
-        {
+        let closed = {
             let mut s = self.shared.state.lock();
             s.rx_count -= 1;
             let from = self.next.max(s.head);
@@ -564,7 +690,13 @@ impl<T> Drop for Receiver<T> {
                 s.seen(pos, &mut dropped);
             }
             s.trim();
-        }
+            if s.rx_count == 0 {
+                std::mem::take(&mut s.closed_waiters)
+            } else {
+                Vec::new()
+            }
+        };
+        wake_all(closed);
         drop(dropped);
     }
 }
