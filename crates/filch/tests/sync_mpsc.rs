@@ -735,3 +735,53 @@ fn reserve_many_from_many_tasks() {
         })
     });
 }
+
+#[test]
+fn weak_unbounded_sender_counts() {
+    let (tx, _rx) = mpsc::unbounded_channel::<u8>();
+    let weak = tx.downgrade();
+    let weak2 = weak.clone();
+    let tx2 = tx.clone();
+    assert_eq!((weak.strong_count(), weak.weak_count()), (2, 2));
+    drop(tx2);
+    drop(weak2);
+    assert_eq!((weak.strong_count(), weak.weak_count()), (1, 1));
+    drop(tx);
+    assert_eq!(weak.strong_count(), 0);
+}
+
+#[test]
+fn blocking_recv_many_from_threads() {
+    guard("blocking_recv_many_from_threads", || {
+        let (tx, mut rx) = mpsc::channel(2);
+        let t = thread::spawn(move || {
+            for i in 0..40 {
+                tx.blocking_send(i).unwrap();
+            }
+        });
+        let mut got = Vec::new();
+        loop {
+            let before = got.len();
+            let n = rx.blocking_recv_many(&mut got, 3);
+            assert_eq!(got.len() - before, n);
+            assert!(n <= 3, "at most `limit` at a time");
+            if n == 0 {
+                break;
+            }
+        }
+        t.join().unwrap();
+        assert_eq!(got, (0..40).collect::<Vec<_>>());
+
+        let (utx, mut urx) = mpsc::unbounded_channel();
+        let t = thread::spawn(move || {
+            for i in 0..5 {
+                utx.send(i).unwrap();
+            }
+        });
+        t.join().unwrap();
+        let mut buf = Vec::new();
+        assert_eq!(urx.blocking_recv_many(&mut buf, 10), 5);
+        assert_eq!(urx.blocking_recv_many(&mut buf, 10), 0, "closed and empty");
+        assert_eq!(buf, [0, 1, 2, 3, 4]);
+    });
+}

@@ -723,6 +723,32 @@ impl<T> Receiver<T> {
         crate::sync::blocking("Receiver::blocking_recv", self.recv())
     }
 
+    /// [`recv_many`](Self::recv_many) for synchronous code: blocks this thread until at least
+    /// one message comes (then takes up to `limit`), or the channel is closed and empty (0).
+    ///
+    /// # Panics
+    ///
+    /// Panics if called inside a filch task or `block_on`.
+    ///
+    /// ```
+    /// let (tx, mut rx) = filch_executor::sync::mpsc::channel(4);
+    /// let t = std::thread::spawn(move || {
+    ///     let mut buf = Vec::new();
+    ///     let n = rx.blocking_recv_many(&mut buf, 2);
+    ///     (n, buf)
+    /// });
+    /// tx.try_send(7).unwrap();
+    /// let (n, buf) = t.join().unwrap();
+    /// assert!(n >= 1 && buf[0] == 7);
+    /// ```
+    #[track_caller]
+    pub fn blocking_recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
+        crate::sync::blocking(
+            "Receiver::blocking_recv_many",
+            self.recv_many(buffer, limit),
+        )
+    }
+
     /// Takes a queued message without waiting.
     ///
     /// ```

@@ -191,6 +191,31 @@ impl<T> WeakUnboundedSender<T> {
             None
         }
     }
+
+    /// How many [`UnboundedSender`]s the channel has.
+    ///
+    /// ```
+    /// let (tx, _rx) = filch_executor::sync::mpsc::unbounded_channel::<()>();
+    /// let weak = tx.downgrade();
+    /// assert_eq!(weak.strong_count(), 1);
+    /// drop(tx);
+    /// assert_eq!(weak.strong_count(), 0);
+    /// ```
+    pub fn strong_count(&self) -> usize {
+        self.chan.tx_count()
+    }
+
+    /// How many [`WeakUnboundedSender`]s the channel has.
+    ///
+    /// ```
+    /// let (tx, _rx) = filch_executor::sync::mpsc::unbounded_channel::<()>();
+    /// let weak = tx.downgrade();
+    /// let _weak2 = weak.clone();
+    /// assert_eq!(weak.weak_count(), 2);
+    /// ```
+    pub fn weak_count(&self) -> usize {
+        self.chan.weak_count()
+    }
 }
 
 impl<T> Clone for WeakUnboundedSender<T> {
@@ -265,6 +290,31 @@ impl<T> UnboundedReceiver<T> {
     #[track_caller]
     pub fn blocking_recv(&mut self) -> Option<T> {
         crate::sync::blocking("UnboundedReceiver::blocking_recv", self.recv())
+    }
+
+    /// [`recv_many`](Self::recv_many) for synchronous code: blocks this thread until at least
+    /// one message comes (then takes up to `limit`), or the channel is closed and empty (0).
+    ///
+    /// # Panics
+    ///
+    /// Panics if called inside a filch task or `block_on`.
+    ///
+    /// ```
+    /// let (tx, mut rx) = filch_executor::sync::mpsc::unbounded_channel();
+    /// tx.send(1).unwrap();
+    /// tx.send(2).unwrap();
+    /// drop(tx);
+    /// let mut buf = Vec::new();
+    /// assert_eq!(rx.blocking_recv_many(&mut buf, 5), 2);
+    /// assert_eq!(rx.blocking_recv_many(&mut buf, 5), 0);
+    /// assert_eq!(buf, [1, 2]);
+    /// ```
+    #[track_caller]
+    pub fn blocking_recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
+        crate::sync::blocking(
+            "UnboundedReceiver::blocking_recv_many",
+            self.recv_many(buffer, limit),
+        )
     }
 
     /// Takes a queued message without waiting.
