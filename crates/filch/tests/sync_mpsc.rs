@@ -753,6 +753,20 @@ fn weak_unbounded_sender_counts() {
 #[test]
 fn blocking_recv_many_from_threads() {
     guard("blocking_recv_many_from_threads", || {
+        let (tx, mut rx) = mpsc::channel(8);
+        for i in 0..5 {
+            tx.try_send(i).unwrap();
+        }
+        let mut buf = Vec::new();
+        assert_eq!(
+            rx.blocking_recv_many(&mut buf, 3),
+            3,
+            "limit caps the batch"
+        );
+        assert_eq!(rx.blocking_recv_many(&mut buf, 3), 2);
+        assert_eq!(buf, [0, 1, 2, 3, 4]);
+        drop((tx, rx));
+
         let (tx, mut rx) = mpsc::channel(2);
         let t = thread::spawn(move || {
             for i in 0..40 {
