@@ -1,8 +1,8 @@
 //! A single-value channel where receivers see the latest value: [`channel`], [`Sender`],
 //! [`Receiver`], [`Ref`].
 //!
-//! The sender replaces (or modifies) the value; each receiver can [`borrow`](Receiver::borrow)
-//! the current value at any time and wait for the next change with
+//! A sender (clone it for more) replaces (or modifies) the value; each receiver can
+//! [`borrow`](Receiver::borrow) the current value at any time and wait for the next change with
 //! [`changed`](Receiver::changed). Intermediate values a receiver did not look at are simply
 //! skipped. The API follows `tokio::sync::watch`.
 //!
