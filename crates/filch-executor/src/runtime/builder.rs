@@ -416,7 +416,7 @@ fn start(config: Config, driver: Arc<dyn Driver>) -> io::Result<Runtime> {
         } else {
             extra_slots.push(FreeSlot {
                 index,
-                local,
+                queues: local,
                 parker,
             });
         }

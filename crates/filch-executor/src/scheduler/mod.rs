@@ -57,10 +57,10 @@ pub(crate) struct Remote {
     pub(crate) polling: AtomicPtr<std::panic::Location<'static>>,
     /// The id of the task being polled (meaningful while `polling` is non-null).
     pub(crate) polling_id: AtomicUsize,
-    /// Tasks that yielded: they run again after the next driver poll (see `worker.rs`). Behind a
-    /// lock only so the monitor can take them from a stuck worker; the owner is the only other
-    /// user, so the lock is uncontended.
-    pub(crate) deferred: crate::loom::sync::Mutex<Vec<Notified>>,
+    /// The stealing end of the worker's deque of tasks that yielded: they run again after the
+    /// next driver poll (see `worker.rs`). The owner moves them to its run queue through it; the
+    /// monitor takes them from a stuck worker.
+    pub(crate) deferred: Stealer<Notified>,
     pub(crate) unparker: Unparker,
 }
 
@@ -87,21 +87,19 @@ impl Remote {
             f(task);
             n += 1;
         }
-        // Moved out first (keeping the list's capacity): `f` may push to the injector, and
-        // nothing should run under this lock.
-        let deferred: Vec<Notified> = self.deferred.lock().drain(..).collect();
-        n += deferred.len();
-        deferred.into_iter().for_each(&mut f);
-        loop {
-            match self.stealer.steal() {
-                crossbeam_deque::Steal::Success(task) => {
-                    f(task);
-                    n += 1;
+        for stealer in [&self.deferred, &self.stealer] {
+            loop {
+                match stealer.steal() {
+                    crossbeam_deque::Steal::Success(task) => {
+                        f(task);
+                        n += 1;
+                    }
+                    crossbeam_deque::Steal::Retry => {}
+                    crossbeam_deque::Steal::Empty => break,
                 }
-                crossbeam_deque::Steal::Retry => {}
-                crossbeam_deque::Steal::Empty => return n,
             }
         }
+        n
     }
 }
 
@@ -174,7 +172,7 @@ impl Shared {
         if is_yield {
             // Deferred until the driver has been polled (the idea is tokio's): a task that
             // yields while it waits for a socket or a timer must let the driver run first.
-            self.remotes[worker.index].deferred.lock().push(task);
+            worker.deferred.push(task);
             worker.has_deferred.set(true);
             return;
         } else {

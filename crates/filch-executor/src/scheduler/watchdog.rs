@@ -85,8 +85,6 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crossbeam_deque::Worker;
-
 use crate::loom::sync::atomic::{
     fence, AtomicBool, AtomicUsize,
     Ordering::{Acquire, Relaxed, SeqCst},
@@ -94,8 +92,8 @@ use crate::loom::sync::atomic::{
 use crate::loom::sync::{Condvar, Mutex};
 use crate::runtime::{spawn_runtime_thread, Handle, WorkerLatch};
 use crate::scheduler::park::Parker;
-use crate::scheduler::{worker, Shared};
-use crate::task::Notified;
+use crate::scheduler::worker::{self, Queues};
+use crate::scheduler::Shared;
 
 /// How often the monitor checks the workers while any of them runs.
 pub(crate) const WATCHDOG_PERIOD: Duration = Duration::from_millis(10);
@@ -235,7 +233,7 @@ impl Slot for FreeSlot {
 /// A free extra slot: its index in the remotes, its deque and its parker.
 pub(crate) struct FreeSlot {
     pub(crate) index: usize,
-    pub(crate) local: Worker<Notified>,
+    pub(crate) queues: Queues,
     pub(crate) parker: Parker,
 }
 

@@ -85,9 +85,18 @@ pub(crate) struct WorkerCtx {
     handle: Handle,
     pub(crate) index: usize,
     pub(crate) local: Worker<Notified>,
-    /// Set when a task is deferred (it yielded), cleared when the deferred list is requeued; a
-    /// hint that spares the loop the deferred list's lock.
+    /// Tasks that yielded, until the next driver poll (`# Yielding`). A deque rather than a
+    /// locked list so that a yield costs no atomic read-modify-write; its stealer (in `Remote`)
+    /// lets the monitor take them from a stuck worker.
+    pub(crate) deferred: Worker<Notified>,
+    /// Set when a task is deferred, cleared when the deferred tasks are requeued.
     pub(crate) has_deferred: Cell<bool>,
+}
+
+/// A worker's two deques: its run queue and its deferred yielders.
+pub(crate) struct Queues {
+    pub(crate) local: Worker<Notified>,
+    pub(crate) deferred: Worker<Notified>,
 }
 
 impl WorkerCtx {
@@ -106,11 +115,12 @@ struct LoopState {
 }
 
 impl WorkerCtx {
-    fn new(handle: Handle, index: usize, local: Worker<Notified>) -> WorkerCtx {
+    fn new(handle: Handle, index: usize, queues: Queues) -> WorkerCtx {
         WorkerCtx {
             handle,
             index,
-            local,
+            local: queues.local,
+            deferred: queues.deferred,
             has_deferred: Cell::new(false),
         }
     }
@@ -139,8 +149,8 @@ fn loop_state(index: usize) -> LoopState {
 }
 
 /// Entry point of a worker thread.
-pub(crate) fn run(handle: Handle, index: usize, local: Worker<Notified>, parker: Parker) {
-    let ctx = WorkerCtx::new(handle, index, local);
+pub(crate) fn run(handle: Handle, index: usize, queues: Queues, parker: Parker) {
+    let ctx = WorkerCtx::new(handle, index, queues);
     ctx.enter(|| {
         let mut state = loop_state(index);
         ctx.run(&mut state, &parker);
@@ -153,10 +163,10 @@ pub(crate) fn run(handle: Handle, index: usize, local: Worker<Notified>, parker:
 pub(crate) fn run_extra(handle: Handle, slot: FreeSlot) {
     let FreeSlot {
         index,
-        local,
+        queues,
         parker,
     } = slot;
-    let ctx = WorkerCtx::new(handle, index, local);
+    let ctx = WorkerCtx::new(handle, index, queues);
     ctx.enter(|| {
         let mut state = loop_state(index);
         ctx.run(&mut state, &parker);
@@ -166,12 +176,17 @@ pub(crate) fn run_extra(handle: Handle, slot: FreeSlot) {
             ctx.drain();
         }
     });
-    let WorkerCtx { handle, local, .. } = ctx;
+    let WorkerCtx {
+        handle,
+        local,
+        deferred,
+        ..
+    } = ctx;
     let shared = &handle.shared;
     shared.extras.retire(
         FreeSlot {
             index,
-            local,
+            queues: Queues { local, deferred },
             parker,
         },
         |_| {
@@ -255,17 +270,16 @@ impl WorkerCtx {
         }
         self.has_deferred.set(false);
         self.poll_driver_now();
-        // Drained in place, so the list keeps its capacity for the next yields.
-        let mut deferred = self.shared().remotes[self.index].deferred.lock();
-        if deferred.is_empty() {
+        let before = self.local.len();
+        // Moved over in batches (one CAS per batch, not one per task), in yield order.
+        let stealer = &self.shared().remotes[self.index].deferred;
+        while !matches!(stealer.steal_batch(&self.local), Steal::Empty) {}
+        let moved = self.local.len() - before;
+        if moved == 0 {
             // The monitor took them (this worker was stuck).
             return false;
         }
-        let several = deferred.len() > 1;
-        for task in deferred.drain(..) {
-            self.local.push(task);
-        }
-        drop(deferred);
+        let several = self.local.len() > 1;
         if several {
             // Work another worker could take: as after any push to the deque.
             self.shared().notify_parked();
@@ -406,10 +420,9 @@ impl WorkerCtx {
 
 /// Makes the remote side and parker for a worker. Returned separately so the runtime can build
 /// `Shared` before starting threads.
-pub(crate) fn new_parts(
-    driver: Arc<super::park::SharedDriver>,
-) -> (Worker<Notified>, super::Remote, Parker) {
+pub(crate) fn new_parts(driver: Arc<super::park::SharedDriver>) -> (Queues, super::Remote, Parker) {
     let local = Worker::new_fifo();
+    let deferred = Worker::new_fifo();
     let parker = Parker::new(driver);
     let remote = super::Remote {
         stealer: local.stealer(),
@@ -417,8 +430,8 @@ pub(crate) fn new_parts(
         ticks: crate::loom::sync::atomic::AtomicUsize::new(0),
         polling: crate::loom::sync::atomic::AtomicPtr::new(std::ptr::null_mut()),
         polling_id: crate::loom::sync::atomic::AtomicUsize::new(0),
-        deferred: crate::loom::sync::Mutex::new(Vec::new()),
+        deferred: deferred.stealer(),
         unparker: parker.unparker(),
     };
-    (local, remote, parker)
+    (Queues { local, deferred }, remote, parker)
 }
