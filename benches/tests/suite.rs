@@ -103,7 +103,10 @@ fn hang_guard(name: &'static str, seconds: u64) -> std::sync::mpsc::Sender<()> {
         if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
             finished.recv_timeout(Duration::from_secs(seconds))
         {
-            eprintln!("{name}: still running after {seconds} s");
+            // Straight to stderr: `eprintln!` from this thread is captured by the harness and
+            // would be lost with the process.
+            let line = format!("{name}: still running after {seconds} s\n");
+            let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
             std::process::abort();
         }
     });

@@ -176,11 +176,13 @@ pub(crate) struct AbortOnPanic(pub(crate) &'static str);
 impl Drop for AbortOnPanic {
     fn drop(&mut self) {
         if std::thread::panicking() {
-            eprintln!(
+            // Straight to stderr (`eprintln!` output can be captured, by the test harness for
+            // one, and would be lost with the process).
+            crate::runtime::report(&format!(
                 "filch: {} panicked outside any task; the runtime cannot recover its \
                  scheduling state, so the process is aborted",
                 self.0
-            );
+            ));
             std::process::abort();
         }
     }

@@ -270,12 +270,18 @@ impl WorkerCtx {
         }
         self.has_deferred.set(false);
         self.poll_driver_now();
-        let before = self.local.len();
-        // Moved over in batches (one CAS per batch, not one per task), in yield order.
+        // Moved over in batches (one CAS per batch, not one per task), in yield order. (Other
+        // workers may be stealing from `local` meanwhile, so its length says nothing here.)
         let stealer = &self.shared().remotes[self.index].deferred;
-        while !matches!(stealer.steal_batch(&self.local), Steal::Empty) {}
-        let moved = self.local.len() - before;
-        if moved == 0 {
+        let mut moved = false;
+        loop {
+            match stealer.steal_batch(&self.local) {
+                Steal::Success(()) => moved = true,
+                Steal::Retry => {}
+                Steal::Empty => break,
+            }
+        }
+        if !moved {
             // The monitor took them (this worker was stuck).
             return false;
         }
