@@ -38,7 +38,8 @@
 //! ```
 //!
 //! The design (edge-triggered registration, readiness generations, the timer wheel, how a wake
-//! reaches a worker blocked in the poller) is written up in `docs/architecture.md`.
+//! reaches a worker blocked in the poller) is specified in the module docs of `reactor.rs`,
+//! `scheduled_io.rs`, `timer.rs` and `driver.rs`; `docs/architecture.md` maps them.
 //!
 //! This crate supports Unix platforms whose `polling` backend offers edge-triggered mode
 //! (Linux and Android with epoll, the BSDs and macOS with kqueue).

@@ -1,6 +1,6 @@
 //! The multi-threaded work-stealing scheduler.
 //!
-//! `docs/architecture.md` explains the design at length; in short:
+//! The files of this module specify the design (`docs/architecture.md` maps them); in short:
 //!
 //! * Each worker owns a FIFO `crossbeam_deque::Worker` and a one-task LIFO slot. A task spawned
 //!   or woken on a worker goes into the slot (the task that was there moves to the deque), so a
