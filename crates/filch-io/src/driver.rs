@@ -108,7 +108,7 @@ pub(crate) struct Handle {
 #[derive(Debug)]
 pub(crate) struct Timers {
     pub(crate) wheel: Wheel,
-    /// The tick the thread in `Poller::wait` will wake at by itself (`u64::MAX`: never), or
+    /// The granule the thread in `Poller::wait` will wake at by itself (`u64::MAX`: never), or
     /// `None` when no thread is waiting.
     parked_until: Option<u64>,
     pub(crate) shutdown: bool,
@@ -160,23 +160,23 @@ fn wake_all(wakers: &mut Vec<Waker>) {
     }
 }
 
-/// Length of one timer-wheel tick, in nanoseconds. See `timer.rs` for the geometry.
+/// Length of one timer-wheel granule, in nanoseconds. See `timer.rs` for the geometry.
 ///
-/// tokio ticks in milliseconds. We tick in 10 µs because the poller's timeout is precise (polling
-/// arms a timerfd), so a coarser tick only adds lateness: with 1 ms ticks a sleep woke 0.5–0.7 ms
-/// late at the median, with 10 µs ticks about 20–40 µs (`benches` timers workload and
+/// tokio counts in milliseconds. We count in 10 µs granules because the poller's timeout is precise (polling
+/// arms a timerfd), so a coarser granule only adds lateness: with 1 ms granules a sleep woke 0.5–0.7 ms
+/// late at the median, with 10 µs granules about 20–40 µs (`benches` timers workload and
 /// `examples/timer_lateness.rs`). Finer than that measured no better: the wake-up itself costs
 /// that much. The top level still spans about 7.9 days; farther deadlines are re-filed.
 pub(crate) const GRANULE_NANOS: u128 = 10_000;
 
 impl Handle {
-    /// Converts a deadline to the first tick at or after it (rounding up: never early).
+    /// Converts a deadline to the first granule at or after it (rounding up: never early).
     pub(crate) fn deadline_to_granule(&self, deadline: Instant) -> u64 {
         let nanos = deadline.saturating_duration_since(self.start).as_nanos();
         u64::try_from(nanos.div_ceil(GRANULE_NANOS)).unwrap_or(u64::MAX)
     }
 
-    /// The tick that has fully passed at `now` (rounding down).
+    /// The granule that has fully passed at `now` (rounding down).
     fn now_granule(&self, now: Instant) -> u64 {
         let nanos = now.saturating_duration_since(self.start).as_nanos();
         u64::try_from(nanos / GRANULE_NANOS).unwrap_or(u64::MAX)
