@@ -162,10 +162,10 @@ fn wake_all(wakers: &mut Vec<Waker>) {
 
 /// Length of one timer-wheel granule, in nanoseconds. See `timer.rs` for the geometry.
 ///
-/// tokio counts in milliseconds. We count in 10 µs granules because the poller's timeout is precise (polling
-/// arms a timerfd), so a coarser granule only adds lateness: with 1 ms granules a sleep woke 0.5–0.7 ms
-/// late at the median, with 10 µs granules about 20–40 µs (`benches` timers workload and
-/// `examples/timer_lateness.rs`). Finer than that measured no better: the wake-up itself costs
+/// tokio counts in milliseconds. We count in 10 µs granules because the poller's timeout is
+/// precise (polling arms a timerfd), so a coarser granule only adds lateness: with 1 ms
+/// granules a sleep woke 0.5–0.7 ms late at the median, with 10 µs granules about 20–40 µs
+/// (`benches` timers workload and `examples/timer_lateness.rs`). Finer than that measured no better: the wake-up itself costs
 /// that much. The top level still spans about 7.9 days; farther deadlines are re-filed.
 pub(crate) const GRANULE_NANOS: u128 = 10_000;
 
