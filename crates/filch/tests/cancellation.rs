@@ -3,10 +3,9 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::thread;
-use std::time::Duration;
 
 use filch::runtime::{Builder, Runtime};
 use filch::sync::{
@@ -14,24 +13,8 @@ use filch::sync::{
 };
 use filch::task;
 
-/// Runs `f` on its own thread and fails the test, naming it, if it does not finish in time.
-#[track_caller]
-fn guard<R: Send + 'static>(name: &str, f: impl FnOnce() -> R + Send + 'static) -> R {
-    let limit = Duration::from_secs(60);
-    let (tx, rx) = mpsc::channel();
-    let t = thread::spawn(move || {
-        let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-        let _ = tx.send(out);
-    });
-    match rx.recv_timeout(limit) {
-        Ok(Ok(v)) => {
-            let _ = t.join();
-            v
-        }
-        Ok(Err(p)) => std::panic::resume_unwind(p),
-        Err(_) => panic!("{name} did not finish within {limit:?}: it hangs"),
-    }
-}
+mod common;
+use common::guard;
 
 fn runtime() -> Runtime {
     Builder::new().worker_threads(2).build().unwrap()

@@ -3,7 +3,7 @@
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -12,24 +12,8 @@ use filch::runtime::{Builder, Runtime};
 use filch::sync::CancellationToken;
 use filch::task::{self, JoinSet};
 
-/// Runs `f` on its own thread and fails the test, naming it, if it does not finish in time.
-#[track_caller]
-fn guard<R: Send + 'static>(name: &str, f: impl FnOnce() -> R + Send + 'static) -> R {
-    let limit = Duration::from_secs(60);
-    let (tx, rx) = mpsc::channel();
-    let t = thread::spawn(move || {
-        let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-        let _ = tx.send(out);
-    });
-    match rx.recv_timeout(limit) {
-        Ok(Ok(v)) => {
-            let _ = t.join();
-            v
-        }
-        Ok(Err(p)) => std::panic::resume_unwind(p),
-        Err(_) => panic!("{name} did not finish within {limit:?}: it hangs"),
-    }
-}
+mod common;
+use common::guard;
 
 fn runtime() -> Runtime {
     Builder::new().worker_threads(2).build().unwrap()

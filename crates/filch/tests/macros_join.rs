@@ -18,23 +18,8 @@ use std::time::Duration;
 use filch::io::prelude::*;
 use filch::runtime::Runtime;
 
-/// Runs `f` on its own thread and fails the test, naming it, if it does not finish in time.
-fn guard<R: Send + 'static>(name: &str, f: impl FnOnce() -> R + Send + 'static) -> R {
-    let limit = Duration::from_secs(60);
-    let (tx, rx) = mpsc::channel();
-    let t = thread::spawn(move || {
-        let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-        let _ = tx.send(out);
-    });
-    match rx.recv_timeout(limit) {
-        Ok(Ok(v)) => {
-            let _ = t.join();
-            v
-        }
-        Ok(Err(p)) => std::panic::resume_unwind(p),
-        Err(_) => panic!("{name} did not finish within {limit:?}: it hangs"),
-    }
-}
+mod common;
+use common::guard;
 
 fn block_on<F: Future>(future: F) -> F::Output {
     Runtime::new().unwrap().block_on(future)

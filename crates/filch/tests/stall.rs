@@ -11,27 +11,11 @@ use std::time::{Duration, Instant};
 
 use filch::runtime::{Builder, Runtime};
 
+mod common;
+use common::guard;
+
 /// Generous bound for a 100 ms rhythm; a stalled driver shows gaps of about 1 s.
 const MAX_GAP: Duration = Duration::from_millis(400);
-
-/// Runs `f` on its own thread and fails the test, naming it, if it does not finish in time.
-#[track_caller]
-fn guard<R: Send + 'static>(name: &str, f: impl FnOnce() -> R + Send + 'static) -> R {
-    let limit = Duration::from_secs(60);
-    let (tx, rx) = mpsc::channel();
-    let t = thread::spawn(move || {
-        let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-        let _ = tx.send(out);
-    });
-    match rx.recv_timeout(limit) {
-        Ok(Ok(v)) => {
-            let _ = t.join();
-            v
-        }
-        Ok(Err(p)) => std::panic::resume_unwind(p),
-        Err(_) => panic!("{name} did not finish within {limit:?}: it hangs"),
-    }
-}
 
 fn runtime(workers: usize) -> Runtime {
     Builder::new().worker_threads(workers).build().unwrap()

@@ -4,29 +4,12 @@ use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
-use std::thread;
-use std::time::Duration;
 
 use filch::runtime::{Builder, Runtime};
 use filch::sync::broadcast::{self, error::RecvError, error::TryRecvError};
 
-/// Runs `f` on its own thread; fails with `name` if it has not finished within 60 s.
-fn guard<R: Send + 'static>(name: &str, f: impl FnOnce() -> R + Send + 'static) -> R {
-    let limit = Duration::from_secs(60);
-    let (tx, rx) = std::sync::mpsc::channel();
-    let t = thread::spawn(move || {
-        let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-        let _ = tx.send(out);
-    });
-    match rx.recv_timeout(limit) {
-        Ok(Ok(v)) => {
-            let _ = t.join();
-            v
-        }
-        Ok(Err(p)) => std::panic::resume_unwind(p),
-        Err(_) => panic!("{name} did not finish within {limit:?}: it hangs"),
-    }
-}
+mod common;
+use common::guard;
 
 fn rt() -> Runtime {
     Builder::new().worker_threads(2).build().unwrap()
