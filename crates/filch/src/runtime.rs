@@ -27,7 +27,7 @@ use std::time::Duration;
 
 use crate::task::JoinHandle;
 
-pub use filch_executor::runtime::{EnterGuard, Handle, TryCurrentError};
+pub use filch_executor::runtime::{EnterGuard, Handle, RuntimeFlavor, TryCurrentError};
 
 /// Configures and builds a [`Runtime`].
 ///

@@ -133,6 +133,18 @@ impl Handle {
         self.shared.driver.driver()
     }
 
+    /// Which scheduler this runtime runs.
+    ///
+    /// ```
+    /// use filch_executor::runtime::{Runtime, RuntimeFlavor};
+    ///
+    /// let rt = Runtime::new().unwrap();
+    /// assert_eq!(rt.handle().runtime_flavor(), RuntimeFlavor::MultiThread);
+    /// ```
+    pub fn runtime_flavor(&self) -> super::RuntimeFlavor {
+        super::RuntimeFlavor::MultiThread
+    }
+
     /// The number of worker threads this runtime runs.
     pub fn worker_threads(&self) -> usize {
         self.shared.config.worker_threads

@@ -19,6 +19,16 @@ pub(crate) use builder::spawn_runtime_thread;
 pub use builder::{Builder, MAX_BLOCKING_THREADS_ENV, STALL_THRESHOLD_ENV, WORKER_THREADS_ENV};
 pub use handle::{EnterGuard, Handle, TryCurrentError};
 
+/// Which scheduler a runtime runs: see [`Handle::runtime_flavor`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RuntimeFlavor {
+    /// Every task runs on the thread that calls `block_on`.
+    CurrentThread,
+    /// Tasks run on a pool of work-stealing worker threads.
+    MultiThread,
+}
+
 pub(crate) use config::{
     report, run_start_hook, run_stop_hook, thread_start_error, Callback, Config,
 };
