@@ -43,6 +43,10 @@ use park::{SharedDriver, Unparker};
 use watchdog::{Extras, Monitor};
 use worker::WorkerCtx;
 
+/// How many batches (crossbeam steals up to 32 tasks a batch) a yield moves from the injector
+/// into the local deque before it gives up and queues the yielder in the injector instead.
+const YIELD_INJECTOR_BATCHES: usize = 16;
+
 /// What other threads may touch of a worker.
 pub(crate) struct Remote {
     pub(crate) stealer: Stealer<Notified>,
@@ -57,10 +61,6 @@ pub(crate) struct Remote {
     pub(crate) polling: AtomicPtr<std::panic::Location<'static>>,
     /// The id of the task being polled (meaningful while `polling` is non-null).
     pub(crate) polling_id: AtomicUsize,
-    /// The stealing end of the worker's deque of tasks that yielded: they run again after the
-    /// next driver poll (see `worker.rs`). The owner moves them to its run queue through it; the
-    /// monitor takes them from a stuck worker.
-    pub(crate) deferred: Stealer<Notified>,
     pub(crate) unparker: Unparker,
 }
 
@@ -79,24 +79,22 @@ impl Remote {
         !self.lifo.load(Ordering::Acquire).is_null()
     }
 
-    /// Everything queued on this worker that another thread can take: the LIFO slot, the
-    /// deferred yielders and the deque. Used for stuck workers and retiring extras.
+    /// Everything queued on this worker that another thread can take: the LIFO slot and the
+    /// deque. Used for stuck workers and retiring extras.
     pub(crate) fn take_all(&self, mut f: impl FnMut(Notified)) -> usize {
         let mut n = 0;
         if let Some(task) = self.take_lifo() {
             f(task);
             n += 1;
         }
-        for stealer in [&self.deferred, &self.stealer] {
-            loop {
-                match stealer.steal() {
-                    crossbeam_deque::Steal::Success(task) => {
-                        f(task);
-                        n += 1;
-                    }
-                    crossbeam_deque::Steal::Retry => {}
-                    crossbeam_deque::Steal::Empty => break,
+        loop {
+            match self.stealer.steal() {
+                crossbeam_deque::Steal::Success(task) => {
+                    f(task);
+                    n += 1;
                 }
+                crossbeam_deque::Steal::Retry => {}
+                crossbeam_deque::Steal::Empty => break,
             }
         }
         n
@@ -170,11 +168,30 @@ impl Shared {
 
     fn schedule_local(&self, worker: &WorkerCtx, task: Notified, is_yield: bool) {
         if is_yield {
-            // Deferred until the driver has been polled (the idea is tokio's): a task that
-            // yields while it waits for a socket or a timer must let the driver run first.
-            worker.deferred.push(task);
-            worker.has_deferred.set(true);
-            return;
+            // Behind every ready task, stamped: whoever runs it next polls the driver first if
+            // nobody has since (the guarantee is tokio's; see `# Yielding` in `worker.rs`).
+            // Wakes nobody. The deque is emptied before the injector is looked at, so tasks
+            // waiting in the injector are first moved into the deque and the yielder goes
+            // behind them; later yields then stay local instead of cycling through the shared
+            // injector. Only if the injector holds more than a few hundred tasks does the
+            // yielder queue at its back.
+            task.set_yielded_at(self.driver.entries());
+            let mut batches = 0;
+            while batches < YIELD_INJECTOR_BATCHES && !self.injector.is_empty() {
+                match self.injector.steal_batch(&worker.local) {
+                    crossbeam_deque::Steal::Success(()) => batches += 1,
+                    crossbeam_deque::Steal::Retry => {}
+                    crossbeam_deque::Steal::Empty => break,
+                }
+            }
+            if self.injector.is_empty() {
+                worker.local.push(task);
+                if batches == 0 {
+                    return;
+                }
+            } else {
+                self.injector.push(task);
+            }
         } else {
             let remote = &self.remotes[worker.index];
             let prev = remote.lifo.swap(task.into_raw().as_ptr(), Ordering::AcqRel);

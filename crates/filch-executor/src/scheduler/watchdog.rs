@@ -12,7 +12,7 @@
 //!    its condvar, it nudges that worker, which takes the driver.
 //! 2. **Queued tasks.** A worker whose tick has not moved for a whole period while it is inside a
 //!    task's poll is *stuck*. The monitor moves what the stuck worker has queued (its LIFO slot,
-//!    its deque, its deferred yielders) to the injector and wakes a parked worker. Busy workers
+//!    and its deque, where tasks that yielded wait too) to the injector and wakes a parked worker. Busy workers
 //!    look at the injector every `GLOBAL_QUEUE_INTERVAL` ticks, so they take these tasks over
 //!    too: while some worker is free, a queued task waits at most about two periods. (When every
 //!    worker is stuck, it waits for the first extra worker, about the stall threshold; with the

@@ -18,12 +18,16 @@
 //!
 //! # Yielding
 //!
-//! A task that yields (wakes itself during its own poll) is *deferred*: it waits in its worker's
-//! deferred list until the driver has been polled, then goes to the back of the local deque.
-//! The worker polls the driver and requeues its deferred tasks when it runs out of other local
-//! work, and at every maintenance poll. So a task that loops on `yield_now` waiting for a socket
-//! sees the socket's event at its next turn, and it still runs after every task that was ready
-//! when it yielded. (tokio defers yielded tasks the same way.)
+//! A task that yields (wakes itself during its own poll) goes to the back of its worker's deque,
+//! stamped with the count of driver entries at that moment (`Header::yielded_at`). Whichever
+//! worker takes it next (its own, or a thief) first polls the driver if nobody has entered the
+//! driver since the stamp and nobody is in it now (`run_task`). So a task that loops on
+//! `yield_now` waiting for a socket sees the socket's event at its next turn, and it still runs
+//! after every task that was ready when it yielded. tokio has the same guarantee (it keeps
+//! yielded tasks in a deferred list until its driver has been polled); a stamp instead of a
+//! list costs a round of yields one driver poll and no moving of tasks between queues. That
+//! poll is also when the worker wakes a sleeping one if its deque holds more than one task,
+//! since a yield itself wakes nobody.
 //!
 //! # Stuck workers
 //!
@@ -39,7 +43,7 @@
 //!    From here on, `schedule` drops new `Notified`s instead of queueing them, because step 4
 //!    cancels every task anyway.
 //! 2. Each worker (and extra worker) sees the flag at the top of its loop (or when it wakes),
-//!    stops, and cancels the `Notified`s in its LIFO slot, deferred list and deque. Its thread
+//!    stops, and cancels the `Notified`s in its LIFO slot and deque. Its thread
 //!    exits after `on_thread_stop`. The monitor thread stops too.
 //! 3. The dropping thread waits for the workers, the extra workers and the monitor thread
 //!    (bounded by the timeout of `shutdown_timeout`; not at all when the runtime is dropped
@@ -50,7 +54,7 @@
 //!    `JoinHandle`s resolve to a cancelled `JoinError`. A task still running on a stuck worker is
 //!    marked cancelled and cancelled when its poll returns. Repeated until the list stays empty,
 //!    because dropping a future may spawn.
-//! 5. The injector and every worker's LIFO slot, deferred list and deque are drained a last
+//! 5. The injector and every worker's LIFO slot and deque are drained a last
 //!    time. A push to the injector racing with this drain (from `schedule` or from the monitor's
 //!    hand-over of a stuck worker's queue) sees the `drained` flag and drains itself, so no
 //!    `Notified` is left holding a task alive.
@@ -58,7 +62,6 @@
 //!    for (bounded by the timeout).
 //! 7. `Driver::shutdown` wakes everything still registered with the I/O driver.
 
-use std::cell::Cell;
 use std::time::Duration;
 
 use crossbeam_deque::{Steal, Worker};
@@ -85,18 +88,11 @@ pub(crate) struct WorkerCtx {
     handle: Handle,
     pub(crate) index: usize,
     pub(crate) local: Worker<Notified>,
-    /// Tasks that yielded, until the next driver poll (`# Yielding`). A deque rather than a
-    /// locked list so that a yield costs no atomic read-modify-write; its stealer (in `Remote`)
-    /// lets the monitor take them from a stuck worker.
-    pub(crate) deferred: Worker<Notified>,
-    /// Set when a task is deferred, cleared when the deferred tasks are requeued.
-    pub(crate) has_deferred: Cell<bool>,
 }
 
-/// A worker's two deques: its run queue and its deferred yielders.
+/// A worker's run queue, handed from slot to slot with it.
 pub(crate) struct Queues {
     pub(crate) local: Worker<Notified>,
-    pub(crate) deferred: Worker<Notified>,
 }
 
 impl WorkerCtx {
@@ -120,8 +116,6 @@ impl WorkerCtx {
             handle,
             index,
             local: queues.local,
-            deferred: queues.deferred,
-            has_deferred: Cell::new(false),
         }
     }
 
@@ -176,17 +170,12 @@ pub(crate) fn run_extra(handle: Handle, slot: FreeSlot) {
             ctx.drain();
         }
     });
-    let WorkerCtx {
-        handle,
-        local,
-        deferred,
-        ..
-    } = ctx;
+    let WorkerCtx { handle, local, .. } = ctx;
     let shared = &handle.shared;
     shared.extras.retire(
         FreeSlot {
             index,
-            queues: Queues { local, deferred },
+            queues: Queues { local },
             parker,
         },
         |_| {
@@ -220,9 +209,6 @@ impl WorkerCtx {
                 self.run_task(state, task);
                 continue;
             }
-            if self.requeue_deferred() {
-                continue;
-            }
             if let Some(task) = self.steal(state) {
                 self.run_task(state, task);
                 continue;
@@ -237,6 +223,7 @@ impl WorkerCtx {
         }
     }
 
+    #[inline(always)]
     fn run_task(&self, state: &mut LoopState, task: Notified) {
         if state.is_searching {
             state.is_searching = false;
@@ -247,6 +234,12 @@ impl WorkerCtx {
             shared
                 .idle
                 .stop_searching(|| shared.work_pending(), || shared.notify_parked());
+        }
+        if let Some(entries) = task.take_yielded_at() {
+            // Usually another task of the same round of yields has had the driver polled.
+            if entries == self.shared().driver.entries() {
+                self.before_yielder();
+            }
         }
         let remote = &self.shared().remotes[self.index];
         remote
@@ -262,35 +255,19 @@ impl WorkerCtx {
             .store(std::ptr::null_mut(), Ordering::Relaxed);
     }
 
-    /// Polls the driver if nobody is in it, then moves the deferred yielders to the back of the
-    /// local deque. Returns whether there were any.
-    fn requeue_deferred(&self) -> bool {
-        if !self.has_deferred.get() {
-            return false;
+    /// About to run a task that yielded when the driver had been entered as many times as
+    /// now: unless a thread is in it now, poll it first (`# Yielding`).
+    #[cold]
+    fn before_yielder(&self) {
+        let shared = self.shared();
+        if shared.driver.is_locked() {
+            return;
         }
-        self.has_deferred.set(false);
         self.poll_driver_now();
-        // Moved over in batches (one CAS per batch, not one per task), in yield order. (Other
-        // workers may be stealing from `local` meanwhile, so its length says nothing here.)
-        let stealer = &self.shared().remotes[self.index].deferred;
-        let mut moved = false;
-        loop {
-            match stealer.steal_batch(&self.local) {
-                Steal::Success(()) => moved = true,
-                Steal::Retry => {}
-                Steal::Empty => break,
-            }
+        if self.local.len() > 1 {
+            // Yields wake nobody: now that a round of them is queued, let a sleeper help.
+            shared.notify_parked();
         }
-        if !moved {
-            // The monitor took them (this worker was stuck).
-            return false;
-        }
-        let several = self.local.len() > 1;
-        if several {
-            // Work another worker could take: as after any push to the deque.
-            self.shared().notify_parked();
-        }
-        true
     }
 
     fn next_task(&self, state: &mut LoopState) -> Option<Notified> {
@@ -358,7 +335,7 @@ impl WorkerCtx {
     }
 
     fn has_local_work(&self) -> bool {
-        !self.local.is_empty() || self.shared().has_lifo(self.index) || self.has_deferred.get()
+        !self.local.is_empty() || self.shared().has_lifo(self.index)
     }
 
     fn park(&self, state: &mut LoopState, parker: &Parker) {
@@ -391,14 +368,9 @@ impl WorkerCtx {
         }
     }
 
-    /// A non-blocking driver poll while busy, so I/O and timers are not starved; deferred
-    /// yielders go back in the queue after it.
+    /// A non-blocking driver poll while busy, so I/O and timers are not starved.
     fn maintenance(&self) {
-        if self.has_deferred.get() {
-            self.requeue_deferred();
-        } else {
-            self.poll_driver_now();
-        }
+        self.poll_driver_now();
     }
 
     /// Polls the driver without blocking, unless another thread is in it.
@@ -428,7 +400,6 @@ impl WorkerCtx {
 /// `Shared` before starting threads.
 pub(crate) fn new_parts(driver: Arc<super::park::SharedDriver>) -> (Queues, super::Remote, Parker) {
     let local = Worker::new_fifo();
-    let deferred = Worker::new_fifo();
     let parker = Parker::new(driver);
     let remote = super::Remote {
         stealer: local.stealer(),
@@ -436,8 +407,7 @@ pub(crate) fn new_parts(driver: Arc<super::park::SharedDriver>) -> (Queues, supe
         ticks: crate::loom::sync::atomic::AtomicUsize::new(0),
         polling: crate::loom::sync::atomic::AtomicPtr::new(std::ptr::null_mut()),
         polling_id: crate::loom::sync::atomic::AtomicUsize::new(0),
-        deferred: deferred.stealer(),
         unparker: parker.unparker(),
     };
-    (Queues { local, deferred }, remote, parker)
+    (Queues { local }, remote, parker)
 }

@@ -210,6 +210,26 @@ impl Notified {
         self.0.header().id
     }
 
+    /// Marks the task as having yielded when the driver had been entered `entries` times.
+    pub(crate) fn set_yielded_at(&self, entries: usize) {
+        self.0.header().yielded_at.store(
+            entries.wrapping_add(1),
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    }
+
+    /// The driver-entry count when the task yielded, clearing the mark; `None` if it did not.
+    pub(crate) fn take_yielded_at(&self) -> Option<usize> {
+        let cell = &self.0.header().yielded_at;
+        match cell.load(std::sync::atomic::Ordering::Relaxed) {
+            0 => None,
+            mark => {
+                cell.store(0, std::sync::atomic::Ordering::Relaxed);
+                Some(mark.wrapping_sub(1))
+            }
+        }
+    }
+
     /// Polls the task once (or cancels it, if it was aborted). Consumes this reference.
     pub(crate) fn run(self) {
         let ptr = self.into_raw();

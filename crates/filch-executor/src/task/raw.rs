@@ -36,6 +36,12 @@ pub(crate) struct Header {
     pub(crate) owner_slot: std::sync::atomic::AtomicUsize,
     /// Where the task was spawned (`#[track_caller]` on the spawn functions), for stall reports.
     pub(crate) location: &'static std::panic::Location<'static>,
+    /// Non-zero while the task waits after a yield for a driver poll: one more than the count
+    /// of driver entries when it yielded (the scheduler's business, see `# Yielding` in
+    /// `scheduler/worker.rs`). Only whoever holds the task's `Notified` reads or writes it, and
+    /// a `Notified` changes threads only through a queue that orders the accesses, so relaxed
+    /// loads and stores suffice.
+    pub(crate) yielded_at: std::sync::atomic::AtomicUsize,
 }
 
 /// The functions that know the concrete future and scheduler types.
@@ -119,6 +125,7 @@ where
             vtable: &VtableOf::<F, S>::VTABLE,
             id,
             owner_slot: std::sync::atomic::AtomicUsize::new(usize::MAX),
+            yielded_at: std::sync::atomic::AtomicUsize::new(0),
             location,
         });
         ptr::addr_of_mut!((*p).scheduler).write(scheduler);
