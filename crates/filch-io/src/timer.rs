@@ -57,6 +57,9 @@ enum EntryState {
 #[derive(Debug)]
 struct Entry {
     when: u64,
+    /// The exact deadline, in nanoseconds since the driver started: what a paused clock jumps to
+    /// when it auto-advances to this entry (`when` is this rounded up to a granule).
+    deadline: u64,
     waker: Option<Waker>,
     state: EntryState,
     prev: u32,
@@ -180,8 +183,17 @@ impl Wheel {
         self.pending
     }
 
-    /// Adds a timer due at granule `when`.
+    /// Adds a timer due at granule `when`, whose exact deadline is granule `when`'s start.
+    #[cfg(test)]
     pub(crate) fn insert(&mut self, when: u64, waker: Waker) -> Inserted {
+        let deadline = u64::try_from(u128::from(when) * crate::driver::GRANULE_NANOS);
+        self.insert_exact(when, deadline.unwrap_or(u64::MAX), waker)
+    }
+
+    /// Adds a timer due at granule `when`; `deadline` is its exact deadline in nanoseconds since
+    /// the driver started (`when` is `deadline` rounded up to a granule, or later), which
+    /// [`advance`](Wheel::advance) reports back when the timer fires.
+    pub(crate) fn insert_exact(&mut self, when: u64, deadline: u64, waker: Waker) -> Inserted {
         let index = match self.free.pop() {
             Some(index) => index,
             None => {
@@ -191,6 +203,7 @@ impl Wheel {
                     .expect("more than 4 billion timers alive at once");
                 self.entries.push(Entry {
                     when: 0,
+                    deadline: 0,
                     waker: None,
                     state: EntryState::Free,
                     prev: NIL,
@@ -201,6 +214,7 @@ impl Wheel {
         };
         let entry = &mut self.entries[index as usize];
         entry.when = when;
+        entry.deadline = deadline;
         if when <= self.elapsed {
             entry.state = EntryState::Fired;
             entry.waker = None;
@@ -281,7 +295,10 @@ impl Wheel {
     }
 
     /// Advances time to granule `now`, moving the wakers of every timer due by then into `wakers`.
-    pub(crate) fn advance(&mut self, now: u64, wakers: &mut Vec<Waker>) {
+    /// Returns the earliest exact deadline among the timers it fired, if it fired any (what a
+    /// paused clock auto-advances to, see `time/clock.rs`).
+    pub(crate) fn advance(&mut self, now: u64, wakers: &mut Vec<Waker>) -> Option<u64> {
+        let mut earliest: Option<u64> = None;
         while let Some(exp) = self.next_slot() {
             if exp.deadline > now {
                 break;
@@ -301,6 +318,7 @@ impl Wheel {
                 if entry.when <= self.elapsed {
                     entry.state = EntryState::Fired;
                     wakers.extend(entry.waker.take());
+                    earliest = Some(earliest.map_or(entry.deadline, |e| e.min(entry.deadline)));
                 } else {
                     // Cascade to a lower level (or round the top level again).
                     self.link(index);
@@ -310,6 +328,7 @@ impl Wheel {
         if now > self.elapsed {
             self.elapsed = now;
         }
+        earliest
     }
 
     /// Fires every pending entry (driver shutdown), moving the wakers into `wakers`. Entries
