@@ -363,9 +363,13 @@ impl Handle {
             let mut timers = self.timers.lock();
             let now = self.clock.advance(duration)?;
             // Rounded up, so a timer whose exact deadline lies inside the present granule fires
-            // too; one whose deadline is still ahead sees so when polled and waits again.
+            // too; one whose deadline is still ahead sees so when polled and waits again, filed
+            // one granule on, where the next `advance` looks for it (see
+            // `Wheel::fire_next_granule_due`).
             let granule = self.deadline_to_granule(now);
             timers.wheel.advance(granule, &mut wakers);
+            let exact = self.deadline_to_nanos(now);
+            timers.wheel.fire_next_granule_due(exact, &mut wakers);
         }
         wake_all(&mut wakers);
         Ok(())

@@ -132,12 +132,14 @@ async fn a_socket_event_still_wakes_a_paused_runtime() {
         if let Poll::Ready(n) = read.as_mut().poll(cx) {
             return Poll::Ready(("socket", n.unwrap()));
         }
-        if hour.as_mut().poll(cx).is_ready() {
-            return Poll::Ready(("timer", 0));
-        }
         if let Some(b) = b.take() {
+            // The read is registered and pending; the byte is in the kernel before the timer is
+            // registered and before this task returns `Pending` and the runtime parks.
             let b = b.into_std().unwrap();
             std::io::Write::write_all(&mut &b, b"x").unwrap();
+        }
+        if hour.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(("timer", 0));
         }
         Poll::Pending
     })

@@ -156,12 +156,16 @@ fn advance_moves_the_clock_and_fires_due_timers() {
         woken.sort_unstable();
         assert_eq!(woken, [Some(1), Some(2)]);
         assert!(rx.try_recv().is_err(), "the 5 s sleep is not due yet");
-        // A deadline inside a granule: due after an advance of exactly that much.
-        let mut odd = pin!(sleep(Duration::from_nanos(4_003)));
-        assert!(poll_fn(|cx| Poll::Ready(odd.as_mut().poll(cx).is_pending())).await);
+        // A deadline inside a 10 µs granule: it fires on an advance of exactly that much.
+        let (odd_tx, mut odd_rx) = filch_executor::sync::oneshot::channel();
+        filch_executor::spawn(async move {
+            sleep(Duration::from_nanos(4_003)).await;
+            odd_tx.send(Instant::now()).unwrap();
+        });
+        filch_executor::task::yield_now().await;
         advance(Duration::from_nanos(4_003)).await;
-        assert!(odd.is_elapsed());
-        odd.await;
+        let odd = odd_rx.try_recv().expect("the sleeper ran during advance");
+        assert_eq!(odd - start, Duration::from_nanos(2_500_004_003));
         assert_eq!(rx.recv().await, Some(5));
         assert_eq!(start.elapsed(), Duration::from_secs(5));
     });
@@ -240,14 +244,14 @@ fn a_socket_event_wakes_a_paused_runtime_before_any_auto_advance() {
             if let Poll::Ready(n) = read.as_mut().poll(cx) {
                 return Poll::Ready(("socket", n.unwrap()));
             }
-            if hour.as_mut().poll(cx).is_ready() {
-                return Poll::Ready(("timer", 0));
-            }
             if let Some(b) = b.take() {
-                // Both are registered and pending; the byte is in the kernel before this task
-                // returns `Pending` and the worker parks.
+                // The read is registered and pending; the byte is in the kernel before the timer is
+                // registered and before this task returns `Pending` and the runtime parks.
                 let b = b.into_std().unwrap();
                 std::io::Write::write_all(&mut &b, b"x").unwrap();
+            }
+            if hour.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(("timer", 0));
             }
             Poll::Pending
         })
