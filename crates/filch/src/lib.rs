@@ -94,6 +94,8 @@ mod guides {
     struct MigratingFromTokio;
     #[doc = include_str!("../../../docs/coordinating-tasks.md")]
     struct CoordinatingTasks;
+    #[doc = include_str!("../../../docs/testing.md")]
+    struct Testing;
 }
 
 /// What the `#[filch::main]` and `#[filch::test]` expansions call. Not part of the public API:
