@@ -12,10 +12,10 @@
 //! wheel's resolution is 1 ms and deadlines are rounded up to it, so expect lateness in
 //! `0..~1.1 ms` on an idle machine.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use filch_executor::runtime::Builder;
-use filch_io::time::sleep_until;
+use filch_io::time::{sleep_until, Instant};
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let index = ((sorted.len() - 1) as f64 * p).round() as usize;

@@ -26,6 +26,17 @@
 //! or combinator) is reported by the panic hook as usual, the remaining wakers still run, and
 //! no lock is held, so nothing is poisoned or left half-updated.
 //!
+//! # The clock
+//!
+//! The driver owns the runtime's [`Clock`] (`time/clock.rs`): every "now" above is the clock's,
+//! which is `std::time::Instant::now()` unless a test paused it. While the clock is paused, a
+//! park with a timeout other than zero does not sleep until the next timer: it polls the OS with
+//! a zero timeout, fires what is due, and if nothing woke, jumps the clock to the next timer's
+//! exact deadline and fires it (auto-advance); only with no timer at all does it block. `unpark`
+//! raises a flag beside the poller's notification so that a paused park can tell "a task was
+//! woken from another thread" (do not advance) from "nothing happened". `time/clock.rs` is the
+//! specification.
+//!
 //! The executor guarantees that only one thread is in `park` at a time. Should a second one
 //! arrive anyway, it does not call `Poller::wait` (which would return at once and make it spin):
 //! it sleeps on a condition variable until an unpark, its timeout, or the first parker leaving.
@@ -33,7 +44,7 @@
 use std::any::Any;
 use std::io;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::Waker;
 use std::time::{Duration, Instant};
@@ -44,6 +55,7 @@ use parking_lot::{Condvar, Mutex};
 use polling::Events;
 
 use crate::reactor::Reactor;
+use crate::time::clock::{Clock, ClockError};
 use crate::timer::Wheel;
 
 /// Events fetched per `Poller::wait`.
@@ -94,7 +106,12 @@ pub struct IoDriver {
 pub(crate) struct Handle {
     pub(crate) reactor: Reactor,
     pub(crate) timers: Mutex<Timers>,
-    /// The zero of timer granules.
+    /// The runtime's clock (see `time/clock.rs`).
+    pub(crate) clock: Clock,
+    /// Raised by every `unpark`, lowered by a park of a paused clock, which must not auto-advance
+    /// past a task woken from another thread.
+    unparked: AtomicBool,
+    /// The zero of timer granules (a reading of `clock`).
     start: Instant,
     /// Held by the one thread inside `Poller::wait`.
     park: Mutex<Events>,
@@ -121,6 +138,8 @@ impl IoDriver {
     ///
     /// As for [`new_driver`].
     pub fn new() -> io::Result<IoDriver> {
+        let clock = Clock::new();
+        let start = clock.now();
         Ok(IoDriver {
             handle: Arc::new(Handle {
                 reactor: Reactor::new()?,
@@ -129,7 +148,9 @@ impl IoDriver {
                     parked_until: None,
                     shutdown: false,
                 }),
-                start: Instant::now(),
+                clock,
+                unparked: AtomicBool::new(false),
+                start,
                 park: Mutex::new(Events::with_capacity(
                     std::num::NonZeroUsize::new(EVENTS_CAPACITY).expect("non-zero"),
                 )),
@@ -142,6 +163,11 @@ impl IoDriver {
 
     #[cfg(test)]
     pub(crate) fn handle(&self) -> &Arc<Handle> {
+        &self.handle
+    }
+
+    /// The state shared with sockets and timers.
+    pub(crate) fn shared(&self) -> &Handle {
         &self.handle
     }
 }
@@ -174,6 +200,18 @@ impl Handle {
     pub(crate) fn deadline_to_granule(&self, deadline: Instant) -> u64 {
         let nanos = deadline.saturating_duration_since(self.start).as_nanos();
         u64::try_from(nanos.div_ceil(GRANULE_NANOS)).unwrap_or(u64::MAX)
+    }
+
+    /// The exact deadline, in nanoseconds since `start`, that the timer wheel keeps beside the
+    /// granule (saturating: about 584 years).
+    pub(crate) fn deadline_to_nanos(&self, deadline: Instant) -> u64 {
+        let nanos = deadline.saturating_duration_since(self.start).as_nanos();
+        u64::try_from(nanos).unwrap_or(u64::MAX)
+    }
+
+    /// The inverse of [`deadline_to_nanos`](Handle::deadline_to_nanos).
+    fn nanos_to_instant(&self, nanos: u64) -> Option<Instant> {
+        self.start.checked_add(Duration::from_nanos(nanos))
     }
 
     /// The granule that has fully passed at `now` (rounding down).
@@ -212,7 +250,7 @@ impl Handle {
             let mut wakers = WAKER_BUF.take();
             {
                 let mut timers = self.timers.lock();
-                let now_granule = self.now_granule(Instant::now());
+                let now_granule = self.now_granule(self.clock.now());
                 timers.wheel.advance(now_granule, &mut wakers);
             }
             wake_all(&mut wakers);
@@ -223,7 +261,45 @@ impl Handle {
             self.park_on_side(timeout);
             return;
         };
-        let now = Instant::now();
+        let mut wakers = WAKER_BUF.take();
+        if timeout != Some(Duration::ZERO) && self.clock.is_paused() {
+            self.wait_paused(&mut events, timeout, &mut wakers);
+        } else {
+            self.wait_running(&mut events, timeout, &mut wakers);
+        }
+        drop(events);
+        if self.side_waiters.load(Ordering::SeqCst) > 0 {
+            // Let a thread waiting on the side take its turn in the poller.
+            self.side_cv.notify_all();
+        }
+        wake_all(&mut wakers);
+        WAKER_BUF.set(wakers);
+    }
+
+    /// Waits in the OS poller for at most `timeout` and records what became ready.
+    fn poll_os(&self, events: &mut Events, timeout: Option<Duration>, wakers: &mut Vec<Waker>) {
+        events.clear();
+        let result = self.reactor.poller().wait(events, timeout);
+        match result {
+            Ok(_) => self.reactor.dispatch(events.iter(), wakers),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                // epoll_wait/kevent fail only on invalid arguments: a bug, not a condition.
+                panic!("filch I/O driver: waiting on the OS poller failed: {e}");
+            }
+        }
+        events.clear();
+    }
+
+    /// A park with a running clock: wait in the poller until the earlier of the caller's timeout
+    /// and the next timer, then fire what is due.
+    fn wait_running(
+        &self,
+        events: &mut Events,
+        timeout: Option<Duration>,
+        wakers: &mut Vec<Waker>,
+    ) {
+        let now = self.clock.now();
         let caller_deadline = timeout.and_then(|t| now.checked_add(t));
         let wait_deadline = {
             let mut timers = self.timers.lock();
@@ -236,32 +312,67 @@ impl Handle {
             }
         };
         let wait_timeout = wait_deadline.map(|d| d.saturating_duration_since(now));
-        events.clear();
-        let result = self.reactor.poller().wait(&mut events, wait_timeout);
+        self.poll_os(events, wait_timeout, wakers);
+        let mut timers = self.timers.lock();
+        timers.parked_until = None;
+        let now_granule = self.now_granule(self.clock.now());
+        timers.wheel.advance(now_granule, wakers);
+    }
 
-        let mut wakers = WAKER_BUF.take();
-        match result {
-            Ok(_) => self.reactor.dispatch(events.iter(), &mut wakers),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => {
-                // epoll_wait/kevent fail only on invalid arguments: a bug, not a condition.
-                panic!("filch I/O driver: waiting on the OS poller failed: {e}");
+    /// A park with a paused clock, when the scheduler has nothing to run: see the module docs
+    /// and `time/clock.rs` (auto-advance).
+    fn wait_paused(&self, events: &mut Events, timeout: Option<Duration>, wakers: &mut Vec<Waker>) {
+        // 1. A socket event still wakes a paused runtime: look without blocking.
+        self.poll_os(events, Some(Duration::ZERO), wakers);
+        let unparked = self.unparked.swap(false, Ordering::SeqCst);
+        let mut timers = self.timers.lock();
+        // 2. What is due at the paused present.
+        let now_granule = self.now_granule(self.clock.now());
+        timers.wheel.advance(now_granule, wakers);
+        if !wakers.is_empty() || unparked {
+            return;
+        }
+        // 3. Auto-advance: to the next slot of the wheel, again until a timer fires; the clock
+        // goes to the exact deadline of the earliest one fired (never backwards).
+        while let Some(next) = timers.wheel.next_expiration() {
+            if let Some(deadline) = timers.wheel.advance(next, wakers) {
+                let target = self
+                    .nanos_to_instant(deadline)
+                    .or_else(|| self.granule_to_instant(next));
+                if let Some(target) = target {
+                    self.clock.advance_to(target);
+                }
+                return;
             }
         }
-        events.clear();
+        // 4. No timer at all: only a socket event, an unpark or a new timer can end the wait.
+        timers.parked_until = Some(u64::MAX);
+        drop(timers);
+        self.poll_os(events, timeout, wakers);
+        let mut timers = self.timers.lock();
+        timers.parked_until = None;
+        let now_granule = self.now_granule(self.clock.now());
+        timers.wheel.advance(now_granule, wakers);
+    }
+
+    /// `time::advance`: moves the paused clock forward by exactly `duration` and wakes every
+    /// timer whose deadline is now reached.
+    pub(crate) fn advance_clock(&self, duration: Duration) -> Result<(), ClockError> {
+        let mut wakers = Vec::new();
         {
             let mut timers = self.timers.lock();
-            timers.parked_until = None;
-            let now_granule = self.now_granule(Instant::now());
-            timers.wheel.advance(now_granule, &mut wakers);
-        }
-        drop(events);
-        if self.side_waiters.load(Ordering::SeqCst) > 0 {
-            // Let a thread waiting on the side take its turn in the poller.
-            self.side_cv.notify_all();
+            let now = self.clock.advance(duration)?;
+            // Rounded up, so a timer whose exact deadline lies inside the present granule fires
+            // too; one whose deadline is still ahead sees so when polled and waits again, filed
+            // one granule on, where the next `advance` looks for it (see
+            // `Wheel::fire_next_granule_due`).
+            let granule = self.deadline_to_granule(now);
+            timers.wheel.advance(granule, &mut wakers);
+            let exact = self.deadline_to_nanos(now);
+            timers.wheel.fire_next_granule_due(exact, &mut wakers);
         }
         wake_all(&mut wakers);
-        WAKER_BUF.set(wakers);
+        Ok(())
     }
 
     fn park_on_side(&self, timeout: Option<Duration>) {
@@ -281,6 +392,7 @@ impl Handle {
     }
 
     fn unpark(&self) {
+        self.unparked.store(true, Ordering::SeqCst);
         self.unpark_poller();
         if self.side_waiters.load(Ordering::SeqCst) > 0 {
             *self.side.lock() = true;

@@ -64,3 +64,5 @@ pub mod time;
 mod timer;
 
 pub use driver::{new_driver, IoDriver};
+#[doc(hidden)]
+pub use time::clock::pause_at_start;

@@ -57,6 +57,9 @@ enum EntryState {
 #[derive(Debug)]
 struct Entry {
     when: u64,
+    /// The exact deadline, in nanoseconds since the driver started: what a paused clock jumps to
+    /// when it auto-advances to this entry (`when` is this rounded up to a granule).
+    deadline: u64,
     waker: Option<Waker>,
     state: EntryState,
     prev: u32,
@@ -180,8 +183,17 @@ impl Wheel {
         self.pending
     }
 
-    /// Adds a timer due at granule `when`.
+    /// Adds a timer due at granule `when`, whose exact deadline is granule `when`'s start.
+    #[cfg(test)]
     pub(crate) fn insert(&mut self, when: u64, waker: Waker) -> Inserted {
+        let deadline = u64::try_from(u128::from(when) * crate::driver::GRANULE_NANOS);
+        self.insert_exact(when, deadline.unwrap_or(u64::MAX), waker)
+    }
+
+    /// Adds a timer due at granule `when`; `deadline` is its exact deadline in nanoseconds since
+    /// the driver started (`when` is `deadline` rounded up to a granule, or later), which
+    /// [`advance`](Wheel::advance) reports back when the timer fires.
+    pub(crate) fn insert_exact(&mut self, when: u64, deadline: u64, waker: Waker) -> Inserted {
         let index = match self.free.pop() {
             Some(index) => index,
             None => {
@@ -191,6 +203,7 @@ impl Wheel {
                     .expect("more than 4 billion timers alive at once");
                 self.entries.push(Entry {
                     when: 0,
+                    deadline: 0,
                     waker: None,
                     state: EntryState::Free,
                     prev: NIL,
@@ -201,6 +214,7 @@ impl Wheel {
         };
         let entry = &mut self.entries[index as usize];
         entry.when = when;
+        entry.deadline = deadline;
         if when <= self.elapsed {
             entry.state = EntryState::Fired;
             entry.waker = None;
@@ -281,7 +295,10 @@ impl Wheel {
     }
 
     /// Advances time to granule `now`, moving the wakers of every timer due by then into `wakers`.
-    pub(crate) fn advance(&mut self, now: u64, wakers: &mut Vec<Waker>) {
+    /// Returns the earliest exact deadline among the timers it fired, if it fired any (what a
+    /// paused clock auto-advances to, see `time/clock.rs`).
+    pub(crate) fn advance(&mut self, now: u64, wakers: &mut Vec<Waker>) -> Option<u64> {
+        let mut earliest: Option<u64> = None;
         while let Some(exp) = self.next_slot() {
             if exp.deadline > now {
                 break;
@@ -301,6 +318,7 @@ impl Wheel {
                 if entry.when <= self.elapsed {
                     entry.state = EntryState::Fired;
                     wakers.extend(entry.waker.take());
+                    earliest = Some(earliest.map_or(entry.deadline, |e| e.min(entry.deadline)));
                 } else {
                     // Cascade to a lower level (or round the top level again).
                     self.link(index);
@@ -309,6 +327,36 @@ impl Wheel {
         }
         if now > self.elapsed {
             self.elapsed = now;
+        }
+        earliest
+    }
+
+    /// Fires the entries filed at granule `elapsed + 1` whose exact deadline is at or before
+    /// `deadline` (nanoseconds, as in [`insert_exact`](Wheel::insert_exact)).
+    ///
+    /// Used by a paused clock's `advance`, which moves the wheel to the granule at or *after* the
+    /// new present, so that every timer due by then fires. A timer whose exact deadline lies in
+    /// that same granule but after the present is woken too, sees the clock say "not yet", and is
+    /// filed again at `elapsed + 1`; a later `advance` that reaches its deadline without leaving
+    /// the granule finds it here. (Every due entry is at or before `elapsed + 1`: it was filed
+    /// at its own granule, or at `elapsed + 1` of an earlier `elapsed`.)
+    pub(crate) fn fire_next_granule_due(&mut self, deadline: u64, wakers: &mut Vec<Waker>) {
+        let Some(when) = self.elapsed.checked_add(1) else {
+            return;
+        };
+        let level = Self::level_for(self.elapsed, when);
+        let slot = ((when >> (SLOT_BITS * level as u32)) as usize) % SLOTS;
+        let mut cursor = self.levels[level].heads[slot];
+        while cursor != NIL {
+            let index = cursor;
+            let entry = &self.entries[index as usize];
+            cursor = entry.next;
+            if entry.when == when && entry.deadline <= deadline {
+                self.unlink(index);
+                let entry = &mut self.entries[index as usize];
+                entry.state = EntryState::Fired;
+                wakers.extend(entry.waker.take());
+            }
         }
     }
 
@@ -600,6 +648,42 @@ mod tests {
         assert_eq!(wheel.ops(), 2 * n);
         assert_eq!(wheel.next_expiration(), None);
         assert!(wheel.levels.iter().all(|l| l.occupied == 0));
+    }
+
+    /// `advance` reports the earliest exact deadline it fired; `fire_next_granule_due` fires
+    /// only the entries of granule `elapsed + 1` that are due by their exact deadline, also
+    /// across a block boundary (where that granule is filed on level 1).
+    #[test]
+    fn exact_deadlines_are_reported_and_fired() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut wheel = Wheel::new();
+        let _ = wheel.insert_exact(3, 25_001, tagged(1, &log));
+        let _ = wheel.insert_exact(3, 20_007, tagged(2, &log));
+        let _ = wheel.insert_exact(5, 45_000, tagged(3, &log));
+        let mut wakers = Vec::new();
+        assert_eq!(wheel.advance(2, &mut wakers), None);
+        assert_eq!(wheel.advance(3, &mut wakers), Some(20_007));
+        assert_eq!(wakers.len(), 2);
+        wakers.clear();
+
+        for elapsed in [10u64, 63] {
+            let mut wheel = Wheel::new();
+            wheel.advance(elapsed, &mut wakers);
+            let early = wheel
+                .insert_exact(elapsed + 1, 1_000, tagged(10, &log))
+                .key();
+            let late = wheel
+                .insert_exact(elapsed + 1, 2_000, tagged(11, &log))
+                .key();
+            let other = wheel.insert_exact(elapsed + 2, 500, tagged(12, &log)).key();
+            wheel.fire_next_granule_due(1_500, &mut wakers);
+            assert_eq!(wakers.len(), 1, "elapsed {elapsed}");
+            assert!(wheel.poll(early, Waker::noop()).fired());
+            assert!(!wheel.poll(late, Waker::noop()).fired());
+            assert!(!wheel.poll(other, Waker::noop()).fired());
+            assert_eq!(wheel.pending(), 2);
+            wakers.clear();
+        }
     }
 
     #[test]

@@ -6,13 +6,14 @@ use std::future::{poll_fn, Future};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{guard, runtime};
 use filch_executor::spawn;
 use filch_io::net::UnixStream;
 use filch_io::time::{
-    interval, interval_at, sleep, sleep_until, timeout, timeout_at, MissedTickBehavior, Sleep,
+    interval, interval_at, sleep, sleep_until, timeout, timeout_at, Instant, MissedTickBehavior,
+    Sleep,
 };
 use futures_lite::AsyncReadExt;
 

@@ -6,8 +6,9 @@
 //!
 //! Both attributes turn an `async fn` into an ordinary function that builds a runtime (reading
 //! `FILCH_WORKER_THREADS` and `FILCH_MAX_BLOCKING_THREADS` from the environment) and runs the body
-//! to completion with `block_on`. The only argument is `worker_threads = N`, which takes precedence
-//! over the environment.
+//! to completion with `block_on`. The arguments are `worker_threads = N`, which takes precedence
+//! over the environment, and `start_paused = <bool>`, which starts the runtime with its clock
+//! paused (`Builder::start_paused`; current-thread runtimes only).
 //!
 //! The argument parsing and the shape checks follow the ideas of `tokio-macros`; the code is
 //! filch's own.
@@ -43,6 +44,11 @@ use syn::{Expr, ExprLit, ItemFn, Lit, Meta, Token};
 /// `worker_threads = N` fixes the number of worker threads; it takes precedence over
 /// `FILCH_WORKER_THREADS`. `N` must be an integer literal of at least 1.
 ///
+/// `start_paused = true` starts the runtime with its clock paused
+/// (`filch::runtime::Builder::start_paused`, feature `time`): only a current-thread runtime can
+/// pause its clock; on any other the runtime cannot be built (see below). `start_paused = false`
+/// is the default.
+///
 /// ```
 /// #[filch::main(worker_threads = 2)]
 /// async fn main() -> Result<(), std::io::Error> {
@@ -74,6 +80,11 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// fresh runtime (reading the environment like `#[filch::main]`) and drops it when the test ends,
 /// so tasks left running by one test cannot disturb another. The `worker_threads = N` argument
 /// works as for `#[filch::main]`. A test may return `()` or `Result<(), E>` with `E: Debug`.
+///
+/// `start_paused = true` starts the test's runtime with its clock paused, so that timers complete
+/// in virtual time (`filch::time::pause`; "Testing with a paused clock" in `docs/testing.md`).
+/// Only a current-thread runtime can pause its clock; on any other the test fails with the
+/// builder's error.
 ///
 /// ```
 /// #[filch::test(worker_threads = 1)]
@@ -113,6 +124,8 @@ impl Kind {
 struct Config {
     /// `worker_threads = N`, already checked to be at least 1.
     worker_threads: Option<usize>,
+    /// `start_paused = <bool>`.
+    start_paused: Option<bool>,
 }
 
 /// Expands one attribute. On misuse, returns `compile_error!`s spanned at the problem together
@@ -159,7 +172,7 @@ fn expand(kind: Kind, args: TokenStream2, item: TokenStream2) -> TokenStream2 {
     }
 }
 
-/// Parses `worker_threads = N` (the only accepted argument).
+/// Parses `worker_threads = N` and `start_paused = <bool>`.
 fn parse_args(kind: Kind, args: TokenStream2) -> syn::Result<Config> {
     let metas = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args)?;
     let mut config = Config::default();
@@ -172,12 +185,27 @@ fn parse_args(kind: Kind, args: TokenStream2) -> syn::Result<Config> {
 
     for meta in metas {
         let path = meta.path();
+        if path.is_ident("start_paused") {
+            if config.start_paused.is_some() {
+                push(syn::Error::new_spanned(
+                    path,
+                    "`start_paused` is given more than once; keep one",
+                ));
+                continue;
+            }
+            match start_paused_value(&meta) {
+                Ok(paused) => config.start_paused = Some(paused),
+                Err(error) => push(error),
+            }
+            continue;
+        }
         if !path.is_ident("worker_threads") {
             let name = path.to_token_stream().to_string().replace(' ', "");
             push(syn::Error::new_spanned(
                 path,
                 format!(
-                    "unknown argument `{name}` for {}; the only argument is `worker_threads = N`",
+                    "unknown argument `{name}` for {}; the arguments are `worker_threads = N` \
+                     and `start_paused = <bool>`",
                     kind.name()
                 ),
             ));
@@ -227,6 +255,21 @@ fn worker_threads_value(meta: &Meta) -> syn::Result<usize> {
         ));
     }
     Ok(n)
+}
+
+/// Reads the `<bool>` of `start_paused = <bool>`: a `true` or `false` literal.
+fn start_paused_value(meta: &Meta) -> syn::Result<bool> {
+    let expected = "`start_paused` takes `true` or `false`, like `start_paused = true`";
+    match meta {
+        Meta::NameValue(name_value) => match &name_value.value {
+            Expr::Lit(ExprLit {
+                lit: Lit::Bool(literal),
+                ..
+            }) => Ok(literal.value),
+            other => Err(syn::Error::new_spanned(other, expected)),
+        },
+        other => Err(syn::Error::new_spanned(other, expected)),
+    }
 }
 
 /// Checks the function's shape: `async`, no parameters, no generics, and for tests no second
@@ -305,15 +348,17 @@ fn generate(kind: Kind, config: &Config, function: ItemFn) -> TokenStream2 {
         Some(n) => quote! { ::core::option::Option::Some(#n) },
         None => quote! { ::core::option::Option::None },
     };
+    // `start_paused = true` becomes `Builder::start_paused(true)` inside `__private`.
+    let start_paused = config.start_paused.unwrap_or(false);
     // The runtime is built at the start of the body's braces, so errors about it point at the
     // function rather than at the attribute.
     let span = block.brace_token.span.join();
     let build = match kind {
         Kind::Main => quote_spanned! {span=>
-            ::filch::__private::runtime_for_main(#worker_threads)
+            ::filch::__private::runtime_for_main(#worker_threads, #start_paused)
         },
         Kind::Test => quote_spanned! {span=>
-            ::filch::__private::runtime_for_test(#worker_threads)
+            ::filch::__private::runtime_for_test(#worker_threads, #start_paused)
         },
     };
     let test_attr = match kind {
@@ -398,7 +443,7 @@ mod tests {
     #[test]
     fn main_without_arguments_reads_the_environment() {
         let out = expand_str(Kind::Main, "", "async fn main() { work().await }");
-        assert!(out.contains("runtime_for_main (:: core :: option :: Option :: None)"));
+        assert!(out.contains("runtime_for_main (:: core :: option :: Option :: None , false)"));
         assert!(out.contains("fn main ()"));
         assert!(!out.contains("async fn"));
         assert!(!out.contains("test"));
@@ -407,8 +452,28 @@ mod tests {
     #[test]
     fn worker_threads_argument_is_passed_through() {
         let out = expand_str(Kind::Test, "worker_threads = 3", "async fn t() {}");
-        assert!(out.contains("runtime_for_test (:: core :: option :: Option :: Some (3usize))"));
+        assert!(
+            out.contains("runtime_for_test (:: core :: option :: Option :: Some (3usize) , false)")
+        );
         assert!(out.contains("# [:: core :: prelude :: v1 :: test]"));
+    }
+
+    #[test]
+    fn start_paused_argument_is_passed_through() {
+        let out = expand_str(Kind::Test, "start_paused = true", "async fn t() {}");
+        assert!(
+            out.contains("runtime_for_test (:: core :: option :: Option :: None , true)"),
+            "{out}"
+        );
+        let out = expand_str(
+            Kind::Main,
+            "worker_threads = 2, start_paused = false",
+            "async fn main() {}",
+        );
+        assert!(
+            out.contains("runtime_for_main (:: core :: option :: Option :: Some (2usize) , false)"),
+            "{out}"
+        );
     }
 
     #[test]
@@ -438,6 +503,21 @@ mod tests {
                 "more than once",
             ),
             ("", "async fn main<T>() {}", "generic"),
+            (
+                "start_paused = 1",
+                "async fn main() {}",
+                "takes `true` or `false`",
+            ),
+            (
+                "start_paused",
+                "async fn main() {}",
+                "takes `true` or `false`",
+            ),
+            (
+                "start_paused = true, start_paused = false",
+                "async fn main() {}",
+                "more than once",
+            ),
             ("", "struct S;", "can only be applied"),
         ] {
             let out = expand_str(Kind::Main, args, item);

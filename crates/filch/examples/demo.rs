@@ -14,11 +14,11 @@
 //! the work; they show the runtime's overhead, not a network's. Set `FILCH_WORKER_THREADS` to
 //! try other worker counts.
 
+use filch::time::{Duration, Instant};
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use filch::io::prelude::*;
 use filch::net::{TcpListener, TcpStream};

@@ -4,7 +4,7 @@
 //! cargo run -p filch --example timers
 //! ```
 
-use std::time::{Duration, Instant};
+use filch::time::{Duration, Instant};
 
 use filch::time::{interval, sleep, sleep_until, timeout};
 

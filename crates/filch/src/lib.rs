@@ -94,6 +94,8 @@ mod guides {
     struct MigratingFromTokio;
     #[doc = include_str!("../../../docs/coordinating-tasks.md")]
     struct CoordinatingTasks;
+    #[doc = include_str!("../../../docs/testing.md")]
+    struct Testing;
 }
 
 /// What the `#[filch::main]` and `#[filch::test]` expansions call. Not part of the public API:
@@ -116,18 +118,28 @@ pub mod __private {
         fastrand::usize(..n)
     }
 
-    fn build(worker_threads: Option<usize>) -> std::io::Result<Runtime> {
+    fn build(worker_threads: Option<usize>, start_paused: bool) -> std::io::Result<Runtime> {
         let mut builder = Builder::new();
         if let Some(n) = worker_threads {
             builder.worker_threads(n);
+        }
+        if start_paused {
+            #[cfg(feature = "time")]
+            builder.start_paused(true);
+            #[cfg(not(feature = "time"))]
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "`start_paused = true` needs filch's `time` feature, which is off",
+            ));
         }
         builder.build()
     }
 
     /// Builds the runtime of `#[filch::main]`; on failure prints `error: <message>` to standard
     /// error and exits with status 1 (a bad environment variable is not a bug to panic about).
-    pub fn runtime_for_main(worker_threads: Option<usize>) -> Runtime {
-        match build(worker_threads) {
+    /// `start_paused` is the attribute's `start_paused = <bool>` (`Builder::start_paused`).
+    pub fn runtime_for_main(worker_threads: Option<usize>, start_paused: bool) -> Runtime {
+        match build(worker_threads, start_paused) {
             Ok(runtime) => runtime,
             Err(error) => {
                 eprintln!("error: {error}");
@@ -138,8 +150,8 @@ pub mod __private {
 
     /// Builds the runtime of one `#[filch::test]`; on failure the test fails with the builder's
     /// message (exiting would take the whole test harness down).
-    pub fn runtime_for_test(worker_threads: Option<usize>) -> Runtime {
-        match build(worker_threads) {
+    pub fn runtime_for_test(worker_threads: Option<usize>, start_paused: bool) -> Runtime {
+        match build(worker_threads, start_paused) {
             Ok(runtime) => runtime,
             Err(error) => panic!("error: {error}"),
         }

@@ -52,6 +52,9 @@ pub use filch_executor::runtime::{EnterGuard, Handle, RuntimeFlavor, TryCurrentE
 #[derive(Clone, Debug, Default)]
 pub struct Builder {
     inner: filch_executor::runtime::Builder,
+    /// `start_paused(true)`: pause the clock once the runtime is built.
+    #[cfg(feature = "time")]
+    start_paused: bool,
 }
 
 impl Builder {
@@ -64,6 +67,8 @@ impl Builder {
     pub fn new() -> Builder {
         Builder {
             inner: filch_executor::runtime::Builder::new(),
+            #[cfg(feature = "time")]
+            start_paused: false,
         }
     }
 
@@ -222,6 +227,33 @@ impl Builder {
         self
     }
 
+    /// Starts the runtime with its clock paused, as if [`time::pause`](crate::time::pause) had
+    /// been called first thing (feature `time`). Only for current-thread runtimes, as in tokio.
+    ///
+    /// While the clock is paused, [`Instant::now`](crate::time::Instant::now) stands still until
+    /// [`time::advance`](crate::time::advance) moves it, and a runtime with nothing to do but
+    /// wait for a timer jumps its clock to that timer's deadline. See "Testing with a paused
+    /// clock" in `docs/testing.md`.
+    ///
+    /// On a builder that is not current-thread, [`build`](Builder::build) returns an error of
+    /// kind [`io::ErrorKind::InvalidInput`] saying that the clock can only be paused on a
+    /// current-thread runtime (tokio panics there; an error is friendlier and `build` already
+    /// returns one for other bad settings).
+    ///
+    /// ```
+    /// use std::io::ErrorKind;
+    ///
+    /// // `Builder::new()` builds a multi-thread runtime, whose clock cannot be paused.
+    /// let error = filch::runtime::Builder::new().start_paused(true).build().unwrap_err();
+    /// assert_eq!(error.kind(), ErrorKind::InvalidInput);
+    /// assert!(error.to_string().contains("current-thread runtime"));
+    /// ```
+    #[cfg(feature = "time")]
+    pub fn start_paused(&mut self, start_paused: bool) -> &mut Self {
+        self.start_paused = start_paused;
+        self
+    }
+
     /// Builds the runtime and starts its worker threads.
     ///
     /// Settings left unset are read from the environment (`FILCH_WORKER_THREADS`,
@@ -232,7 +264,8 @@ impl Builder {
     ///
     /// An error of kind [`io::ErrorKind::InvalidInput`] when an environment variable or a setting
     /// holds a value that is not accepted (its message names the variable and the value; the
-    /// blocking-thread limit is at most 100 000, the stack at least 256 KiB); an error carrying
+    /// blocking-thread limit is at most 100 000, the stack at least 256 KiB, `start_paused(true)`
+    /// only on a current-thread builder); an error carrying
     /// the panic's message when `on_thread_start` panicked on a worker; or the operating
     /// system's error when the poller or a thread cannot be created (for a thread, the message
     /// names it and says what to change).
@@ -245,6 +278,11 @@ impl Builder {
         #[cfg(any(feature = "net", feature = "time"))]
         self.inner.driver(filch_io::new_driver);
         let inner = self.inner.build()?;
+        #[cfg(feature = "time")]
+        if self.start_paused {
+            // Refused (and the runtime dropped) unless the runtime is current-thread.
+            filch_io::pause_at_start(inner.handle())?;
+        }
         Ok(Runtime { inner })
     }
 }

@@ -2,10 +2,10 @@
 
 use std::future::poll_fn;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant as StdInstant};
 
 use crate::time::sleep::far_future;
-use crate::time::{sleep_until, Sleep};
+use crate::time::{sleep_until, Instant, Sleep};
 
 /// What an [`Interval`] does when ticks were missed because `tick` was not called in time
 /// (the task was busy, or the runtime overloaded).
@@ -42,7 +42,7 @@ pub enum MissedTickBehavior {
 impl MissedTickBehavior {
     /// The deadline after a tick due at `due` that completed at `now` (late by at least
     /// one period).
-    fn next_after_missed(self, due: Instant, now: Instant, period: Duration) -> Instant {
+    fn next_after_missed(self, due: StdInstant, now: StdInstant, period: Duration) -> StdInstant {
         match self {
             MissedTickBehavior::Burst => after(due, period),
             MissedTickBehavior::Delay => after(now, period),
@@ -61,7 +61,7 @@ impl MissedTickBehavior {
 
 /// `period` after `instant`, or "never" (see [`far_future`]) when that is beyond what an
 /// `Instant` can hold.
-fn after(instant: Instant, period: Duration) -> Instant {
+fn after(instant: StdInstant, period: Duration) -> StdInstant {
     instant
         .checked_add(period)
         .unwrap_or_else(|| far_future(instant))
@@ -74,7 +74,8 @@ fn after(instant: Instant, period: Duration) -> Instant {
 /// never comes.
 ///
 /// ```
-/// use std::time::{Duration, Instant};
+/// use std::time::Duration;
+/// use filch_io::time::Instant;
 ///
 /// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
 /// rt.block_on(async {
@@ -99,7 +100,8 @@ pub fn interval(period: Duration) -> Interval {
 /// `period` after it.
 ///
 /// ```
-/// use std::time::{Duration, Instant};
+/// use std::time::Duration;
+/// use filch_io::time::Instant;
 ///
 /// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
 /// rt.block_on(async {
@@ -150,8 +152,8 @@ impl Interval {
         let budget = std::task::ready!(filch_executor::coop::poll_proceed(cx));
         std::task::ready!(self.sleep.poll_elapsed(cx));
         budget.made_progress();
-        let due = self.sleep.deadline();
-        let now = Instant::now();
+        let due = self.sleep.deadline().into_std();
+        let now = self.sleep.now();
         let next = after(due, self.period);
         let next = if now >= next {
             self.missed_tick_behavior
@@ -159,14 +161,15 @@ impl Interval {
         } else {
             next
         };
-        self.sleep.reset(next);
-        Poll::Ready(due)
+        self.sleep.reset(Instant::from_std(next));
+        Poll::Ready(Instant::from_std(due))
     }
 
     /// Restarts the schedule: the next tick comes one period from now (never, if that is beyond
     /// what an `Instant` can hold).
     pub fn reset(&mut self) {
-        self.sleep.reset(after(Instant::now(), self.period));
+        let now = self.sleep.now();
+        self.sleep.reset(Instant::from_std(after(now, self.period)));
     }
 
     /// The time between ticks.
@@ -191,7 +194,7 @@ mod tests {
 
     #[test]
     fn missed_tick_policies() {
-        let due = Instant::now();
+        let due = StdInstant::now();
         let period = Duration::from_millis(10);
         let now = due + Duration::from_millis(35);
         assert_eq!(
@@ -212,7 +215,7 @@ mod tests {
     /// with "overflow when adding duration to instant".
     #[test]
     fn missed_tick_policies_with_a_period_beyond_instant() {
-        let now = Instant::now();
+        let now = StdInstant::now();
         let year = Duration::from_secs(86_400 * 365);
         for behavior in [
             MissedTickBehavior::Burst,

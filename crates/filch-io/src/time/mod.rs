@@ -1,4 +1,5 @@
-//! Timers: [`sleep`], [`timeout`] and [`interval`].
+//! Timers: [`sleep`], [`timeout`] and [`interval`]; the runtime's clock ([`Instant`]) and the
+//! test clock ([`pause`], [`resume`], [`advance`]).
 //!
 //! Timers are kept in the I/O driver's hierarchical timing wheel (10 µs resolution, O(1) insert
 //! and cancel) and fired by the worker that blocks in the OS poller, which uses the nearest
@@ -9,9 +10,13 @@
 //! All constructors must be called inside a filch runtime built with the I/O driver; outside
 //! one they panic with a message that says how to fix it.
 //!
+//! Deadlines are [`Instant`]s, filch's own type: a `std::time::Instant` whose `now()` reads the
+//! current runtime's clock, which a test can pause on a current-thread runtime ([`pause`]; the
+//! specification is the module doc of `time/clock.rs`).
+//!
 //! ```
-//! use std::time::{Duration, Instant};
-//! use filch_io::time::{sleep, timeout};
+//! use std::time::Duration;
+//! use filch_io::time::{sleep, timeout, Instant};
 //!
 //! let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
 //! rt.block_on(async {
@@ -24,11 +29,17 @@
 //! });
 //! ```
 
+pub(crate) mod clock;
+mod instant;
 mod interval;
+#[cfg(test)]
+mod paused_tests;
 mod sleep;
 mod timeout;
 
 pub use crate::error::Elapsed;
+pub use clock::{advance, pause, resume};
+pub use instant::Instant;
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
 pub use sleep::{sleep, sleep_until, Sleep};
 pub use timeout::{timeout, timeout_at, Timeout};

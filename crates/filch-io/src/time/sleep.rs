@@ -5,11 +5,12 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant as StdInstant};
 
 use filch_executor::coop;
 
 use crate::driver::{self, Handle};
+use crate::time::Instant;
 use crate::timer::{Inserted, Polled, TimerKey};
 
 /// Waits until `duration` has elapsed.
@@ -20,7 +21,8 @@ use crate::timer::{Inserted, Polled, TimerKey};
 /// becomes about thirty years from now.
 ///
 /// ```
-/// use std::time::{Duration, Instant};
+/// use std::time::Duration;
+/// use filch_io::time::Instant;
 ///
 /// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
 /// rt.block_on(async {
@@ -36,15 +38,20 @@ use crate::timer::{Inserted, Polled, TimerKey};
 /// message says how to fix it.
 #[track_caller]
 pub fn sleep(duration: Duration) -> Sleep {
-    let now = Instant::now();
+    let driver = current_driver();
+    let now = driver.clock.now();
     let deadline = now.checked_add(duration).unwrap_or_else(|| far_future(now));
-    sleep_until(deadline)
+    Sleep::new(driver, deadline)
 }
 
 /// Waits until `deadline`.
 ///
+/// `deadline` is a [`filch_io::time::Instant`](Instant); a `std::time::Instant` converts with
+/// `Instant::from_std` or `.into()`.
+///
 /// ```
-/// use std::time::{Duration, Instant};
+/// use std::time::Duration;
+/// use filch_io::time::Instant;
 ///
 /// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
 /// rt.block_on(async {
@@ -59,20 +66,20 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// As for [`sleep`].
 #[track_caller]
 pub fn sleep_until(deadline: Instant) -> Sleep {
-    let driver = match driver::current() {
+    Sleep::new(current_driver(), deadline.into_std())
+}
+
+/// The current runtime's driver, or a panic that says how to get one.
+#[track_caller]
+fn current_driver() -> Arc<Handle> {
+    match driver::current() {
         Ok(driver) => driver,
         Err(e) => panic!("{}", e.message("`filch_io::time::sleep`")),
-    };
-    Sleep {
-        deadline,
-        driver,
-        entry: None,
-        elapsed: false,
     }
 }
 
 /// About thirty years from `now`: the deadline of a sleep whose duration overflows `Instant`.
-pub(crate) fn far_future(now: Instant) -> Instant {
+pub(crate) fn far_future(now: StdInstant) -> StdInstant {
     now + Duration::from_secs(86_400 * 365 * 30)
 }
 
@@ -81,7 +88,7 @@ pub(crate) fn far_future(now: Instant) -> Instant {
 /// `Sleep` is `Unpin`, so it can be polled through `&mut` and reused with [`Sleep::reset`].
 #[must_use = "a Sleep does nothing unless awaited or polled"]
 pub struct Sleep {
-    deadline: Instant,
+    deadline: StdInstant,
     driver: Arc<Handle>,
     /// The wheel entry, registered on first poll.
     entry: Option<TimerKey>,
@@ -99,9 +106,23 @@ impl fmt::Debug for Sleep {
 }
 
 impl Sleep {
+    fn new(driver: Arc<Handle>, deadline: StdInstant) -> Sleep {
+        Sleep {
+            deadline,
+            driver,
+            entry: None,
+            elapsed: false,
+        }
+    }
+
+    /// The present of the clock of the runtime this sleep belongs to.
+    pub(crate) fn now(&self) -> StdInstant {
+        self.driver.clock.now()
+    }
+
     /// The instant at which this sleep completes.
     pub fn deadline(&self) -> Instant {
-        self.deadline
+        Instant::from_std(self.deadline)
     }
 
     /// Whether the deadline has passed.
@@ -115,14 +136,15 @@ impl Sleep {
     /// assert!(!sleep.is_elapsed());
     /// ```
     pub fn is_elapsed(&self) -> bool {
-        self.elapsed || Instant::now() >= self.deadline
+        self.elapsed || self.now() >= self.deadline
     }
 
     /// Moves the deadline, whether or not the sleep has completed; it will complete (again) at
     /// `deadline`.
     ///
     /// ```
-    /// use std::time::{Duration, Instant};
+    /// use std::time::Duration;
+    /// use filch_io::time::Instant;
     ///
     /// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
     /// rt.block_on(async {
@@ -134,7 +156,7 @@ impl Sleep {
     /// });
     /// ```
     pub fn reset(&mut self, deadline: Instant) {
-        self.deadline = deadline;
+        self.deadline = deadline.into_std();
         self.elapsed = false;
         self.unregister();
     }
@@ -154,7 +176,7 @@ impl Sleep {
         if self.elapsed {
             return Poll::Ready(());
         }
-        if Instant::now() >= self.deadline {
+        if self.now() >= self.deadline {
             self.unregister();
             self.elapsed = true;
             return Poll::Ready(());
@@ -180,7 +202,8 @@ impl Sleep {
             },
             None => {
                 let when = self.driver.deadline_to_granule(self.deadline);
-                match timers.wheel.insert(when, cx.waker().clone()) {
+                let exact = self.driver.deadline_to_nanos(self.deadline);
+                match timers.wheel.insert_exact(when, exact, cx.waker().clone()) {
                     Inserted::Pending(key) => {
                         self.entry = Some(key);
                         self.driver.on_timer_scheduled(&timers, when);
@@ -201,13 +224,14 @@ impl Sleep {
         // alone.
         let key = self.entry.take().expect("entry was just set");
         displaced[1] = timers.wheel.remove(key);
-        if Instant::now() >= self.deadline {
+        if self.now() >= self.deadline {
             self.elapsed = true;
             return Poll::Ready(());
         }
         let when = self.driver.deadline_to_granule(self.deadline);
         let when = when.max(timers.wheel.elapsed() + 1);
-        match timers.wheel.insert(when, cx.waker().clone()) {
+        let exact = self.driver.deadline_to_nanos(self.deadline);
+        match timers.wheel.insert_exact(when, exact, cx.waker().clone()) {
             Inserted::Pending(key) => {
                 self.entry = Some(key);
                 self.driver.on_timer_scheduled(&timers, when);

@@ -3,10 +3,10 @@
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::error::Elapsed;
-use crate::time::{sleep, sleep_until, Sleep};
+use crate::time::{sleep, sleep_until, Instant, Sleep};
 
 /// Requires `future` to complete within `duration`.
 ///
@@ -40,8 +40,8 @@ pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoF
 /// Requires `future` to complete before `deadline`; see [`timeout`].
 ///
 /// ```
-/// use std::time::{Duration, Instant};
-/// use filch_io::time::timeout_at;
+/// use std::time::Duration;
+/// use filch_io::time::{timeout_at, Instant};
 ///
 /// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
 /// rt.block_on(async {

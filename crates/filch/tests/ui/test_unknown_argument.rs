@@ -1,4 +1,4 @@
-#[filch::test(start_paused = true)]
+#[filch::test(core_threads = 2)]
 async fn paused() {}
 
 fn main() {}
