@@ -7,9 +7,9 @@ use std::fmt;
 /// cancelled (aborted, or its runtime shut down), or its future panicked.
 ///
 /// ```
-/// # let rt = filch_executor::runtime::Runtime::new().unwrap();
+/// # let rt = filch::runtime::Runtime::new().unwrap();
 /// # rt.block_on(async {
-/// let handle = filch_executor::spawn(async { panic!("boom") });
+/// let handle = filch::spawn(async { panic!("boom") });
 /// let err = handle.await.unwrap_err();
 /// assert!(err.is_panic());
 /// assert_eq!(err.into_panic().downcast_ref::<&str>(), Some(&"boom"));
@@ -65,9 +65,9 @@ impl JoinError {
     /// The [`Id`](super::Id) of the task that failed.
     ///
     /// ```
-    /// # let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// # let rt = filch::runtime::Runtime::new().unwrap();
     /// # rt.block_on(async {
-    /// let handle = filch_executor::spawn(std::future::pending::<()>());
+    /// let handle = filch::spawn(std::future::pending::<()>());
     /// let id = handle.id();
     /// handle.abort();
     /// assert_eq!(handle.await.unwrap_err().id(), id);

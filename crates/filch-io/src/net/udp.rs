@@ -14,9 +14,9 @@ use crate::scheduled_io::Direction;
 /// that receives and a task that sends; any number of tasks may wait on it at once.
 ///
 /// ```
-/// use filch_io::net::UdpSocket;
+/// use filch::net::UdpSocket;
 ///
-/// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+/// let rt = filch::runtime::Runtime::new().unwrap();
 /// rt.block_on(async {
 ///     let a = UdpSocket::bind("127.0.0.1:0").await?;
 ///     let b = UdpSocket::bind("127.0.0.1:0").await?;

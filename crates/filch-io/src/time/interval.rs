@@ -15,9 +15,9 @@ use crate::time::{sleep_until, Sleep};
 ///
 /// ```
 /// use std::time::Duration;
-/// use filch_io::time::{interval, MissedTickBehavior};
+/// use filch::time::{interval, MissedTickBehavior};
 ///
-/// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+/// let rt = filch::runtime::Runtime::new().unwrap();
 /// rt.block_on(async {
 ///     let mut ticks = interval(Duration::from_millis(10));
 ///     assert_eq!(ticks.missed_tick_behavior(), MissedTickBehavior::Burst);
@@ -76,9 +76,9 @@ fn after(instant: Instant, period: Duration) -> Instant {
 /// ```
 /// use std::time::{Duration, Instant};
 ///
-/// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+/// let rt = filch::runtime::Runtime::new().unwrap();
 /// rt.block_on(async {
-///     let mut ticks = filch_io::time::interval(Duration::from_millis(5));
+///     let mut ticks = filch::time::interval(Duration::from_millis(5));
 ///     let first = ticks.tick().await;
 ///     let second = ticks.tick().await;
 ///     assert_eq!(second - first, Duration::from_millis(5));
@@ -101,10 +101,10 @@ pub fn interval(period: Duration) -> Interval {
 /// ```
 /// use std::time::{Duration, Instant};
 ///
-/// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+/// let rt = filch::runtime::Runtime::new().unwrap();
 /// rt.block_on(async {
 ///     let start = Instant::now() + Duration::from_millis(3);
-///     let mut ticks = filch_io::time::interval_at(start, Duration::from_millis(5));
+///     let mut ticks = filch::time::interval_at(start, Duration::from_millis(5));
 ///     assert_eq!(ticks.tick().await, start);
 /// });
 /// ```

@@ -22,10 +22,10 @@ use crate::timer::{Inserted, Polled, TimerKey};
 /// ```
 /// use std::time::{Duration, Instant};
 ///
-/// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+/// let rt = filch::runtime::Runtime::new().unwrap();
 /// rt.block_on(async {
 ///     let start = Instant::now();
-///     filch_io::time::sleep(Duration::from_millis(20)).await;
+///     filch::time::sleep(Duration::from_millis(20)).await;
 ///     assert!(start.elapsed() >= Duration::from_millis(20));
 /// });
 /// ```
@@ -46,10 +46,10 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// ```
 /// use std::time::{Duration, Instant};
 ///
-/// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+/// let rt = filch::runtime::Runtime::new().unwrap();
 /// rt.block_on(async {
 ///     let deadline = Instant::now() + Duration::from_millis(5);
-///     filch_io::time::sleep_until(deadline).await;
+///     filch::time::sleep_until(deadline).await;
 ///     assert!(Instant::now() >= deadline);
 /// });
 /// ```
@@ -109,9 +109,9 @@ impl Sleep {
     /// ```
     /// use std::time::Duration;
     ///
-    /// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// let _guard = rt.enter();
-    /// let sleep = filch_io::time::sleep(Duration::from_secs(60));
+    /// let sleep = filch::time::sleep(Duration::from_secs(60));
     /// assert!(!sleep.is_elapsed());
     /// ```
     pub fn is_elapsed(&self) -> bool {
@@ -124,9 +124,9 @@ impl Sleep {
     /// ```
     /// use std::time::{Duration, Instant};
     ///
-    /// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// rt.block_on(async {
-    ///     let mut sleep = filch_io::time::sleep(Duration::from_secs(60));
+    ///     let mut sleep = filch::time::sleep(Duration::from_secs(60));
     ///     let soon = Instant::now() + Duration::from_millis(2);
     ///     sleep.reset(soon);
     ///     (&mut sleep).await;

@@ -18,13 +18,13 @@ pub(crate) const LISTEN_BACKLOG: i32 = 1024;
 /// A TCP socket that accepts connections.
 ///
 /// ```
-/// use filch_io::net::{TcpListener, TcpStream};
+/// use filch::net::{TcpListener, TcpStream};
 ///
-/// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+/// let rt = filch::runtime::Runtime::new().unwrap();
 /// rt.block_on(async {
 ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
 ///     let addr = listener.local_addr()?;
-///     let client = filch_executor::spawn(async move { TcpStream::connect(addr).await });
+///     let client = filch::spawn(async move { TcpStream::connect(addr).await });
 ///     let (server_side, peer) = listener.accept().await?;
 ///     let client = client.await.unwrap()?;
 ///     assert_eq!(peer, client.local_addr()?);
@@ -63,10 +63,10 @@ impl TcpListener {
     /// Wraps a listener from the standard library, switching it to non-blocking mode.
     ///
     /// ```
-    /// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// let _guard = rt.enter();
     /// let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    /// let listener = filch_io::net::TcpListener::from_std(std_listener).unwrap();
+    /// let listener = filch::net::TcpListener::from_std(std_listener).unwrap();
     /// let back: std::net::TcpListener = listener.into_std().unwrap();
     /// ```
     ///
@@ -103,26 +103,26 @@ impl TcpListener {
         ///
         /// ```no_run
         /// use std::time::Duration;
-        /// use filch_io::net::TcpListener;
+        /// use filch::net::TcpListener;
         ///
         /// async fn serve(listener: TcpListener) {
         ///     loop {
         ///         match listener.accept().await {
         ///             Ok((stream, peer)) => {
-        ///                 filch_executor::spawn(async move {
+        ///                 filch::spawn(async move {
         ///                     // Talk to `peer` on `stream` here.
         ///                     let _ = (stream, peer);
         ///                 });
         ///             }
         ///             Err(error) => {
         ///                 eprintln!("accept failed: {error}");
-        ///                 filch_io::time::sleep(Duration::from_millis(100)).await;
+        ///                 filch::time::sleep(Duration::from_millis(100)).await;
         ///             }
         ///         }
         ///     }
         /// }
         ///
-        /// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+        /// let rt = filch::runtime::Runtime::new().unwrap();
         /// rt.block_on(async {
         ///     serve(TcpListener::bind("127.0.0.1:8080").await?).await;
         ///     std::io::Result::Ok(())

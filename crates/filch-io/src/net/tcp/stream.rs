@@ -10,7 +10,6 @@ use crate::net::addr::{resolve, try_each, ToSocketAddrs};
 use crate::net::connect;
 use crate::net::socket;
 use crate::net::tcp::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
-use crate::scheduled_io::Direction;
 
 /// A TCP connection.
 ///
@@ -20,9 +19,9 @@ use crate::scheduled_io::Direction;
 /// [`readable`](Self::readable) and [`try_read`](Self::try_read).
 ///
 /// ```
-/// use filch_io::net::{TcpListener, TcpStream};
+/// use filch::net::{TcpListener, TcpStream};
 ///
-/// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+/// let rt = filch::runtime::Runtime::new().unwrap();
 /// rt.block_on(async {
 ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
 ///     let client = TcpStream::connect(listener.local_addr()?).await?;
@@ -45,13 +44,13 @@ use crate::scheduled_io::Direction;
 ///
 /// ```
 /// use futures_lite::{AsyncReadExt, AsyncWriteExt};
-/// use filch_io::net::{TcpListener, TcpStream};
+/// use filch::net::{TcpListener, TcpStream};
 ///
-/// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+/// let rt = filch::runtime::Runtime::new().unwrap();
 /// rt.block_on(async {
 ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
 ///     let addr = listener.local_addr()?;
-///     let server = filch_executor::spawn(async move {
+///     let server = filch::spawn(async move {
 ///         let (mut stream, _) = listener.accept().await?;
 ///         let mut buf = [0; 5];
 ///         stream.read_exact(&mut buf).await?;
@@ -99,11 +98,11 @@ impl TcpStream {
     /// Wraps a connected standard-library stream, switching it to non-blocking mode.
     ///
     /// ```
-    /// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// let _guard = rt.enter();
     /// let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     /// let std_stream = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-    /// let stream = filch_io::net::TcpStream::from_std(std_stream).unwrap();
+    /// let stream = filch::net::TcpStream::from_std(std_stream).unwrap();
     /// let back: std::net::TcpStream = stream.into_std().unwrap();
     /// ```
     ///
@@ -156,26 +155,16 @@ impl TcpStream {
 
     }
 
-    crate::net::socket::stream_methods! {}
-
-    /// Reads into `buf` without removing the data from the socket, waiting until some is
-    /// available. Returns `0` at end-of-file.
-    ///
-    /// # Errors
-    ///
-    /// The OS error from `recv(MSG_PEEK)`.
-    pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.async_io(Direction::Read, |s| s.peek(buf)).await
-    }
+    crate::net::socket::stream_methods!("# let listener = filch::net::TcpListener::bind(\"127.0.0.1:0\").await?;\n# let a = filch::net::TcpStream::connect(listener.local_addr()?).await?;\n# let (b, _) = listener.accept().await?;\n");
 
     /// Splits the stream into a read half and a write half that borrow it; both can be used
     /// at once within one task.
     ///
     /// ```
     /// use futures_lite::{AsyncReadExt, AsyncWriteExt};
-    /// use filch_io::net::{TcpListener, TcpStream};
+    /// use filch::net::{TcpListener, TcpStream};
     ///
-    /// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// rt.block_on(async {
     ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
     ///     let mut client = TcpStream::connect(listener.local_addr()?).await?;
@@ -200,15 +189,15 @@ impl TcpStream {
     ///
     /// ```
     /// use futures_lite::{AsyncReadExt, AsyncWriteExt};
-    /// use filch_io::net::{TcpListener, TcpStream};
+    /// use filch::net::{TcpListener, TcpStream};
     ///
-    /// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// rt.block_on(async {
     ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
     ///     let client = TcpStream::connect(listener.local_addr()?).await?;
     ///     let (mut server, _) = listener.accept().await?;
     ///     let (mut reader, mut writer) = client.into_split();
-    ///     let sender = filch_executor::spawn(async move { writer.write_all(b"bye").await });
+    ///     let sender = filch::spawn(async move { writer.write_all(b"bye").await });
     ///     let mut buf = Vec::new();
     ///     server.read_to_end(&mut buf).await?; // the dropped write half sent a FIN
     ///     assert_eq!(buf, b"bye");

@@ -11,9 +11,9 @@ use crate::scheduled_io::Direction;
 /// A Unix domain datagram socket.
 ///
 /// ```
-/// use filch_io::net::UnixDatagram;
+/// use filch::net::UnixDatagram;
 ///
-/// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+/// let rt = filch::runtime::Runtime::new().unwrap();
 /// rt.block_on(async {
 ///     let (a, b) = UnixDatagram::pair()?;
 ///     a.send(b"datagram").await?;

@@ -12,9 +12,9 @@ use crate::net::unix::UnixStream;
 /// A Unix domain socket that accepts stream connections.
 ///
 /// ```
-/// use filch_io::net::{UnixListener, UnixStream};
+/// use filch::net::{UnixListener, UnixStream};
 ///
-/// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+/// let rt = filch::runtime::Runtime::new().unwrap();
 /// rt.block_on(async {
 ///     let dir = std::env::temp_dir().join(format!("filch-doc-{}", std::process::id()));
 ///     std::fs::create_dir_all(&dir)?;
@@ -71,26 +71,26 @@ impl UnixListener {
         ///
         /// ```no_run
         /// use std::time::Duration;
-        /// use filch_io::net::UnixListener;
+        /// use filch::net::UnixListener;
         ///
         /// async fn serve(listener: UnixListener) {
         ///     loop {
         ///         match listener.accept().await {
         ///             Ok((stream, _addr)) => {
-        ///                 filch_executor::spawn(async move {
+        ///                 filch::spawn(async move {
         ///                     // Talk to the client on `stream` here.
         ///                     drop(stream);
         ///                 });
         ///             }
         ///             Err(error) => {
         ///                 eprintln!("accept failed: {error}");
-        ///                 filch_io::time::sleep(Duration::from_millis(100)).await;
+        ///                 filch::time::sleep(Duration::from_millis(100)).await;
         ///             }
         ///         }
         ///     }
         /// }
         ///
-        /// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+        /// let rt = filch::runtime::Runtime::new().unwrap();
         /// rt.block_on(async {
         ///     serve(UnixListener::bind("/tmp/server.sock")?).await;
         ///     std::io::Result::Ok(())

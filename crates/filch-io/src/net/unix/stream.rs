@@ -18,9 +18,9 @@ use crate::net::unix::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 ///
 /// ```
 /// use futures_lite::{AsyncReadExt, AsyncWriteExt};
-/// use filch_io::net::UnixStream;
+/// use filch::net::UnixStream;
 ///
-/// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+/// let rt = filch::runtime::Runtime::new().unwrap();
 /// rt.block_on(async {
 ///     let (mut a, mut b) = UnixStream::pair()?;
 ///     a.write_all(b"over here").await?;
@@ -103,16 +103,16 @@ impl UnixStream {
 
     }
 
-    crate::net::socket::stream_methods! {}
+    crate::net::socket::stream_methods!("# let (a, b) = filch::net::UnixStream::pair()?;\n");
 
     /// Splits the stream into borrowed read and write halves.
     ///
     /// ```
     /// use futures_lite::{AsyncReadExt, AsyncWriteExt};
     ///
-    /// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// rt.block_on(async {
-    ///     let (mut a, mut b) = filch_io::net::UnixStream::pair()?;
+    ///     let (mut a, mut b) = filch::net::UnixStream::pair()?;
     ///     let (mut reader, mut writer) = a.split();
     ///     writer.write_all(b"x").await?;
     ///     let mut byte = [0];
@@ -133,9 +133,9 @@ impl UnixStream {
     /// ```
     /// use futures_lite::AsyncReadExt;
     ///
-    /// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// rt.block_on(async {
-    ///     let (a, mut b) = filch_io::net::UnixStream::pair()?;
+    ///     let (a, mut b) = filch::net::UnixStream::pair()?;
     ///     let (_reader, writer) = a.into_split();
     ///     drop(writer);
     ///     assert_eq!(b.read(&mut [0; 4]).await?, 0);
