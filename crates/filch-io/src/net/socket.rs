@@ -211,6 +211,44 @@ impl<T: StdDatagram> PollEvented<T> {
     pub(crate) async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, T::Addr)> {
         self.async_io(Direction::Read, |s| s.recv_from(buf)).await
     }
+
+    /// Sends to the connected peer now, without waiting.
+    pub(crate) fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
+        self.try_io(Direction::Write, |s| s.send(buf))
+    }
+
+    /// Receives from the connected peer now, without waiting.
+    pub(crate) fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.try_io(Direction::Read, |s| s.recv(buf))
+    }
+
+    /// Receives a datagram and its sender now, without waiting.
+    pub(crate) fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, T::Addr)> {
+        self.try_io(Direction::Read, |s| s.recv_from(buf))
+    }
+
+    /// The `poll_*` form of [`send`](Self::send).
+    pub(crate) fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.poll_io(cx, Direction::Write, |s| s.send(buf))
+    }
+
+    /// The `poll_*` form of [`recv`](Self::recv).
+    pub(crate) fn poll_recv(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_io(cx, Direction::Read, |s| s.recv(buf))
+    }
+
+    /// The `poll_*` form of [`recv_from`](Self::recv_from).
+    pub(crate) fn poll_recv_from(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<(usize, T::Addr)>> {
+        self.poll_io(cx, Direction::Read, |s| s.recv_from(buf))
+    }
 }
 
 impl<T: StdStream> PollEvented<T>
@@ -344,17 +382,31 @@ pub(crate) use forward;
 /// `b`, two connected streams) and `$body`, inside a hidden runtime.
 macro_rules! stream_example {
     ($pair:literal, $body:literal) => {
-        concat!(
-            "```\n# filch::runtime::Runtime::new().unwrap().block_on(async {\n",
+        $crate::net::socket::doc_example!(
             $pair,
             "// `a` and `b` are the two ends of one connection.\n",
+            $body
+        )
+    };
+}
+
+pub(crate) use stream_example;
+
+/// A doc example: `$setup` (hidden lines), a visible comment and `$body`, inside a hidden
+/// runtime that ends with `Ok(())`.
+macro_rules! doc_example {
+    ($setup:literal, $comment:literal, $body:literal) => {
+        concat!(
+            "```\n# filch::runtime::Runtime::new().unwrap().block_on(async {\n",
+            $setup,
+            $comment,
             $body,
             "\n# std::io::Result::Ok(()) }).unwrap();\n```"
         )
     };
 }
 
-pub(crate) use stream_example;
+pub(crate) use doc_example;
 
 /// The methods every stream type (`TcpStream`, `UnixStream`) has, with their docs: written once
 /// here. `$pair` is the hidden doc-example lines that make `a` and `b`, two connected streams of

@@ -40,6 +40,28 @@ use crate::net::tcp::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 /// }).unwrap();
 /// ```
 ///
+/// # Keepalive and other socket options
+///
+/// Options filch does not wrap (TCP keepalive, `SO_RCVBUF`, ...) are set through
+/// [`socket2::SockRef`](https://docs.rs/socket2/latest/socket2/struct.SockRef.html), which
+/// borrows the descriptor of any socket that implements `AsFd` (add `socket2` to your
+/// dependencies). Before connecting, [`TcpSocket`](crate::net::TcpSocket) sets the common ones.
+///
+/// ```
+/// use std::time::Duration;
+/// use socket2::{SockRef, TcpKeepalive};
+///
+/// # filch::runtime::Runtime::new().unwrap().block_on(async {
+/// # let listener = filch::net::TcpListener::bind("127.0.0.1:0").await?;
+/// let stream = filch::net::TcpStream::connect(listener.local_addr()?).await?;
+/// let keepalive = TcpKeepalive::new()
+///     .with_time(Duration::from_secs(60))
+///     .with_interval(Duration::from_secs(10));
+/// SockRef::from(&stream).set_tcp_keepalive(&keepalive)?;
+/// assert!(SockRef::from(&stream).keepalive()?);
+/// # std::io::Result::Ok(()) }).unwrap();
+/// ```
+///
 /// With `AsyncRead`/`AsyncWrite`:
 ///
 /// ```
@@ -80,6 +102,14 @@ impl TcpStream {
     /// The OS error of the last address tried (`ConnectionRefused` when nothing listens), an
     /// error if `addr` resolves to nothing, or an error outside a filch runtime with the I/O
     /// driver.
+    ///
+    /// ```
+    /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+    /// let listener = filch::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// let stream = filch::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let _ = stream;
+    /// # std::io::Result::Ok(()) }).unwrap();
+    /// ```
     pub async fn connect<A: ToSocketAddrs>(addr: A) -> io::Result<TcpStream> {
         let addrs = resolve(addr).await?;
         try_each(addrs, Self::connect_addr).await
@@ -87,6 +117,12 @@ impl TcpStream {
 
     async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
         let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+        Self::connect_socket(socket, addr).await
+    }
+
+    /// Connects `socket` (a TCP socket, perhaps bound and configured: `TcpSocket::connect`)
+    /// to `addr` without blocking the worker.
+    pub(crate) async fn connect_socket(socket: Socket, addr: SocketAddr) -> io::Result<TcpStream> {
         connect::start(&socket, &addr.into())?;
         let stream = TcpStream {
             io: PollEvented::new(std::net::TcpStream::from(socket), "`TcpStream::connect`")?,
@@ -120,6 +156,15 @@ impl TcpStream {
     /// # Errors
     ///
     /// Fails if the OS poller refuses to deregister the descriptor.
+    ///
+    /// ```
+    /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let listener = filch::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// let stream = filch::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// let std_stream = stream.into_std()?;
+    /// std_stream.set_nonblocking(false)?;
+    /// # std::io::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn into_std(self) -> io::Result<std::net::TcpStream> {
         self.io.into_inner()
     }
@@ -130,6 +175,14 @@ impl TcpStream {
         /// # Errors
         ///
         /// The OS error from `getsockname`.
+        ///
+        /// ```
+        /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+        /// # let listener = filch::net::TcpListener::bind("127.0.0.1:0").await?;
+        /// let stream = filch::net::TcpStream::connect(listener.local_addr()?).await?;
+        /// assert!(stream.local_addr()?.ip().is_loopback());
+        /// # std::io::Result::Ok(()) }).unwrap();
+        /// ```
         pub fn local_addr(&self) -> io::Result<SocketAddr>;
 
         /// The address of the peer.
@@ -137,6 +190,14 @@ impl TcpStream {
         /// # Errors
         ///
         /// The OS error from `getpeername` (`NotConnected` once the connection is gone).
+        ///
+        /// ```
+        /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+        /// # let listener = filch::net::TcpListener::bind("127.0.0.1:0").await?;
+        /// let stream = filch::net::TcpStream::connect(listener.local_addr()?).await?;
+        /// assert_eq!(stream.peer_addr()?, listener.local_addr()?);
+        /// # std::io::Result::Ok(()) }).unwrap();
+        /// ```
         pub fn peer_addr(&self) -> io::Result<SocketAddr>;
 
         /// Sets `TCP_NODELAY` (disables Nagle's algorithm when `true`).
@@ -144,6 +205,15 @@ impl TcpStream {
         /// # Errors
         ///
         /// The OS error from `setsockopt`.
+        ///
+        /// ```
+        /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+        /// # let listener = filch::net::TcpListener::bind("127.0.0.1:0").await?;
+        /// let stream = filch::net::TcpStream::connect(listener.local_addr()?).await?;
+        /// stream.set_nodelay(true)?;
+        /// assert!(stream.nodelay()?);
+        /// # std::io::Result::Ok(()) }).unwrap();
+        /// ```
         pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()>;
 
         /// Whether `TCP_NODELAY` is set.
@@ -151,8 +221,46 @@ impl TcpStream {
         /// # Errors
         ///
         /// The OS error from `getsockopt`.
+        ///
+        /// ```
+        /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+        /// # let listener = filch::net::TcpListener::bind("127.0.0.1:0").await?;
+        /// let stream = filch::net::TcpStream::connect(listener.local_addr()?).await?;
+        /// assert!(!stream.nodelay()?); // off by default
+        /// # std::io::Result::Ok(()) }).unwrap();
+        /// ```
         pub fn nodelay(&self) -> io::Result<bool>;
 
+        /// Sets `IP_TTL`, the time-to-live of the packets this stream sends.
+        ///
+        /// # Errors
+        ///
+        /// The OS error from `setsockopt`.
+        ///
+        /// ```
+        /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+        /// # let listener = filch::net::TcpListener::bind("127.0.0.1:0").await?;
+        /// let stream = filch::net::TcpStream::connect(listener.local_addr()?).await?;
+        /// stream.set_ttl(42)?;
+        /// assert_eq!(stream.ttl()?, 42);
+        /// # std::io::Result::Ok(()) }).unwrap();
+        /// ```
+        pub fn set_ttl(&self, ttl: u32) -> io::Result<()>;
+
+        /// The `IP_TTL` setting (see [`set_ttl`](Self::set_ttl)).
+        ///
+        /// # Errors
+        ///
+        /// The OS error from `getsockopt`.
+        ///
+        /// ```
+        /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+        /// # let listener = filch::net::TcpListener::bind("127.0.0.1:0").await?;
+        /// let stream = filch::net::TcpStream::connect(listener.local_addr()?).await?;
+        /// assert!(stream.ttl()? > 0);
+        /// # std::io::Result::Ok(()) }).unwrap();
+        /// ```
+        pub fn ttl(&self) -> io::Result<u32>;
     }
 
     crate::net::socket::stream_methods!("# let listener = filch::net::TcpListener::bind(\"127.0.0.1:0\").await?;\n# let a = filch::net::TcpStream::connect(listener.local_addr()?).await?;\n# let (b, _) = listener.accept().await?;\n");

@@ -1,9 +1,12 @@
 //! [`UnixListener`].
 
 use std::io;
+use std::os::fd::OwnedFd;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
 use std::task::{Context, Poll};
+
+use socket2::{Domain, SockAddr, Socket, Type};
 
 use crate::io_source::PollEvented;
 use crate::net::socket;
@@ -33,13 +36,32 @@ pub struct UnixListener {
 }
 
 impl UnixListener {
-    /// Creates a listener bound to `path`. The path must not exist yet.
+    /// Creates a listener bound to `path`. The path must not exist yet. On Linux and Android a
+    /// path that starts with a NUL byte (`"\0name"`) is an abstract name, as in tokio: no file
+    /// is created, and the name disappears with the listener.
+    ///
+    /// ```
+    /// # #[cfg(any(target_os = "linux", target_os = "android"))]
+    /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+    /// let name = format!("\0filch-doc-{}", std::process::id());
+    /// let listener = filch::net::UnixListener::bind(&name)?;
+    /// let _client = filch::net::UnixStream::connect(&name).await?;
+    /// let (_server_side, _) = listener.accept().await?;
+    /// # std::io::Result::Ok(()) }).unwrap();
+    /// ```
     ///
     /// # Errors
     ///
     /// The OS error from `bind` (`AddrInUse` if the path exists), or an error outside a filch
     /// runtime with the I/O driver.
     pub fn bind<P: AsRef<Path>>(path: P) -> io::Result<UnixListener> {
+        let path = path.as_ref();
+        if super::is_abstract(path) {
+            let socket = Socket::new(Domain::UNIX, Type::STREAM, None)?;
+            socket.bind(&SockAddr::unix(path)?)?;
+            socket.listen(crate::net::tcp::LISTEN_BACKLOG)?;
+            return Self::from_std(OwnedFd::from(socket).into());
+        }
         Self::from_std(std::os::unix::net::UnixListener::bind(path)?)
     }
 

@@ -36,7 +36,9 @@ pub struct UnixStream {
 }
 
 impl UnixStream {
-    /// Connects to the listener at `path`, without blocking the worker.
+    /// Connects to the listener at `path`, without blocking the worker. On Linux and Android
+    /// a path that starts with a NUL byte (`"\0name"`) is an abstract name (see
+    /// [`UnixListener::bind`](crate::net::UnixListener::bind)).
     ///
     /// # Errors
     ///
