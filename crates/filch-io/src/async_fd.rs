@@ -405,7 +405,7 @@ impl<T: AsRawFd> AsyncFd<T> {
     /// let (a, _b) = std::os::unix::net::UnixStream::pair()?;
     /// a.set_nonblocking(true)?;
     /// let fd = filch::io::unix::AsyncFd::new(a)?;
-    /// let err = fd.try_io(Interest::READABLE, |a| a.read(&mut [0; 4])).unwrap_err();
+    /// let err = fd.try_io(Interest::READABLE, |mut a| a.read(&mut [0; 4])).unwrap_err();
     /// assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock);
     /// # std::io::Result::Ok(()) }).unwrap();
     /// ```
