@@ -139,6 +139,17 @@ impl Interval {
     /// Waits for the next tick and returns the instant it was scheduled for.
     ///
     /// Cancel-safe: dropping the future before it completes loses no tick.
+    ///
+    /// ```
+    /// use filch::time::{interval, Duration, Instant};
+    /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+    /// let start = Instant::now();
+    /// let mut ticks = interval(Duration::from_millis(5));
+    /// ticks.tick().await; // the first tick is immediate
+    /// let second = ticks.tick().await;
+    /// assert!(second >= start + Duration::from_millis(5));
+    /// # });
+    /// ```
     pub async fn tick(&mut self) -> Instant {
         poll_fn(|cx| self.poll_tick(cx)).await
     }
@@ -146,6 +157,16 @@ impl Interval {
     /// Polls for the next tick; `Ready` carries the instant it was scheduled for.
     ///
     /// Takes one unit of the executor's cooperative budget, like [`Sleep`].
+    ///
+    /// ```
+    /// use filch::time::{interval, Duration};
+    /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+    /// let mut ticks = interval(Duration::from_millis(5));
+    /// let first = std::future::poll_fn(|cx| ticks.poll_tick(cx)).await;
+    /// let second = std::future::poll_fn(|cx| ticks.poll_tick(cx)).await;
+    /// assert_eq!(second - first, Duration::from_millis(5));
+    /// # });
+    /// ```
     pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
         let budget = std::task::ready!(filch_executor::coop::poll_proceed(cx));
         std::task::ready!(self.sleep.poll_elapsed(cx));
@@ -165,21 +186,56 @@ impl Interval {
 
     /// Restarts the schedule: the next tick comes one period from now (never, if that is beyond
     /// what an `Instant` can hold).
+    ///
+    /// ```
+    /// use filch::time::{interval, Duration, Instant};
+    /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+    /// let mut ticks = interval(Duration::from_millis(10));
+    /// ticks.tick().await;
+    /// let reset_at = Instant::now();
+    /// ticks.reset();
+    /// assert!(ticks.tick().await >= reset_at + Duration::from_millis(10));
+    /// # });
+    /// ```
     pub fn reset(&mut self) {
         self.sleep.reset(after(Instant::now(), self.period));
     }
 
     /// The time between ticks.
+    ///
+    /// ```
+    /// use filch::time::{interval, Duration};
+    /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+    /// assert_eq!(interval(Duration::from_secs(1)).period(), Duration::from_secs(1));
+    /// # });
+    /// ```
     pub fn period(&self) -> Duration {
         self.period
     }
 
     /// What happens when ticks are missed; [`MissedTickBehavior::Burst`] by default.
+    ///
+    /// ```
+    /// use filch::time::{interval, Duration, MissedTickBehavior};
+    /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+    /// let ticks = interval(Duration::from_secs(1));
+    /// assert_eq!(ticks.missed_tick_behavior(), MissedTickBehavior::Burst);
+    /// # });
+    /// ```
     pub fn missed_tick_behavior(&self) -> MissedTickBehavior {
         self.missed_tick_behavior
     }
 
     /// Sets what happens when ticks are missed.
+    ///
+    /// ```
+    /// use filch::time::{interval, Duration, MissedTickBehavior};
+    /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+    /// let mut ticks = interval(Duration::from_secs(1));
+    /// ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    /// assert_eq!(ticks.missed_tick_behavior(), MissedTickBehavior::Skip);
+    /// # });
+    /// ```
     pub fn set_missed_tick_behavior(&mut self, behavior: MissedTickBehavior) {
         self.missed_tick_behavior = behavior;
     }

@@ -46,6 +46,13 @@ impl TcpListener {
     ///
     /// The OS error of the last address tried (for example `AddrInUse`), an error if `addr`
     /// resolves to nothing, or an error if called outside a filch runtime with the I/O driver.
+    ///
+    /// ```
+    /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+    /// let listener = filch::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// assert_ne!(listener.local_addr()?.port(), 0);
+    /// # std::io::Result::Ok(()) }).unwrap();
+    /// ```
     pub async fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
         let addrs = resolve(addr).await?;
         try_each(addrs, |addr| async move { Self::bind_addr(addr) }).await
@@ -84,6 +91,14 @@ impl TcpListener {
     /// # Errors
     ///
     /// Fails if the OS poller refuses to deregister the descriptor.
+    ///
+    /// ```
+    /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+    /// let listener = filch::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// let std_listener = listener.into_std()?;
+    /// std_listener.set_nonblocking(false)?;
+    /// # std::io::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn into_std(self) -> io::Result<std::net::TcpListener> {
         self.io.into_inner()
     }
@@ -140,6 +155,15 @@ impl TcpListener {
         /// # Errors
         ///
         /// As for [`accept`](Self::accept).
+        ///
+        /// ```
+        /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+        /// let listener = filch::net::TcpListener::bind("127.0.0.1:0").await?;
+        /// let client = filch::net::TcpStream::connect(listener.local_addr()?).await?;
+        /// let (_stream, peer) = std::future::poll_fn(|cx| listener.poll_accept(cx)).await?;
+        /// assert_eq!(peer, client.local_addr()?);
+        /// # std::io::Result::Ok(()) }).unwrap();
+        /// ```
         pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>>;
 
         /// The local address the listener is bound to.
@@ -147,6 +171,13 @@ impl TcpListener {
         /// # Errors
         ///
         /// The OS error from `getsockname`.
+        ///
+        /// ```
+        /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+        /// let listener = filch::net::TcpListener::bind("127.0.0.1:0").await?;
+        /// assert!(listener.local_addr()?.ip().is_loopback());
+        /// # std::io::Result::Ok(()) }).unwrap();
+        /// ```
         pub fn local_addr(&self) -> io::Result<SocketAddr>;
     }
 }

@@ -71,6 +71,19 @@ impl UnixListener {
     ///
     /// Fails outside a filch runtime with the I/O driver, or if the descriptor cannot be
     /// registered with the OS poller.
+    ///
+    /// ```
+    /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let dir = std::env::temp_dir().join(format!("filch-doc-ul-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir)?;
+    /// let path = dir.join("from_std.sock");
+    /// # let _ = std::fs::remove_file(&path);
+    /// let std_listener = std::os::unix::net::UnixListener::bind(&path)?;
+    /// let listener = filch::net::UnixListener::from_std(std_listener)?;
+    /// # drop(listener);
+    /// std::fs::remove_file(&path)?;
+    /// # std::io::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn from_std(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
         socket::from_std(listener, "`UnixListener`")
     }
@@ -81,6 +94,19 @@ impl UnixListener {
     /// # Errors
     ///
     /// Fails if the OS poller refuses to deregister the descriptor.
+    ///
+    /// ```
+    /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let dir = std::env::temp_dir().join(format!("filch-doc-ul-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir)?;
+    /// let path = dir.join("into_std.sock");
+    /// # let _ = std::fs::remove_file(&path);
+    /// let listener = filch::net::UnixListener::bind(&path)?;
+    /// let std_listener = listener.into_std()?;
+    /// std_listener.set_nonblocking(false)?;
+    /// std::fs::remove_file(&path)?;
+    /// # std::io::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn into_std(self) -> io::Result<std::os::unix::net::UnixListener> {
         self.io.into_inner()
     }
@@ -129,6 +155,19 @@ impl UnixListener {
         /// # Errors
         ///
         /// As for [`accept`](Self::accept).
+        ///
+        /// ```
+        /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+        /// # let dir = std::env::temp_dir().join(format!("filch-doc-ul-{}", std::process::id()));
+        /// # std::fs::create_dir_all(&dir)?;
+        /// let path = dir.join("poll_accept.sock");
+        /// # let _ = std::fs::remove_file(&path);
+        /// let listener = filch::net::UnixListener::bind(&path)?;
+        /// let _client = filch::net::UnixStream::connect(&path).await?;
+        /// let (_stream, _addr) = std::future::poll_fn(|cx| listener.poll_accept(cx)).await?;
+        /// std::fs::remove_file(&path)?;
+        /// # std::io::Result::Ok(()) }).unwrap();
+        /// ```
         pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>>;
 
         /// The address the listener is bound to.
@@ -136,6 +175,18 @@ impl UnixListener {
         /// # Errors
         ///
         /// The OS error from `getsockname`.
+        ///
+        /// ```
+        /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+        /// # let dir = std::env::temp_dir().join(format!("filch-doc-ul-{}", std::process::id()));
+        /// # std::fs::create_dir_all(&dir)?;
+        /// let path = dir.join("local_addr.sock");
+        /// # let _ = std::fs::remove_file(&path);
+        /// let listener = filch::net::UnixListener::bind(&path)?;
+        /// assert_eq!(listener.local_addr()?.as_pathname(), Some(path.as_path()));
+        /// std::fs::remove_file(&path)?;
+        /// # std::io::Result::Ok(()) }).unwrap();
+        /// ```
         pub fn local_addr(&self) -> io::Result<SocketAddr>;
     }
 }

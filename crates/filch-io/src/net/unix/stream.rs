@@ -44,6 +44,20 @@ impl UnixStream {
     ///
     /// The OS error from `connect` (`NotFound` if nothing is at `path`, `ConnectionRefused` if
     /// nothing listens there), or an error outside a filch runtime with the I/O driver.
+    ///
+    /// ```
+    /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let dir = std::env::temp_dir().join(format!("filch-doc-us-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir)?;
+    /// let path = dir.join("connect.sock");
+    /// # let _ = std::fs::remove_file(&path);
+    /// let listener = filch::net::UnixListener::bind(&path)?;
+    /// let stream = filch::net::UnixStream::connect(&path).await?;
+    /// assert_eq!(stream.peer_addr()?.as_pathname(), Some(path.as_path()));
+    /// # drop(listener);
+    /// std::fs::remove_file(&path)?;
+    /// # std::io::Result::Ok(()) }).unwrap();
+    /// ```
     pub async fn connect<P: AsRef<Path>>(path: P) -> io::Result<UnixStream> {
         let address = SockAddr::unix(path)?;
         let socket = Socket::new(Domain::UNIX, Type::STREAM, None)?;
@@ -64,6 +78,14 @@ impl UnixStream {
     ///
     /// The OS error from `socketpair`, or an error outside a filch runtime with the I/O
     /// driver.
+    ///
+    /// ```
+    /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+    /// let (a, b) = filch::net::UnixStream::pair()?;
+    /// a.try_write(b"x")?;
+    /// b.readable().await?;
+    /// # std::io::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
         socket::pair(std::os::unix::net::UnixStream::pair()?, "`UnixStream`")
     }
@@ -74,6 +96,14 @@ impl UnixStream {
     ///
     /// Fails outside a filch runtime with the I/O driver, or if the descriptor cannot be
     /// registered with the OS poller.
+    ///
+    /// ```
+    /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+    /// let (a, _b) = std::os::unix::net::UnixStream::pair()?;
+    /// let a = filch::net::UnixStream::from_std(a)?;
+    /// # drop(a);
+    /// # std::io::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn from_std(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
         socket::from_std(stream, "`UnixStream`")
     }
@@ -84,6 +114,14 @@ impl UnixStream {
     /// # Errors
     ///
     /// Fails if the OS poller refuses to deregister the descriptor.
+    ///
+    /// ```
+    /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+    /// let (a, _b) = filch::net::UnixStream::pair()?;
+    /// let a = a.into_std()?;
+    /// a.set_nonblocking(false)?;
+    /// # std::io::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn into_std(self) -> io::Result<std::os::unix::net::UnixStream> {
         self.io.into_inner()
     }
@@ -94,6 +132,13 @@ impl UnixStream {
         /// # Errors
         ///
         /// The OS error from `getsockname`.
+        ///
+        /// ```
+        /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+        /// let (a, _b) = filch::net::UnixStream::pair()?;
+        /// assert!(a.local_addr()?.is_unnamed());
+        /// # std::io::Result::Ok(()) }).unwrap();
+        /// ```
         pub fn local_addr(&self) -> io::Result<SocketAddr>;
 
         /// The peer's address.
@@ -101,6 +146,13 @@ impl UnixStream {
         /// # Errors
         ///
         /// The OS error from `getpeername`.
+        ///
+        /// ```
+        /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+        /// let (a, _b) = filch::net::UnixStream::pair()?;
+        /// assert!(a.peer_addr()?.is_unnamed());
+        /// # std::io::Result::Ok(()) }).unwrap();
+        /// ```
         pub fn peer_addr(&self) -> io::Result<SocketAddr>;
 
     }
