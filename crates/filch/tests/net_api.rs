@@ -554,16 +554,15 @@ fn async_fd_over_a_pipe() {
             // any edge still on its way has been recorded.)
             filch::time::sleep(Duration::from_millis(50)).await;
             let w_ref = &w;
-            let mut guard = poll_fn(|cx| w_ref.poll_write_ready(cx)).await.unwrap();
-            guard.retain_ready();
-            drop(guard);
+            poll_fn(|cx| w_ref.poll_write_ready(cx))
+                .await
+                .unwrap()
+                .retain_ready();
             {
                 let mut wait = pin!(w.writable());
                 assert!(poll_once(wait.as_mut()).is_ready(), "retain_ready lost it");
             }
-            let mut guard = w.writable().await.unwrap();
-            guard.clear_ready();
-            drop(guard);
+            w.writable().await.unwrap().clear_ready();
             // A pipe's writable edge comes again only after it was full, so after a clear the
             // wait is pending.
             {
@@ -598,7 +597,7 @@ fn async_fd_over_an_eventfd_and_a_std_unix_stream() {
             };
             let poster = async {
                 filch::time::sleep(Duration::from_millis(20)).await;
-                efd.get_ref().write(&5u64.to_ne_bytes()).unwrap();
+                assert_eq!(efd.get_ref().write(&5u64.to_ne_bytes()).unwrap(), 8);
             };
             let (count, ()) = filch::join!(waiter, poster);
             assert_eq!(count, 5);
