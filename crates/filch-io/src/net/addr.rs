@@ -12,7 +12,7 @@ use filch_executor::runtime::Handle;
 ///
 /// Literal addresses are parsed in place. Host names go to the system resolver, which blocks,
 /// so that lookup runs on the runtime's blocking pool
-/// ([`spawn_blocking`](filch::task::spawn_blocking)) and never on a worker thread.
+/// (`filch::task::spawn_blocking`) and never on a worker thread.
 ///
 /// This trait is sealed: it cannot be implemented outside this crate.
 ///
