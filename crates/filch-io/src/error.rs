@@ -8,9 +8,9 @@ use std::io;
 ///
 /// ```
 /// use std::time::Duration;
-/// use filch_io::time::{sleep, timeout};
+/// use filch::time::{sleep, timeout};
 ///
-/// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+/// let rt = filch::runtime::Runtime::new().unwrap();
 /// rt.block_on(async {
 ///     let err = timeout(Duration::from_millis(1), sleep(Duration::from_secs(60)))
 ///         .await

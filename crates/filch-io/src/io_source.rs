@@ -11,7 +11,7 @@
 //! * [`PollEvented::try_io`] for `try_*` methods: one attempt, no waiting.
 //!
 //! Each attempt that waits takes one unit of the executor's cooperative budget
-//! ([`filch_executor::coop`]), so a task reading a socket that is always ready still yields.
+//! (the executor's `coop` module), so a task reading a socket that is always ready still yields.
 
 use std::future::poll_fn;
 use std::io;
@@ -24,6 +24,7 @@ use std::task::{ready, Context, Poll};
 use filch_executor::coop;
 
 use crate::driver::{self, Handle};
+use crate::interest::{Interest, Ready};
 use crate::scheduled_io::{Direction, ReadyEvent, ScheduledIo, WaiterSlot};
 
 /// A descriptor registered with a reactor.
@@ -71,6 +72,22 @@ impl<T: AsFd> PollEvented<T> {
             .expect("PollEvented invariant: io is Some until dropped")
     }
 
+    /// The wrapped descriptor, mutably (for `AsyncFd::get_mut`; the descriptor itself must not
+    /// be replaced).
+    pub(crate) fn get_mut(&mut self) -> &mut T {
+        self.io
+            .as_mut()
+            .expect("PollEvented invariant: io is Some until dropped")
+    }
+
+    /// Deregisters and returns the descriptor, ignoring a failed delete (the poller no longer
+    /// knows the descriptor, so nothing is left to undo).
+    pub(crate) fn into_inner_ignoring_errors(mut self) -> T {
+        let io = self.io.take().expect("PollEvented invariant: io is Some");
+        let _ = self.driver.reactor.deregister(io.as_fd(), self.key);
+        io
+    }
+
     /// Deregisters and returns the descriptor (still in non-blocking mode).
     pub(crate) fn into_inner(mut self) -> io::Result<T> {
         let io = self.io.take().expect("PollEvented invariant: io is Some");
@@ -85,7 +102,9 @@ impl<T: AsFd> PollEvented<T> {
         direction: Direction,
     ) -> Poll<io::Result<ReadyEvent>> {
         let slot = match direction {
-            Direction::Read => WaiterSlot::Reader,
+            // A `poll_*` wait for either direction shares the reader's slot (no public method
+            // does one; `ready(Interest)` is an `async fn` with a list waiter).
+            Direction::Read | Direction::Either => WaiterSlot::Reader,
             Direction::Write => WaiterSlot::Writer,
         };
         self.shared.poll_ready(cx, direction, slot)
@@ -133,6 +152,35 @@ impl<T: AsFd> PollEvented<T> {
             Poll::Ready(Ok(event))
         })
         .await
+    }
+
+    /// Waits until the source is ready for at least one of `interest`, and says which (the
+    /// `ready(Interest)` method of every socket type).
+    pub(crate) async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        let event = self.readiness(interest.direction()).await?;
+        Ok(Ready::from_bits(event.ready(), interest))
+    }
+
+    /// `poll_read_ready`/`poll_write_ready` of the public types: ready when the reactor knows
+    /// the direction is ready; only the most recent task to poll a direction is woken. Takes
+    /// no budget: the operation that follows does.
+    pub(crate) fn poll_ready_unit(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+    ) -> Poll<io::Result<()>> {
+        self.poll_ready(cx, direction).map(|r| r.map(drop))
+    }
+
+    /// The public `try_io(interest, f)`: one attempt of the caller's own operation on the
+    /// descriptor; a `WouldBlock` from it clears the readiness of `interest` (unless a newer
+    /// event arrived meanwhile), so that the next wait waits for a fresh edge.
+    pub(crate) fn try_io_interest<R>(
+        &self,
+        interest: Interest,
+        f: impl FnOnce() -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.try_io(interest.direction(), |_| f())
     }
 
     /// Runs `f` until it does not say `WouldBlock`, waiting for `direction` in between, as an

@@ -54,8 +54,10 @@ compile_error!("filch-io supports Unix platforms only (epoll or kqueue)");
 
 pub(crate) mod loom;
 
+mod async_fd;
 pub mod driver;
 mod error;
+mod interest;
 mod io_source;
 pub mod net;
 mod reactor;
@@ -66,3 +68,14 @@ mod timer;
 pub use driver::{new_driver, IoDriver};
 #[doc(hidden)]
 pub use time::clock::pause_at_start;
+
+/// Readiness types and descriptors on the reactor, at tokio's paths (`filch::io::Interest`,
+/// `filch::io::unix::AsyncFd`); the facade re-exports them into `filch::io`.
+pub mod io {
+    pub use crate::interest::{Interest, Ready};
+
+    /// Any non-blocking Unix descriptor on filch's reactor.
+    pub mod unix {
+        pub use crate::async_fd::{AsyncFd, AsyncFdReadyGuard, AsyncFdReadyMutGuard, TryIoError};
+    }
+}

@@ -92,7 +92,7 @@ impl Reactor {
     ///
     /// The caller must call [`Reactor::deregister`] before `fd` is closed.
     pub(crate) fn register(&self, fd: BorrowedFd<'_>) -> io::Result<(usize, Arc<ScheduledIo>)> {
-        let io = Arc::new(ScheduledIo::default());
+        let io = Arc::new(ScheduledIo::assumed_ready());
         let key = {
             let mut sources = self.sources.lock();
             if sources.shutdown {
@@ -210,6 +210,14 @@ mod tests {
         reactor.deregister(a.as_fd(), key_a).unwrap();
         let (b, _) = std::os::unix::net::UnixStream::pair().unwrap();
         let (key_b, io_b) = reactor.register(b.as_fd()).unwrap();
+        // A fresh source is assumed ready; clear that as a `WouldBlock` would.
+        for io in [&io_a, &io_b] {
+            let assumed = io
+                .ready_now(crate::scheduled_io::Direction::Read)
+                .unwrap()
+                .expect("a fresh source is assumed readable");
+            io.clear_readiness(assumed);
+        }
         assert_eq!(key_a & INDEX_MASK, key_b & INDEX_MASK, "slot is reused");
         assert_ne!(key_a, key_b, "but under a new generation");
         let mut wakers = Vec::new();

@@ -53,20 +53,25 @@ pub(crate) const SHUTDOWN: usize = 0b100;
 const GENERATION_SHIFT: u32 = 16;
 const GENERATION_MASK: usize = 0xffff << GENERATION_SHIFT;
 
-/// One direction of interest.
+/// What a task waits for: one direction, or either of the two (`ready(Interest)` with both
+/// interests, which returns as soon as one of them is ready).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Direction {
     /// Reading, accepting, receiving.
     Read,
     /// Writing, connecting, sending.
     Write,
+    /// Either direction: ready when at least one of them is. A `WouldBlock` clears only the
+    /// bits that were seen ready.
+    Either,
 }
 
 impl Direction {
-    fn mask(self) -> usize {
+    pub(crate) fn mask(self) -> usize {
         match self {
             Direction::Read => READABLE,
             Direction::Write => WRITABLE,
+            Direction::Either => READABLE | WRITABLE,
         }
     }
 }
@@ -96,6 +101,13 @@ impl Snapshot {
 pub(crate) struct ReadyEvent {
     generation: u16,
     ready: usize,
+}
+
+impl ReadyEvent {
+    /// The readiness bits ([`READABLE`], [`WRITABLE`]) this event saw.
+    pub(crate) fn ready(self) -> usize {
+        self.ready
+    }
 }
 
 /// Which waker slot a waiting task uses.
@@ -128,6 +140,10 @@ struct Waiters {
 }
 
 /// Readiness and wakers of one registered source.
+///
+/// `Default` starts with no readiness; the reactor registers sources with
+/// [`ScheduledIo::assumed_ready`] instead, so that the first operation on a fresh socket tries
+/// the system call before it waits for an edge (see there).
 #[derive(Debug, Default)]
 pub(crate) struct ScheduledIo {
     state: AtomicUsize,
@@ -143,6 +159,22 @@ pub(crate) fn shutdown_error() -> io::Error {
 }
 
 impl ScheduledIo {
+    /// A record for a source just registered: both directions assumed ready, at generation 0.
+    ///
+    /// A fresh socket usually *is* ready in one direction (a connected stream can be written, an
+    /// accepted one often has its first request queued already), and epoll reports that state
+    /// as an edge right after registration anyway. Assuming readiness lets the first read or
+    /// write try the system call at once instead of waiting a driver round for that edge. If
+    /// the guess is wrong, the attempt says `WouldBlock` and clears the bits with generation 0,
+    /// which is the usual clear: an edge recorded meanwhile (generation 1 or later) is kept.
+    /// (tokio 1.54 made the same change.)
+    pub(crate) fn assumed_ready() -> ScheduledIo {
+        ScheduledIo {
+            state: AtomicUsize::new(READABLE | WRITABLE),
+            waiters: Mutex::new(Waiters::default()),
+        }
+    }
+
     /// Records an OS event: sets the `ready` bits, bumps the generation and moves the wakers of
     /// the directions that became ready into `wakers` (the caller wakes them outside every
     /// lock).

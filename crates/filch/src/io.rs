@@ -43,7 +43,18 @@ use std::task::{ready, Context, Poll};
 
 use filch_executor::coop;
 
+/// Readiness: what a `ready(Interest)` call waits for and what it found (feature `net`).
+#[cfg(feature = "net")]
+pub use filch_io::io::{Interest, Ready};
 pub use futures_io::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite};
+
+/// Unix descriptors on filch's reactor (feature `net`): [`AsyncFd`](unix::AsyncFd) waits for
+/// readiness of any non-blocking file descriptor (a pipe, an eventfd, a device, a socket made
+/// by another library), at tokio's path `tokio::io::unix::AsyncFd`.
+#[cfg(feature = "net")]
+pub mod unix {
+    pub use filch_io::io::unix::{AsyncFd, AsyncFdReadyGuard, AsyncFdReadyMutGuard, TryIoError};
+}
 pub use futures_lite::io::{
     AsyncBufReadExt, AsyncReadExt, AsyncSeekExt, AsyncWriteExt, BufReader, BufWriter, Cursor,
 };

@@ -15,7 +15,7 @@ use crate::task::{self, JoinHandle, Notified, Schedule, Task};
 /// configuration. Cheap to clone.
 ///
 /// ```
-/// let rt = filch_executor::runtime::Runtime::new().unwrap();
+/// let rt = filch::runtime::Runtime::new().unwrap();
 /// let handle = rt.handle().clone();
 /// let join = std::thread::spawn(move || handle.spawn(async { 5 })).join().unwrap();
 /// assert_eq!(rt.block_on(join).unwrap(), 5);
@@ -42,7 +42,7 @@ impl Handle {
     /// The current runtime's handle, or an error outside a runtime.
     ///
     /// ```
-    /// use filch_executor::runtime::{Handle, Runtime};
+    /// use filch::runtime::{Handle, Runtime};
     ///
     /// assert!(Handle::try_current().is_err());
     /// let rt = Runtime::new().unwrap();
@@ -115,9 +115,9 @@ impl Handle {
     /// stale runtime stays current after the panic.
     ///
     /// ```
-    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// let _guard = rt.enter();
-    /// let join = filch_executor::spawn(async { 1 });
+    /// let join = filch::spawn(async { 1 });
     /// # drop(_guard);
     /// # assert_eq!(rt.block_on(join).unwrap(), 1);
     /// ```
@@ -136,7 +136,7 @@ impl Handle {
     /// Which scheduler this runtime runs.
     ///
     /// ```
-    /// use filch_executor::runtime::{Runtime, RuntimeFlavor};
+    /// use filch::runtime::{Runtime, RuntimeFlavor};
     ///
     /// let rt = Runtime::new().unwrap();
     /// assert_eq!(rt.handle().runtime_flavor(), RuntimeFlavor::MultiThread);

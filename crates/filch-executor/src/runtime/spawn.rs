@@ -17,9 +17,9 @@ use crate::task::JoinHandle;
 /// threads.
 ///
 /// ```
-/// # let rt = filch_executor::runtime::Runtime::new().unwrap();
+/// # let rt = filch::runtime::Runtime::new().unwrap();
 /// # rt.block_on(async {
-/// let handles: Vec<_> = (0..4).map(|i| filch_executor::spawn(async move { i * 2 })).collect();
+/// let handles: Vec<_> = (0..4).map(|i| filch::spawn(async move { i * 2 })).collect();
 /// let mut sum = 0;
 /// for h in handles {
 ///     sum += h.await.unwrap();
@@ -77,9 +77,9 @@ where
 /// When called outside a runtime, like [`spawn`].
 ///
 /// ```
-/// # let rt = filch_executor::runtime::Runtime::new().unwrap();
+/// # let rt = filch::runtime::Runtime::new().unwrap();
 /// # rt.block_on(async {
-/// let name = filch_executor::task::spawn_blocking(|| {
+/// let name = filch::task::spawn_blocking(|| {
 ///     std::thread::current().name().unwrap().to_string()
 /// })
 /// .await

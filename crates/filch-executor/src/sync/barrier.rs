@@ -13,15 +13,15 @@ use crate::loom::sync::Mutex;
 ///
 /// ```
 /// use std::sync::Arc;
-/// use filch_executor::sync::Barrier;
+/// use filch::sync::Barrier;
 ///
-/// let rt = filch_executor::runtime::Runtime::new().unwrap();
+/// let rt = filch::runtime::Runtime::new().unwrap();
 /// rt.block_on(async {
 ///     let barrier = Arc::new(Barrier::new(3));
 ///     let mut handles = Vec::new();
 ///     for _ in 0..3 {
 ///         let b = barrier.clone();
-///         handles.push(filch_executor::spawn(async move { b.wait().await.is_leader() }));
+///         handles.push(filch::spawn(async move { b.wait().await.is_leader() }));
 ///     }
 ///     let mut leaders = 0;
 ///     for h in handles {
@@ -45,8 +45,8 @@ struct State {
 /// Says whether this task was the barrier's leader for its round.
 ///
 /// ```
-/// use filch_executor::sync::Barrier;
-/// let rt = filch_executor::runtime::Runtime::new().unwrap();
+/// use filch::sync::Barrier;
+/// let rt = filch::runtime::Runtime::new().unwrap();
 /// rt.block_on(async {
 ///     // With n = 1 every wait completes at once and leads.
 ///     assert!(Barrier::new(1).wait().await.is_leader());
@@ -66,7 +66,7 @@ impl Barrier {
     /// Creates a barrier for `n` tasks (`0` behaves like `1`).
     ///
     /// ```
-    /// use filch_executor::sync::Barrier;
+    /// use filch::sync::Barrier;
     /// let barrier = Barrier::new(4);
     /// # drop(barrier);
     /// ```
@@ -88,8 +88,8 @@ impl Barrier {
     /// dropped afterwards still counts as arrived for that round.
     ///
     /// ```
-    /// use filch_executor::sync::Barrier;
-    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// use filch::sync::Barrier;
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// rt.block_on(async {
     ///     let barrier = Barrier::new(2);
     ///     let (a, b) = futures_lite::future::zip(barrier.wait(), barrier.wait()).await;

@@ -8,9 +8,9 @@
 //! `T: Clone`. The API follows `tokio::sync::broadcast`.
 //!
 //! ```
-//! let rt = filch_executor::runtime::Runtime::new().unwrap();
+//! let rt = filch::runtime::Runtime::new().unwrap();
 //! rt.block_on(async {
-//!     let (tx, mut rx1) = filch_executor::sync::broadcast::channel(16);
+//!     let (tx, mut rx1) = filch::sync::broadcast::channel(16);
 //!     let mut rx2 = tx.subscribe();
 //!     tx.send(10).unwrap();
 //!     assert_eq!(rx1.recv().await, Ok(10));
@@ -33,7 +33,7 @@ pub mod error {
     /// No receiver exists; the value comes back.
     ///
     /// ```
-    /// let (tx, rx) = filch_executor::sync::broadcast::channel(1);
+    /// let (tx, rx) = filch::sync::broadcast::channel(1);
     /// drop(rx);
     /// assert_eq!(tx.send(4).unwrap_err().0, 4);
     /// ```
@@ -57,7 +57,7 @@ pub mod error {
     /// Why [`Receiver::recv`](super::Receiver::recv) returned no value.
     ///
     /// ```
-    /// use filch_executor::sync::broadcast::{self, error::TryRecvError};
+    /// use filch::sync::broadcast::{self, error::TryRecvError};
     ///
     /// let (tx, mut rx) = broadcast::channel(1);
     /// tx.send(1).unwrap();
@@ -87,7 +87,7 @@ pub mod error {
     /// Why [`Receiver::try_recv`](super::Receiver::try_recv) returned no value.
     ///
     /// ```
-    /// use filch_executor::sync::broadcast::{self, error::TryRecvError};
+    /// use filch::sync::broadcast::{self, error::TryRecvError};
     ///
     /// let (tx, mut rx) = broadcast::channel::<u8>(1);
     /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
@@ -181,7 +181,7 @@ impl<T> State<T> {
 /// Panics if `capacity` is 0.
 ///
 /// ```
-/// let (tx, mut rx) = filch_executor::sync::broadcast::channel(2);
+/// let (tx, mut rx) = filch::sync::broadcast::channel(2);
 /// tx.send("a").unwrap();
 /// assert_eq!(rx.try_recv(), Ok("a"));
 /// ```
@@ -258,7 +258,7 @@ impl<T> Sender<T> {
     /// pushed out.
     ///
     /// ```
-    /// let (tx, _rx) = filch_executor::sync::broadcast::channel(4);
+    /// let (tx, _rx) = filch::sync::broadcast::channel(4);
     /// let _rx2 = tx.subscribe();
     /// assert_eq!(tx.send(1).unwrap(), 2);
     /// ```
@@ -288,7 +288,7 @@ impl<T> Sender<T> {
     /// A new receiver that sees values sent from now on.
     ///
     /// ```
-    /// let (tx, _rx) = filch_executor::sync::broadcast::channel(4);
+    /// let (tx, _rx) = filch::sync::broadcast::channel(4);
     /// tx.send(1).unwrap();
     /// let mut late = tx.subscribe();
     /// tx.send(2).unwrap();
@@ -306,7 +306,7 @@ impl<T> Sender<T> {
     /// How many receivers exist.
     ///
     /// ```
-    /// let (tx, rx) = filch_executor::sync::broadcast::channel::<u8>(4);
+    /// let (tx, rx) = filch::sync::broadcast::channel::<u8>(4);
     /// assert_eq!(tx.receiver_count(), 1);
     /// drop(rx);
     /// assert_eq!(tx.receiver_count(), 0);
@@ -323,11 +323,11 @@ impl<T> Sender<T> {
     /// Cancel-safe.
     ///
     /// ```
-    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// rt.block_on(async {
-    ///     let (tx, rx) = filch_executor::sync::broadcast::channel::<u8>(4);
+    ///     let (tx, rx) = filch::sync::broadcast::channel::<u8>(4);
     ///     let rx2 = tx.subscribe();
-    ///     filch_executor::spawn(async move {
+    ///     filch::spawn(async move {
     ///         drop(rx);
     ///         drop(rx2);
     ///     });
@@ -374,7 +374,7 @@ impl<T> Sender<T> {
     /// How many [`Sender`]s the channel has.
     ///
     /// ```
-    /// let (tx, _rx) = filch_executor::sync::broadcast::channel::<u8>(4);
+    /// let (tx, _rx) = filch::sync::broadcast::channel::<u8>(4);
     /// let _tx2 = tx.clone();
     /// assert_eq!(tx.strong_count(), 2);
     /// ```
@@ -385,7 +385,7 @@ impl<T> Sender<T> {
     /// How many [`WeakSender`]s the channel has.
     ///
     /// ```
-    /// let (tx, _rx) = filch_executor::sync::broadcast::channel::<u8>(4);
+    /// let (tx, _rx) = filch::sync::broadcast::channel::<u8>(4);
     /// let _weak = tx.downgrade();
     /// assert_eq!(tx.weak_count(), 1);
     /// ```
@@ -397,7 +397,7 @@ impl<T> Sender<T> {
     /// existed when they were sent.
     ///
     /// ```
-    /// let (tx, mut rx) = filch_executor::sync::broadcast::channel(4);
+    /// let (tx, mut rx) = filch::sync::broadcast::channel(4);
     /// tx.send(1).unwrap();
     /// assert_eq!(tx.len(), 1);
     /// rx.try_recv().unwrap();
@@ -412,7 +412,7 @@ impl<T> Sender<T> {
     /// Whether no value is queued (see [`len`](Self::len)).
     ///
     /// ```
-    /// let (tx, _rx) = filch_executor::sync::broadcast::channel::<u8>(4);
+    /// let (tx, _rx) = filch::sync::broadcast::channel::<u8>(4);
     /// assert!(tx.is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
@@ -422,7 +422,7 @@ impl<T> Sender<T> {
     /// A [`WeakSender`] for this channel.
     ///
     /// ```
-    /// let (tx, _rx) = filch_executor::sync::broadcast::channel::<u8>(4);
+    /// let (tx, _rx) = filch::sync::broadcast::channel::<u8>(4);
     /// let weak = tx.downgrade();
     /// assert!(weak.upgrade().is_some());
     /// drop(tx);
@@ -438,7 +438,7 @@ impl<T> Sender<T> {
     /// Whether both senders belong to the same channel.
     ///
     /// ```
-    /// let (tx, _rx) = filch_executor::sync::broadcast::channel::<u8>(4);
+    /// let (tx, _rx) = filch::sync::broadcast::channel::<u8>(4);
     /// assert!(tx.same_channel(&tx.clone()));
     /// ```
     pub fn same_channel(&self, other: &Self) -> bool {
@@ -474,7 +474,7 @@ impl<T> WeakSender<T> {
     /// A [`Sender`], if any still exists.
     ///
     /// ```
-    /// let (tx, _rx) = filch_executor::sync::broadcast::channel::<u8>(4);
+    /// let (tx, _rx) = filch::sync::broadcast::channel::<u8>(4);
     /// assert!(tx.downgrade().upgrade().unwrap().same_channel(&tx));
     /// ```
     pub fn upgrade(&self) -> Option<Sender<T>> {
@@ -493,7 +493,7 @@ impl<T> WeakSender<T> {
     /// How many [`Sender`]s the channel has.
     ///
     /// ```
-    /// let (tx, _rx) = filch_executor::sync::broadcast::channel::<u8>(4);
+    /// let (tx, _rx) = filch::sync::broadcast::channel::<u8>(4);
     /// let weak = tx.downgrade();
     /// assert_eq!(weak.strong_count(), 1);
     /// drop(tx);
@@ -506,7 +506,7 @@ impl<T> WeakSender<T> {
     /// How many [`WeakSender`]s the channel has.
     ///
     /// ```
-    /// let (tx, _rx) = filch_executor::sync::broadcast::channel::<u8>(4);
+    /// let (tx, _rx) = filch::sync::broadcast::channel::<u8>(4);
     /// let weak = tx.downgrade();
     /// let _weak2 = weak.clone();
     /// assert_eq!(weak.weak_count(), 2);
@@ -590,10 +590,10 @@ impl<T: Clone> Receiver<T> {
     /// Cancel-safe: a value is only consumed when the call returns it.
     ///
     /// ```
-    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// rt.block_on(async {
-    ///     let (tx, mut rx) = filch_executor::sync::broadcast::channel(4);
-    ///     filch_executor::spawn(async move { tx.send(1).unwrap() });
+    ///     let (tx, mut rx) = filch::sync::broadcast::channel(4);
+    ///     filch::spawn(async move { tx.send(1).unwrap() });
     ///     assert_eq!(rx.recv().await, Ok(1));
     ///     assert!(rx.recv().await.is_err());
     /// });
@@ -605,7 +605,7 @@ impl<T: Clone> Receiver<T> {
     /// Takes the next value without waiting.
     ///
     /// ```
-    /// use filch_executor::sync::broadcast::{self, error::TryRecvError};
+    /// use filch::sync::broadcast::{self, error::TryRecvError};
     ///
     /// let (tx, mut rx) = broadcast::channel(4);
     /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
@@ -628,7 +628,7 @@ impl<T: Clone> Receiver<T> {
     /// values this one has not received yet).
     ///
     /// ```
-    /// let (tx, rx) = filch_executor::sync::broadcast::channel(4);
+    /// let (tx, rx) = filch::sync::broadcast::channel(4);
     /// tx.send(1).unwrap();
     /// let mut rx2 = rx.resubscribe();
     /// tx.send(2).unwrap();
@@ -648,7 +648,7 @@ impl<T> Receiver<T> {
     /// How many kept values this receiver has not received yet.
     ///
     /// ```
-    /// let (tx, rx) = filch_executor::sync::broadcast::channel(4);
+    /// let (tx, rx) = filch::sync::broadcast::channel(4);
     /// tx.send(1).unwrap();
     /// tx.send(2).unwrap();
     /// assert_eq!(rx.len(), 2);
@@ -661,7 +661,7 @@ impl<T> Receiver<T> {
     /// Whether this receiver has received every kept value.
     ///
     /// ```
-    /// let (_tx, rx) = filch_executor::sync::broadcast::channel::<u8>(4);
+    /// let (_tx, rx) = filch::sync::broadcast::channel::<u8>(4);
     /// assert!(rx.is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
@@ -671,7 +671,7 @@ impl<T> Receiver<T> {
     /// Whether both receivers belong to the same channel.
     ///
     /// ```
-    /// let (tx, rx) = filch_executor::sync::broadcast::channel::<u8>(4);
+    /// let (tx, rx) = filch::sync::broadcast::channel::<u8>(4);
     /// assert!(rx.same_channel(&tx.subscribe()));
     /// ```
     pub fn same_channel(&self, other: &Self) -> bool {

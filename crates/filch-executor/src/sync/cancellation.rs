@@ -36,12 +36,12 @@ use parking_lot::Mutex;
 /// [`is_cancelled`]: CancellationToken::is_cancelled
 ///
 /// ```
-/// use filch_executor::sync::CancellationToken;
-/// # let rt = filch_executor::runtime::Runtime::new().unwrap();
+/// use filch::sync::CancellationToken;
+/// # let rt = filch::runtime::Runtime::new().unwrap();
 /// # rt.block_on(async {
 /// let token = CancellationToken::new();
 /// let worker_token = token.child_token();
-/// let worker = filch_executor::spawn(async move {
+/// let worker = filch::spawn(async move {
 ///     worker_token.cancelled().await;
 ///     "stopped"
 /// });
@@ -206,7 +206,7 @@ impl CancellationToken {
     /// A new token, not cancelled, with no parent.
     ///
     /// ```
-    /// let token = filch_executor::sync::CancellationToken::new();
+    /// let token = filch::sync::CancellationToken::new();
     /// assert!(!token.is_cancelled());
     /// ```
     pub fn new() -> CancellationToken {
@@ -219,7 +219,7 @@ impl CancellationToken {
     /// cancel this token. A child of a cancelled token starts cancelled.
     ///
     /// ```
-    /// use filch_executor::sync::CancellationToken;
+    /// use filch::sync::CancellationToken;
     /// let parent = CancellationToken::new();
     /// let child = parent.child_token();
     /// child.cancel();
@@ -252,7 +252,7 @@ impl CancellationToken {
     /// [`cancelled`](Self::cancelled). Cancelling again does nothing.
     ///
     /// ```
-    /// let token = filch_executor::sync::CancellationToken::new();
+    /// let token = filch::sync::CancellationToken::new();
     /// let clone = token.clone();
     /// token.cancel();
     /// assert!(clone.is_cancelled());
@@ -264,7 +264,7 @@ impl CancellationToken {
     /// Whether this token has been cancelled (directly, or through an ancestor).
     ///
     /// ```
-    /// let token = filch_executor::sync::CancellationToken::new();
+    /// let token = filch::sync::CancellationToken::new();
     /// assert!(!token.is_cancelled());
     /// token.cancel();
     /// assert!(token.is_cancelled());
@@ -278,8 +278,8 @@ impl CancellationToken {
     /// Cancel-safe: dropping the future before it completes unregisters it and loses nothing.
     ///
     /// ```
-    /// use filch_executor::sync::CancellationToken;
-    /// # let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// use filch::sync::CancellationToken;
+    /// # let rt = filch::runtime::Runtime::new().unwrap();
     /// # rt.block_on(async {
     /// let token = CancellationToken::new();
     /// let remote = token.clone();
@@ -299,11 +299,11 @@ impl CancellationToken {
     /// into a spawned task.
     ///
     /// ```
-    /// use filch_executor::sync::CancellationToken;
-    /// # let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// use filch::sync::CancellationToken;
+    /// # let rt = filch::runtime::Runtime::new().unwrap();
     /// # rt.block_on(async {
     /// let token = CancellationToken::new();
-    /// let waiter = filch_executor::spawn(token.clone().cancelled_owned());
+    /// let waiter = filch::spawn(token.clone().cancelled_owned());
     /// token.cancel();
     /// waiter.await.unwrap();
     /// # });
@@ -318,7 +318,7 @@ impl CancellationToken {
     /// A guard that cancels the token when dropped, unless [`DropGuard::disarm`]ed.
     ///
     /// ```
-    /// use filch_executor::sync::CancellationToken;
+    /// use filch::sync::CancellationToken;
     /// let token = CancellationToken::new();
     /// {
     ///     let _guard = token.clone().drop_guard();
@@ -333,8 +333,8 @@ impl CancellationToken {
     /// and `future` is dropped). If the token is already cancelled, `future` is not polled.
     ///
     /// ```
-    /// use filch_executor::sync::CancellationToken;
-    /// # let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// use filch::sync::CancellationToken;
+    /// # let rt = filch::runtime::Runtime::new().unwrap();
     /// # rt.block_on(async {
     /// let token = CancellationToken::new();
     /// assert_eq!(token.run_until_cancelled(async { 5 }).await, Some(5));
@@ -450,11 +450,11 @@ fn remove_waiter(node: &Node, waiter: Option<usize>) {
 /// The future of [`CancellationToken::cancelled`]: completes once the token is cancelled.
 ///
 /// ```
-/// use filch_executor::sync::{CancellationToken, WaitForCancellationFuture};
+/// use filch::sync::{CancellationToken, WaitForCancellationFuture};
 /// let token = CancellationToken::new();
 /// token.cancel();
 /// let future: WaitForCancellationFuture<'_> = token.cancelled();
-/// # let rt = filch_executor::runtime::Runtime::new().unwrap();
+/// # let rt = filch::runtime::Runtime::new().unwrap();
 /// rt.block_on(future);
 /// ```
 #[must_use = "futures do nothing unless you `.await` or poll them"]
@@ -488,11 +488,11 @@ impl fmt::Debug for WaitForCancellationFuture<'_> {
 /// owns a clone of the token, so it is `'static`.
 ///
 /// ```
-/// use filch_executor::sync::{CancellationToken, WaitForCancellationFutureOwned};
+/// use filch::sync::{CancellationToken, WaitForCancellationFutureOwned};
 /// let token = CancellationToken::new();
 /// let future: WaitForCancellationFutureOwned = token.clone().cancelled_owned();
 /// token.cancel();
-/// # let rt = filch_executor::runtime::Runtime::new().unwrap();
+/// # let rt = filch::runtime::Runtime::new().unwrap();
 /// rt.block_on(future);
 /// ```
 #[must_use = "futures do nothing unless you `.await` or poll them"]
@@ -525,7 +525,7 @@ impl fmt::Debug for WaitForCancellationFutureOwned {
 /// Cancels its token when dropped; made by [`CancellationToken::drop_guard`].
 ///
 /// ```
-/// use filch_executor::sync::CancellationToken;
+/// use filch::sync::CancellationToken;
 /// let token = CancellationToken::new();
 /// let guard = token.clone().drop_guard();
 /// let kept = guard.disarm();

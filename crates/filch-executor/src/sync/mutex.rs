@@ -20,15 +20,15 @@ use super::semaphore::{Acquire, Semaphore, SemaphorePermit};
 ///
 /// ```
 /// use std::sync::Arc;
-/// use filch_executor::sync::Mutex;
+/// use filch::sync::Mutex;
 ///
-/// let rt = filch_executor::runtime::Runtime::new().unwrap();
+/// let rt = filch::runtime::Runtime::new().unwrap();
 /// rt.block_on(async {
 ///     let count = Arc::new(Mutex::new(0));
 ///     let mut handles = Vec::new();
 ///     for _ in 0..4 {
 ///         let count = count.clone();
-///         handles.push(filch_executor::spawn(async move {
+///         handles.push(filch::spawn(async move {
 ///             *count.lock().await += 1;
 ///         }));
 ///     }
@@ -66,7 +66,7 @@ impl<T: ?Sized> std::panic::RefUnwindSafe for Mutex<T> {}
 /// [`RwLock`](super::RwLock): the lock is held (or tasks are queued for it).
 ///
 /// ```
-/// use filch_executor::sync::Mutex;
+/// use filch::sync::Mutex;
 /// let m = Mutex::new(1);
 /// let _g = m.try_lock().unwrap();
 /// assert!(m.try_lock().is_err());
@@ -86,7 +86,7 @@ impl<T> Mutex<T> {
     /// Creates an unlocked mutex holding `value`.
     ///
     /// ```
-    /// use filch_executor::sync::Mutex;
+    /// use filch::sync::Mutex;
     /// let m = Mutex::new(5);
     /// assert_eq!(m.into_inner(), 5);
     /// ```
@@ -100,7 +100,7 @@ impl<T> Mutex<T> {
     /// Creates an unlocked mutex in a `const` context (for a `static`).
     ///
     /// ```
-    /// use filch_executor::sync::Mutex;
+    /// use filch::sync::Mutex;
     /// static COUNT: Mutex<u32> = Mutex::const_new(0);
     /// *COUNT.try_lock().unwrap() += 1;
     /// assert_eq!(*COUNT.try_lock().unwrap(), 1);
@@ -116,7 +116,7 @@ impl<T> Mutex<T> {
     /// Takes the value out of the mutex.
     ///
     /// ```
-    /// use filch_executor::sync::Mutex;
+    /// use filch::sync::Mutex;
     /// assert_eq!(Mutex::new("x").into_inner(), "x");
     /// ```
     pub fn into_inner(self) -> T {
@@ -131,8 +131,8 @@ impl<T: ?Sized> Mutex<T> {
     /// the queue (and the lock, if it had just been handed over, goes to the next waiter).
     ///
     /// ```
-    /// use filch_executor::sync::Mutex;
-    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// use filch::sync::Mutex;
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// rt.block_on(async {
     ///     let m = Mutex::new(1);
     ///     *m.lock().await += 1;
@@ -155,7 +155,7 @@ impl<T: ?Sized> Mutex<T> {
     /// Blocking inside an async task is a mistake; this panics if called from a runtime worker.
     ///
     /// ```
-    /// use filch_executor::sync::Mutex;
+    /// use filch::sync::Mutex;
     /// let m = Mutex::new(1);
     /// *m.blocking_lock() += 1;
     /// assert_eq!(*m.blocking_lock(), 2);
@@ -172,7 +172,7 @@ impl<T: ?Sized> Mutex<T> {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use filch_executor::sync::Mutex;
+    /// use filch::sync::Mutex;
     /// let m = Arc::new(Mutex::new(1));
     /// *m.clone().blocking_lock_owned() += 1;
     /// assert_eq!(*m.blocking_lock(), 2);
@@ -188,7 +188,7 @@ impl<T: ?Sized> Mutex<T> {
     /// [`TryLockError`] if the lock is held or tasks are waiting for it.
     ///
     /// ```
-    /// use filch_executor::sync::Mutex;
+    /// use filch::sync::Mutex;
     /// let m = Mutex::new(1);
     /// let g = m.try_lock().unwrap();
     /// assert!(m.try_lock().is_err());
@@ -213,12 +213,12 @@ impl<T: ?Sized> Mutex<T> {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use filch_executor::sync::Mutex;
-    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// use filch::sync::Mutex;
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// rt.block_on(async {
     ///     let m = Arc::new(Mutex::new(0));
     ///     let mut g = m.clone().lock_owned().await;
-    ///     filch_executor::spawn(async move { *g += 1 }).await.unwrap();
+    ///     filch::spawn(async move { *g += 1 }).await.unwrap();
     ///     assert_eq!(*m.lock().await, 1);
     /// });
     /// ```
@@ -235,7 +235,7 @@ impl<T: ?Sized> Mutex<T> {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use filch_executor::sync::Mutex;
+    /// use filch::sync::Mutex;
     /// let m = Arc::new(Mutex::new(0));
     /// let g = m.clone().try_lock_owned().unwrap();
     /// assert!(m.clone().try_lock_owned().is_err());
@@ -253,7 +253,7 @@ impl<T: ?Sized> Mutex<T> {
     /// A mutable reference to the value; no locking is needed since `&mut self` is exclusive.
     ///
     /// ```
-    /// use filch_executor::sync::Mutex;
+    /// use filch::sync::Mutex;
     /// let mut m = Mutex::new(1);
     /// *m.get_mut() = 2;
     /// assert_eq!(m.into_inner(), 2);
@@ -297,7 +297,7 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for Mutex<T> {
 /// The guard of a [`Mutex`]: access to the value; unlocks when dropped.
 ///
 /// ```
-/// use filch_executor::sync::Mutex;
+/// use filch::sync::Mutex;
 /// let m = Mutex::new(vec![1]);
 /// m.try_lock().unwrap().push(2);
 /// assert_eq!(*m.try_lock().unwrap(), [1, 2]);
@@ -313,7 +313,7 @@ impl<'a, T: ?Sized> MutexGuard<'a, T> {
     /// Narrows the guard to a part of the value; the lock stays held by the returned guard.
     ///
     /// ```
-    /// use filch_executor::sync::{Mutex, MutexGuard};
+    /// use filch::sync::{Mutex, MutexGuard};
     /// let m = Mutex::new((1, 2));
     /// let mut second = MutexGuard::map(m.try_lock().unwrap(), |pair| &mut pair.1);
     /// *second = 5;
@@ -343,7 +343,7 @@ impl<'a, T: ?Sized> MutexGuard<'a, T> {
     /// The original guard when `f` returns `None`.
     ///
     /// ```
-    /// use filch_executor::sync::{Mutex, MutexGuard};
+    /// use filch::sync::{Mutex, MutexGuard};
     /// let m = Mutex::new(vec![1, 2]);
     /// let first = MutexGuard::try_map(m.try_lock().unwrap(), |v| v.first_mut()).unwrap();
     /// assert_eq!(*first, 1);
@@ -370,7 +370,7 @@ impl<'a, T: ?Sized> MutexGuard<'a, T> {
     /// The mutex this guard locks.
     ///
     /// ```
-    /// use filch_executor::sync::{Mutex, MutexGuard};
+    /// use filch::sync::{Mutex, MutexGuard};
     /// let m = Mutex::new(1);
     /// let g = m.try_lock().unwrap();
     /// assert!(std::ptr::eq(MutexGuard::mutex(&g), &m));
@@ -416,7 +416,7 @@ impl<T: ?Sized + fmt::Display> fmt::Display for MutexGuard<'_, T> {
 /// A [`MutexGuard`] narrowed to part of the value by [`MutexGuard::map`].
 ///
 /// ```
-/// use filch_executor::sync::{Mutex, MutexGuard};
+/// use filch::sync::{Mutex, MutexGuard};
 /// let m = Mutex::new([0u8; 4]);
 /// let mut last = MutexGuard::map(m.try_lock().unwrap(), |a| &mut a[3]);
 /// *last = 9;
@@ -434,7 +434,7 @@ impl<'a, U: ?Sized> MappedMutexGuard<'a, U> {
     /// Narrows the guard further.
     ///
     /// ```
-    /// use filch_executor::sync::{MappedMutexGuard, Mutex, MutexGuard};
+    /// use filch::sync::{MappedMutexGuard, Mutex, MutexGuard};
     /// let m = Mutex::new(((1, 2), 3));
     /// let inner = MutexGuard::map(m.try_lock().unwrap(), |v| &mut v.0);
     /// let two = MappedMutexGuard::map(inner, |p| &mut p.1);
@@ -513,7 +513,7 @@ impl<U: ?Sized + fmt::Debug> fmt::Debug for MappedMutexGuard<'_, U> {
 ///
 /// ```
 /// use std::sync::Arc;
-/// use filch_executor::sync::Mutex;
+/// use filch::sync::Mutex;
 /// let m = Arc::new(Mutex::new(1));
 /// let g = m.clone().try_lock_owned().unwrap();
 /// assert!(Arc::ptr_eq(g.mutex(), &m));
@@ -541,7 +541,7 @@ impl<T: ?Sized> OwnedMutexGuard<T> {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use filch_executor::sync::{Mutex, OwnedMutexGuard};
+    /// use filch::sync::{Mutex, OwnedMutexGuard};
     /// let m = Arc::new(Mutex::new((1, 2)));
     /// let mut second = OwnedMutexGuard::map(m.clone().try_lock_owned().unwrap(), |p| &mut p.1);
     /// *second = 5;
@@ -568,7 +568,7 @@ impl<T: ?Sized> OwnedMutexGuard<T> {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use filch_executor::sync::{Mutex, OwnedMutexGuard};
+    /// use filch::sync::{Mutex, OwnedMutexGuard};
     /// let m = Arc::new(Mutex::new(vec![1]));
     /// let g = OwnedMutexGuard::try_map(m.clone().try_lock_owned().unwrap(), |v| v.get_mut(3));
     /// assert!(g.is_err());
@@ -619,7 +619,7 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for OwnedMutexGuard<T> {
 ///
 /// ```
 /// use std::sync::Arc;
-/// use filch_executor::sync::{Mutex, OwnedMappedMutexGuard, OwnedMutexGuard};
+/// use filch::sync::{Mutex, OwnedMappedMutexGuard, OwnedMutexGuard};
 /// let m = Arc::new(Mutex::new(((1, 2), 3)));
 /// let inner = OwnedMutexGuard::map(m.clone().try_lock_owned().unwrap(), |v| &mut v.0);
 /// let two = OwnedMappedMutexGuard::map(inner, |p| &mut p.1);

@@ -22,13 +22,13 @@ use crate::loom::sync::Mutex;
 ///
 /// ```
 /// use std::sync::Arc;
-/// use filch_executor::sync::Notify;
+/// use filch::sync::Notify;
 ///
-/// let rt = filch_executor::runtime::Runtime::new().unwrap();
+/// let rt = filch::runtime::Runtime::new().unwrap();
 /// rt.block_on(async {
 ///     let notify = Arc::new(Notify::new());
 ///     let n2 = notify.clone();
-///     let waiter = filch_executor::spawn(async move {
+///     let waiter = filch::spawn(async move {
 ///         n2.notified().await;
 ///         "woken"
 ///     });
@@ -85,7 +85,7 @@ impl Notify {
     /// Creates a `Notify` with no permit stored.
     ///
     /// ```
-    /// use filch_executor::sync::Notify;
+    /// use filch::sync::Notify;
     /// let notify = Notify::new();
     /// # drop(notify);
     /// ```
@@ -104,7 +104,7 @@ impl Notify {
     /// Creates a `Notify` in a `const` context (for a `static`).
     ///
     /// ```
-    /// use filch_executor::sync::Notify;
+    /// use filch::sync::Notify;
     /// static SHUTDOWN: Notify = Notify::const_new();
     /// SHUTDOWN.notify_one();
     /// ```
@@ -129,8 +129,8 @@ impl Notify {
     /// notification is lost. The future is fused: once complete, it stays ready.
     ///
     /// ```
-    /// use filch_executor::sync::Notify;
-    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// use filch::sync::Notify;
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// rt.block_on(async {
     ///     let notify = Notify::new();
     ///     notify.notify_one();
@@ -149,8 +149,8 @@ impl Notify {
     /// Wakes the task that has waited longest, or stores one permit if none is waiting.
     ///
     /// ```
-    /// use filch_executor::sync::Notify;
-    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// use filch::sync::Notify;
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// rt.block_on(async {
     ///     let notify = Notify::new();
     ///     notify.notify_one();
@@ -168,8 +168,8 @@ impl Notify {
     /// Like [`notify_one`](Notify::notify_one), but wakes the task that started waiting last.
     ///
     /// ```
-    /// use filch_executor::sync::Notify;
-    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// use filch::sync::Notify;
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// rt.block_on(async {
     ///     let notify = Notify::new();
     ///     notify.notify_last();
@@ -186,8 +186,8 @@ impl Notify {
     /// Wakes every [`Notified`] future created before this call; stores no permit.
     ///
     /// ```
-    /// use filch_executor::sync::Notify;
-    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// use filch::sync::Notify;
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// rt.block_on(async {
     ///     let notify = Notify::new();
     ///     let a = notify.notified();
@@ -236,7 +236,7 @@ enum NotifiedState {
 ///
 /// ```
 /// use std::pin::pin;
-/// use filch_executor::sync::Notify;
+/// use filch::sync::Notify;
 /// let notify = Notify::new();
 /// let mut fut = pin!(notify.notified());
 /// assert!(!fut.as_mut().enable()); // now first in line for notify_one

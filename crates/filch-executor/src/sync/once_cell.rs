@@ -14,11 +14,11 @@ use super::semaphore::{Semaphore, TryAcquireError};
 /// A thread-safe cell written once, possibly by an async initializer.
 ///
 /// ```
-/// use filch_executor::sync::OnceCell;
+/// use filch::sync::OnceCell;
 ///
 /// static CONFIG: std::sync::LazyLock<OnceCell<String>> = std::sync::LazyLock::new(OnceCell::new);
 ///
-/// let rt = filch_executor::runtime::Runtime::new().unwrap();
+/// let rt = filch::runtime::Runtime::new().unwrap();
 /// rt.block_on(async {
 ///     let v = CONFIG.get_or_init(|| async { "loaded".to_string() }).await;
 ///     assert_eq!(v, "loaded");
@@ -36,7 +36,7 @@ pub struct OnceCell<T> {
 /// The error of [`OnceCell::set`]; it gives the value back.
 ///
 /// ```
-/// use filch_executor::sync::{OnceCell, SetError};
+/// use filch::sync::{OnceCell, SetError};
 /// let cell = OnceCell::new_with(Some(1));
 /// match cell.set(2) {
 ///     Err(SetError::AlreadyInitializedError(v)) => assert_eq!(v, 2),
@@ -82,7 +82,7 @@ impl<T> OnceCell<T> {
     /// Creates an empty cell.
     ///
     /// ```
-    /// use filch_executor::sync::OnceCell;
+    /// use filch::sync::OnceCell;
     /// let cell = OnceCell::<u8>::new();
     /// assert!(cell.get().is_none());
     /// ```
@@ -96,7 +96,7 @@ impl<T> OnceCell<T> {
     /// Creates an empty cell in a `const` context (for a `static`).
     ///
     /// ```
-    /// use filch_executor::sync::OnceCell;
+    /// use filch::sync::OnceCell;
     /// static CELL: OnceCell<u32> = OnceCell::const_new();
     /// CELL.set(3).unwrap();
     /// assert_eq!(CELL.get(), Some(&3));
@@ -112,7 +112,7 @@ impl<T> OnceCell<T> {
     /// Creates a cell holding `value` if it is `Some`, else an empty one.
     ///
     /// ```
-    /// use filch_executor::sync::OnceCell;
+    /// use filch::sync::OnceCell;
     /// assert_eq!(OnceCell::new_with(Some(3)).get(), Some(&3));
     /// assert!(OnceCell::<u8>::new_with(None).get().is_none());
     /// ```
@@ -126,7 +126,7 @@ impl<T> OnceCell<T> {
     /// Whether the cell holds a value.
     ///
     /// ```
-    /// use filch_executor::sync::OnceCell;
+    /// use filch::sync::OnceCell;
     /// let cell = OnceCell::new();
     /// assert!(!cell.initialized());
     /// cell.set(1).unwrap();
@@ -139,7 +139,7 @@ impl<T> OnceCell<T> {
     /// The value, if set.
     ///
     /// ```
-    /// use filch_executor::sync::OnceCell;
+    /// use filch::sync::OnceCell;
     /// let cell = OnceCell::new();
     /// assert_eq!(cell.get(), None);
     /// cell.set(5).unwrap();
@@ -152,7 +152,7 @@ impl<T> OnceCell<T> {
     /// A mutable reference to the value, if set.
     ///
     /// ```
-    /// use filch_executor::sync::OnceCell;
+    /// use filch::sync::OnceCell;
     /// let mut cell = OnceCell::new_with(Some(1));
     /// *cell.get_mut().unwrap() += 1;
     /// assert_eq!(cell.get(), Some(&2));
@@ -169,7 +169,7 @@ impl<T> OnceCell<T> {
     /// [`SetError::InitializingError`] if a `get_or_init` is running; both give `value` back.
     ///
     /// ```
-    /// use filch_executor::sync::OnceCell;
+    /// use filch::sync::OnceCell;
     /// let cell = OnceCell::new();
     /// assert!(cell.set(1).is_ok());
     /// assert!(cell.set(2).unwrap_err().is_already_init_err());
@@ -204,8 +204,8 @@ impl<T> OnceCell<T> {
     /// waiting caller runs its own initializer.
     ///
     /// ```
-    /// use filch_executor::sync::OnceCell;
-    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// use filch::sync::OnceCell;
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// rt.block_on(async {
     ///     let cell = OnceCell::new();
     ///     assert_eq!(*cell.get_or_init(|| async { 7 }).await, 7);
@@ -244,8 +244,8 @@ impl<T> OnceCell<T> {
     /// The error of `f`.
     ///
     /// ```
-    /// use filch_executor::sync::OnceCell;
-    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// use filch::sync::OnceCell;
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// rt.block_on(async {
     ///     let cell = OnceCell::new();
     ///     assert_eq!(cell.get_or_try_init(|| async { Err::<u8, _>("no") }).await, Err("no"));
@@ -277,7 +277,7 @@ impl<T> OnceCell<T> {
     /// Takes the value out of the cell.
     ///
     /// ```
-    /// use filch_executor::sync::OnceCell;
+    /// use filch::sync::OnceCell;
     /// assert_eq!(OnceCell::new_with(Some(4)).into_inner(), Some(4));
     /// ```
     pub fn into_inner(self) -> Option<T> {
@@ -287,7 +287,7 @@ impl<T> OnceCell<T> {
     /// Takes the value out, leaving the cell empty (and ready to be initialized again).
     ///
     /// ```
-    /// use filch_executor::sync::OnceCell;
+    /// use filch::sync::OnceCell;
     /// let mut cell = OnceCell::new_with(Some(4));
     /// assert_eq!(cell.take(), Some(4));
     /// assert!(!cell.initialized());

@@ -5,10 +5,10 @@
 //! interest with [`Sender::closed`]. The API follows `tokio::sync::oneshot`.
 //!
 //! ```
-//! let rt = filch_executor::runtime::Runtime::new().unwrap();
+//! let rt = filch::runtime::Runtime::new().unwrap();
 //! rt.block_on(async {
-//!     let (tx, rx) = filch_executor::sync::oneshot::channel();
-//!     filch_executor::spawn(async move {
+//!     let (tx, rx) = filch::sync::oneshot::channel();
+//!     filch::spawn(async move {
 //!         let _ = tx.send(6 * 7);
 //!     });
 //!     assert_eq!(rx.await, Ok(42));
@@ -29,11 +29,11 @@ pub mod error {
     /// The sender was dropped without sending (returned by awaiting the receiver).
     ///
     /// ```
-    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// rt.block_on(async {
-    ///     let (tx, rx) = filch_executor::sync::oneshot::channel::<u8>();
+    ///     let (tx, rx) = filch::sync::oneshot::channel::<u8>();
     ///     drop(tx);
-    ///     let err: filch_executor::sync::oneshot::error::RecvError = rx.await.unwrap_err();
+    ///     let err: filch::sync::oneshot::error::RecvError = rx.await.unwrap_err();
     ///     assert_eq!(err.to_string(), "the sender was dropped without sending");
     /// });
     /// ```
@@ -51,7 +51,7 @@ pub mod error {
     /// Why [`Receiver::try_recv`](super::Receiver::try_recv) returned no value.
     ///
     /// ```
-    /// use filch_executor::sync::oneshot::{self, error::TryRecvError};
+    /// use filch::sync::oneshot::{self, error::TryRecvError};
     ///
     /// let (tx, mut rx) = oneshot::channel::<u8>();
     /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
@@ -103,7 +103,7 @@ struct State<T> {
 /// Creates a oneshot channel.
 ///
 /// ```
-/// let (tx, mut rx) = filch_executor::sync::oneshot::channel();
+/// let (tx, mut rx) = filch::sync::oneshot::channel();
 /// tx.send("done").unwrap();
 /// assert_eq!(rx.try_recv(), Ok("done"));
 /// ```
@@ -158,7 +158,7 @@ impl<T> Sender<T> {
     /// `Ok` does not mean the value will be received: the receiver may still be dropped first.
     ///
     /// ```
-    /// let (tx, rx) = filch_executor::sync::oneshot::channel();
+    /// let (tx, rx) = filch::sync::oneshot::channel();
     /// drop(rx);
     /// assert_eq!(tx.send(3), Err(3));
     /// ```
@@ -191,10 +191,10 @@ impl<T> Sender<T> {
     /// Cancel-safe.
     ///
     /// ```
-    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// rt.block_on(async {
-    ///     let (mut tx, rx) = filch_executor::sync::oneshot::channel::<()>();
-    ///     filch_executor::spawn(async move { drop(rx) });
+    ///     let (mut tx, rx) = filch::sync::oneshot::channel::<()>();
+    ///     filch::spawn(async move { drop(rx) });
     ///     tx.closed().await;
     ///     assert!(tx.is_closed());
     /// });
@@ -206,7 +206,7 @@ impl<T> Sender<T> {
     /// Whether the receiver is closed or dropped.
     ///
     /// ```
-    /// let (tx, mut rx) = filch_executor::sync::oneshot::channel::<()>();
+    /// let (tx, mut rx) = filch::sync::oneshot::channel::<()>();
     /// assert!(!tx.is_closed());
     /// rx.close();
     /// assert!(tx.is_closed());
@@ -223,7 +223,7 @@ impl<T> Sender<T> {
     /// ```
     /// use std::task::{Context, Poll};
     ///
-    /// let (mut tx, rx) = filch_executor::sync::oneshot::channel::<()>();
+    /// let (mut tx, rx) = filch::sync::oneshot::channel::<()>();
     /// let mut cx = Context::from_waker(std::task::Waker::noop());
     /// assert!(tx.poll_closed(&mut cx).is_pending());
     /// drop(rx);
@@ -272,7 +272,7 @@ impl<T> Receiver<T> {
     /// After it returns a value or [`TryRecvError::Closed`], later calls return `Closed`.
     ///
     /// ```
-    /// use filch_executor::sync::oneshot::{self, error::TryRecvError};
+    /// use filch::sync::oneshot::{self, error::TryRecvError};
     ///
     /// let (tx, mut rx) = oneshot::channel();
     /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
@@ -305,7 +305,7 @@ impl<T> Receiver<T> {
     /// Panics if called inside a filch task or `block_on`.
     ///
     /// ```
-    /// let (tx, rx) = filch_executor::sync::oneshot::channel();
+    /// let (tx, rx) = filch::sync::oneshot::channel();
     /// std::thread::spawn(move || tx.send(8).unwrap());
     /// assert_eq!(rx.blocking_recv(), Ok(8));
     /// ```
@@ -318,7 +318,7 @@ impl<T> Receiver<T> {
     /// completes. A value sent before the close can still be received.
     ///
     /// ```
-    /// let (tx, mut rx) = filch_executor::sync::oneshot::channel();
+    /// let (tx, mut rx) = filch::sync::oneshot::channel();
     /// tx.send(1).unwrap();
     /// rx.close();
     /// assert_eq!(rx.try_recv(), Ok(1));
@@ -340,7 +340,7 @@ impl<T> Receiver<T> {
     /// or `Closed`. Polling it again then panics.
     ///
     /// ```
-    /// let (tx, mut rx) = filch_executor::sync::oneshot::channel();
+    /// let (tx, mut rx) = filch::sync::oneshot::channel();
     /// assert!(!rx.is_terminated());
     /// tx.send(1).unwrap();
     /// assert!(!rx.is_terminated());
@@ -355,7 +355,7 @@ impl<T> Receiver<T> {
     /// received).
     ///
     /// ```
-    /// let (tx, rx) = filch_executor::sync::oneshot::channel();
+    /// let (tx, rx) = filch::sync::oneshot::channel();
     /// assert!(rx.is_empty());
     /// tx.send(1).unwrap();
     /// assert!(!rx.is_empty());

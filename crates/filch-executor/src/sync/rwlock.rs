@@ -23,8 +23,8 @@ const MAX_READS: u32 = u32::MAX >> 3;
 /// succeeds at once spends one unit of the task's [`coop`](crate::coop) budget.
 ///
 /// ```
-/// use filch_executor::sync::RwLock;
-/// let rt = filch_executor::runtime::Runtime::new().unwrap();
+/// use filch::sync::RwLock;
+/// let rt = filch::runtime::Runtime::new().unwrap();
 /// rt.block_on(async {
 ///     let lock = RwLock::new(5);
 ///     {
@@ -79,7 +79,7 @@ impl<T> RwLock<T> {
     /// Creates an unlocked lock holding `value`, allowing up to `u32::MAX >> 3` readers at once.
     ///
     /// ```
-    /// use filch_executor::sync::RwLock;
+    /// use filch::sync::RwLock;
     /// let lock = RwLock::new(1);
     /// assert_eq!(lock.into_inner(), 1);
     /// ```
@@ -94,7 +94,7 @@ impl<T> RwLock<T> {
     /// If `max_reads` is 0 or more than `u32::MAX >> 3`.
     ///
     /// ```
-    /// use filch_executor::sync::RwLock;
+    /// use filch::sync::RwLock;
     /// let lock = RwLock::with_max_readers(0, 2);
     /// let _a = lock.try_read().unwrap();
     /// let _b = lock.try_read().unwrap();
@@ -115,7 +115,7 @@ impl<T> RwLock<T> {
     /// Creates an unlocked lock in a `const` context (for a `static`).
     ///
     /// ```
-    /// use filch_executor::sync::RwLock;
+    /// use filch::sync::RwLock;
     /// static CONFIG: RwLock<u32> = RwLock::const_new(1);
     /// assert_eq!(*CONFIG.try_read().unwrap(), 1);
     /// ```
@@ -131,7 +131,7 @@ impl<T> RwLock<T> {
     /// If `max_reads` is 0 or more than `u32::MAX >> 3`.
     ///
     /// ```
-    /// use filch_executor::sync::RwLock;
+    /// use filch::sync::RwLock;
     /// static TWO: RwLock<()> = RwLock::const_with_max_readers((), 2);
     /// let _a = TWO.try_read().unwrap();
     /// let _b = TWO.try_read().unwrap();
@@ -153,7 +153,7 @@ impl<T> RwLock<T> {
     /// Takes the value out of the lock.
     ///
     /// ```
-    /// use filch_executor::sync::RwLock;
+    /// use filch::sync::RwLock;
     /// assert_eq!(RwLock::new("v").into_inner(), "v");
     /// ```
     pub fn into_inner(self) -> T {
@@ -183,8 +183,8 @@ impl<T: ?Sized> RwLock<T> {
     /// Cancel safety: access is granted in FIFO order; dropping the future gives up its place.
     ///
     /// ```
-    /// use filch_executor::sync::RwLock;
-    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// use filch::sync::RwLock;
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// rt.block_on(async {
     ///     let lock = RwLock::new(3);
     ///     assert_eq!(*lock.read().await, 3);
@@ -205,8 +205,8 @@ impl<T: ?Sized> RwLock<T> {
     /// and reader slots already set aside for it go to the next waiters.
     ///
     /// ```
-    /// use filch_executor::sync::RwLock;
-    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// use filch::sync::RwLock;
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// rt.block_on(async {
     ///     let lock = RwLock::new(3);
     ///     *lock.write().await = 4;
@@ -231,7 +231,7 @@ impl<T: ?Sized> RwLock<T> {
     /// If called from inside the runtime (a worker or `block_on`).
     ///
     /// ```
-    /// use filch_executor::sync::RwLock;
+    /// use filch::sync::RwLock;
     /// let lock = RwLock::new(1);
     /// assert_eq!(*lock.blocking_read(), 1);
     /// ```
@@ -247,7 +247,7 @@ impl<T: ?Sized> RwLock<T> {
     /// If called from inside the runtime (a worker or `block_on`).
     ///
     /// ```
-    /// use filch_executor::sync::RwLock;
+    /// use filch::sync::RwLock;
     /// let lock = RwLock::new(1);
     /// *lock.blocking_write() = 2;
     /// assert_eq!(*lock.blocking_read(), 2);
@@ -263,7 +263,7 @@ impl<T: ?Sized> RwLock<T> {
     /// [`TryLockError`] if a writer holds the lock or is queued, or `max_readers` readers hold it.
     ///
     /// ```
-    /// use filch_executor::sync::RwLock;
+    /// use filch::sync::RwLock;
     /// let lock = RwLock::new(1);
     /// let w = lock.try_write().unwrap();
     /// assert!(lock.try_read().is_err());
@@ -286,7 +286,7 @@ impl<T: ?Sized> RwLock<T> {
     /// [`TryLockError`] if anyone holds the lock or is queued for it.
     ///
     /// ```
-    /// use filch_executor::sync::RwLock;
+    /// use filch::sync::RwLock;
     /// let lock = RwLock::new(1);
     /// let r = lock.try_read().unwrap();
     /// assert!(lock.try_write().is_err());
@@ -308,12 +308,12 @@ impl<T: ?Sized> RwLock<T> {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use filch_executor::sync::RwLock;
-    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// use filch::sync::RwLock;
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// rt.block_on(async {
     ///     let lock = Arc::new(RwLock::new(2));
     ///     let r = lock.clone().read_owned().await;
-    ///     assert_eq!(filch_executor::spawn(async move { *r }).await.unwrap(), 2);
+    ///     assert_eq!(filch::spawn(async move { *r }).await.unwrap(), 2);
     /// });
     /// ```
     pub async fn read_owned(self: Arc<Self>) -> OwnedRwLockReadGuard<T> {
@@ -330,7 +330,7 @@ impl<T: ?Sized> RwLock<T> {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use filch_executor::sync::RwLock;
+    /// use filch::sync::RwLock;
     /// let lock = Arc::new(RwLock::new(2));
     /// assert_eq!(*lock.clone().try_read_owned().unwrap(), 2);
     /// ```
@@ -344,12 +344,12 @@ impl<T: ?Sized> RwLock<T> {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use filch_executor::sync::RwLock;
-    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// use filch::sync::RwLock;
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// rt.block_on(async {
     ///     let lock = Arc::new(RwLock::new(2));
     ///     let mut w = lock.clone().write_owned().await;
-    ///     filch_executor::spawn(async move { *w = 3 }).await.unwrap();
+    ///     filch::spawn(async move { *w = 3 }).await.unwrap();
     ///     assert_eq!(*lock.read().await, 3);
     /// });
     /// ```
@@ -370,7 +370,7 @@ impl<T: ?Sized> RwLock<T> {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use filch_executor::sync::RwLock;
+    /// use filch::sync::RwLock;
     /// let lock = Arc::new(RwLock::new(2));
     /// *lock.clone().try_write_owned().unwrap() = 5;
     /// assert_eq!(*lock.try_read().unwrap(), 5);
@@ -387,7 +387,7 @@ impl<T: ?Sized> RwLock<T> {
     /// A mutable reference to the value; no locking is needed since `&mut self` is exclusive.
     ///
     /// ```
-    /// use filch_executor::sync::RwLock;
+    /// use filch::sync::RwLock;
     /// let mut lock = RwLock::new(1);
     /// *lock.get_mut() = 2;
     /// assert_eq!(lock.into_inner(), 2);
@@ -423,7 +423,7 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLock<T> {
 /// Shared read access to the value of an [`RwLock`]; released when dropped.
 ///
 /// ```
-/// use filch_executor::sync::{RwLock, RwLockReadGuard};
+/// use filch::sync::{RwLock, RwLockReadGuard};
 /// let lock = RwLock::new((1, 2));
 /// let second = RwLockReadGuard::map(lock.try_read().unwrap(), |p| &p.1);
 /// assert_eq!(*second, 2);
@@ -457,7 +457,7 @@ impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
     /// The original guard when `f` returns `None`.
     ///
     /// ```
-    /// use filch_executor::sync::{RwLock, RwLockReadGuard};
+    /// use filch::sync::{RwLock, RwLockReadGuard};
     /// let lock = RwLock::new(vec![7]);
     /// let first = RwLockReadGuard::try_map(lock.try_read().unwrap(), |v| v.first()).unwrap();
     /// assert_eq!(*first, 7);
@@ -504,7 +504,7 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLockReadGuard<'_, T> {
 /// Exclusive write access to the value of an [`RwLock`]; released when dropped.
 ///
 /// ```
-/// use filch_executor::sync::RwLock;
+/// use filch::sync::RwLock;
 /// let lock = RwLock::new(1);
 /// *lock.try_write().unwrap() += 1;
 /// assert_eq!(*lock.try_read().unwrap(), 2);
@@ -521,7 +521,7 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     /// Narrows the guard to a part of the value; the write lock stays held.
     ///
     /// ```
-    /// use filch_executor::sync::{RwLock, RwLockWriteGuard};
+    /// use filch::sync::{RwLock, RwLockWriteGuard};
     /// let lock = RwLock::new((1, 2));
     /// *RwLockWriteGuard::map(lock.try_write().unwrap(), |p| &mut p.0) = 9;
     /// assert_eq!(*lock.try_read().unwrap(), (9, 2));
@@ -549,7 +549,7 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     /// The original guard when `f` returns `None`.
     ///
     /// ```
-    /// use filch_executor::sync::{RwLock, RwLockWriteGuard};
+    /// use filch::sync::{RwLock, RwLockWriteGuard};
     /// let lock = RwLock::new(vec![1]);
     /// let g = RwLockWriteGuard::try_map(lock.try_write().unwrap(), |v| v.get_mut(5));
     /// assert!(g.is_err());
@@ -576,7 +576,7 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     /// Turns the guard into a mapped write guard of the whole value.
     ///
     /// ```
-    /// use filch_executor::sync::{RwLock, RwLockWriteGuard};
+    /// use filch::sync::{RwLock, RwLockWriteGuard};
     /// let lock = RwLock::new(1);
     /// let mut g = RwLockWriteGuard::into_mapped(lock.try_write().unwrap());
     /// *g = 2;
@@ -590,7 +590,7 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     /// Downgrades to read access to a part of the value, atomically (no writer in between).
     ///
     /// ```
-    /// use filch_executor::sync::{RwLock, RwLockWriteGuard};
+    /// use filch::sync::{RwLock, RwLockWriteGuard};
     /// let lock = RwLock::new((1, 2));
     /// let second = RwLockWriteGuard::downgrade_map(lock.try_write().unwrap(), |p| &p.1);
     /// assert_eq!(*second, 2);
@@ -612,7 +612,7 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     /// The original guard when `f` returns `None`.
     ///
     /// ```
-    /// use filch_executor::sync::{RwLock, RwLockWriteGuard};
+    /// use filch::sync::{RwLock, RwLockWriteGuard};
     /// let lock = RwLock::new(vec![1]);
     /// let w = RwLockWriteGuard::try_downgrade_map(lock.try_write().unwrap(), |v| v.get(4));
     /// assert!(w.is_err());
@@ -640,7 +640,7 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     /// were queued may then join (unless a writer is queued before them).
     ///
     /// ```
-    /// use filch_executor::sync::{RwLock, RwLockWriteGuard};
+    /// use filch::sync::{RwLock, RwLockWriteGuard};
     /// let lock = RwLock::new(1);
     /// let mut w = lock.try_write().unwrap();
     /// *w = 2;
@@ -692,7 +692,7 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLockWriteGuard<'_, T> {
 /// A write guard narrowed to part of the value by [`RwLockWriteGuard::map`].
 ///
 /// ```
-/// use filch_executor::sync::{RwLock, RwLockMappedWriteGuard, RwLockWriteGuard};
+/// use filch::sync::{RwLock, RwLockMappedWriteGuard, RwLockWriteGuard};
 /// let lock = RwLock::new(((1, 2), 3));
 /// let inner = RwLockWriteGuard::map(lock.try_write().unwrap(), |v| &mut v.0);
 /// *RwLockMappedWriteGuard::map(inner, |p| &mut p.1) = 7;
@@ -782,7 +782,7 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLockMappedWriteGuard<'_, T> {
 ///
 /// ```
 /// use std::sync::Arc;
-/// use filch_executor::sync::{OwnedRwLockReadGuard, RwLock};
+/// use filch::sync::{OwnedRwLockReadGuard, RwLock};
 /// let lock = Arc::new(RwLock::new((1, 2)));
 /// let g = OwnedRwLockReadGuard::map(lock.clone().try_read_owned().unwrap(), |p| &p.0);
 /// assert_eq!(*g, 1);
@@ -856,7 +856,7 @@ impl<T: ?Sized, U: ?Sized + fmt::Debug> fmt::Debug for OwnedRwLockReadGuard<T, U
 ///
 /// ```
 /// use std::sync::Arc;
-/// use filch_executor::sync::{OwnedRwLockWriteGuard, RwLock};
+/// use filch::sync::{OwnedRwLockWriteGuard, RwLock};
 /// let lock = Arc::new(RwLock::new(1));
 /// let mut w = lock.clone().try_write_owned().unwrap();
 /// *w = 2;
@@ -880,7 +880,7 @@ impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use filch_executor::sync::{OwnedRwLockWriteGuard, RwLock};
+    /// use filch::sync::{OwnedRwLockWriteGuard, RwLock};
     /// let lock = Arc::new(RwLock::new((1, 2)));
     /// let w = lock.clone().try_write_owned().unwrap();
     /// let first = OwnedRwLockWriteGuard::downgrade_map(w, |p| &p.0);
@@ -938,7 +938,7 @@ impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use filch_executor::sync::{OwnedRwLockWriteGuard, RwLock};
+    /// use filch::sync::{OwnedRwLockWriteGuard, RwLock};
     /// let lock = Arc::new(RwLock::new((1, 2)));
     /// let mut first = OwnedRwLockWriteGuard::map(lock.clone().try_write_owned().unwrap(), |p| &mut p.0);
     /// *first = 7;
@@ -996,7 +996,7 @@ impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
 ///
 /// ```
 /// use std::sync::Arc;
-/// use filch_executor::sync::{OwnedRwLockMappedWriteGuard, OwnedRwLockWriteGuard, RwLock};
+/// use filch::sync::{OwnedRwLockMappedWriteGuard, OwnedRwLockWriteGuard, RwLock};
 /// let lock = Arc::new(RwLock::new(((1, 2), 3)));
 /// let inner = OwnedRwLockWriteGuard::map(lock.clone().try_write_owned().unwrap(), |v| &mut v.0);
 /// *OwnedRwLockMappedWriteGuard::map(inner, |p| &mut p.1) = 9;

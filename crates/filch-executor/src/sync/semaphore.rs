@@ -29,15 +29,15 @@ use crate::loom::sync::Mutex;
 ///
 /// ```
 /// use std::sync::Arc;
-/// use filch_executor::sync::Semaphore;
+/// use filch::sync::Semaphore;
 ///
-/// let rt = filch_executor::runtime::Runtime::new().unwrap();
+/// let rt = filch::runtime::Runtime::new().unwrap();
 /// rt.block_on(async {
 ///     let limit = Arc::new(Semaphore::new(2));
 ///     let mut handles = Vec::new();
 ///     for i in 0..5 {
 ///         let permit = limit.clone().acquire_owned().await.unwrap();
-///         handles.push(filch_executor::spawn(async move {
+///         handles.push(filch::spawn(async move {
 ///             let _permit = permit; // at most two of these bodies run at once
 ///             i * 2
 ///         }));
@@ -133,7 +133,7 @@ impl Semaphore {
     /// The largest number of permits a semaphore can hold (`usize::MAX >> 3`, as in tokio).
     ///
     /// ```
-    /// use filch_executor::sync::Semaphore;
+    /// use filch::sync::Semaphore;
     /// assert_eq!(Semaphore::MAX_PERMITS, usize::MAX >> 3);
     /// ```
     pub const MAX_PERMITS: usize = usize::MAX >> 3;
@@ -145,7 +145,7 @@ impl Semaphore {
     /// If `permits` exceeds [`Semaphore::MAX_PERMITS`].
     ///
     /// ```
-    /// use filch_executor::sync::Semaphore;
+    /// use filch::sync::Semaphore;
     /// let sem = Semaphore::new(3);
     /// assert_eq!(sem.available_permits(), 3);
     /// ```
@@ -173,7 +173,7 @@ impl Semaphore {
     /// If `permits` exceeds [`Semaphore::MAX_PERMITS`] (at compile time in a `static`).
     ///
     /// ```
-    /// use filch_executor::sync::Semaphore;
+    /// use filch::sync::Semaphore;
     /// static LIMIT: Semaphore = Semaphore::const_new(10);
     /// assert_eq!(LIMIT.available_permits(), 10);
     /// ```
@@ -197,7 +197,7 @@ impl Semaphore {
     /// The number of permits free right now (zero while tasks are waiting).
     ///
     /// ```
-    /// use filch_executor::sync::Semaphore;
+    /// use filch::sync::Semaphore;
     /// let sem = Semaphore::new(2);
     /// let _p = sem.try_acquire().unwrap();
     /// assert_eq!(sem.available_permits(), 1);
@@ -213,7 +213,7 @@ impl Semaphore {
     /// If the free permits would exceed [`Semaphore::MAX_PERMITS`].
     ///
     /// ```
-    /// use filch_executor::sync::Semaphore;
+    /// use filch::sync::Semaphore;
     /// let sem = Semaphore::new(0);
     /// sem.add_permits(2);
     /// assert_eq!(sem.available_permits(), 2);
@@ -225,7 +225,7 @@ impl Semaphore {
     /// Removes up to `n` free permits for good and returns how many were removed.
     ///
     /// ```
-    /// use filch_executor::sync::Semaphore;
+    /// use filch::sync::Semaphore;
     /// let sem = Semaphore::new(3);
     /// assert_eq!(sem.forget_permits(5), 3);
     /// assert_eq!(sem.available_permits(), 0);
@@ -242,7 +242,7 @@ impl Semaphore {
     /// held stay valid and are returned as usual when dropped.
     ///
     /// ```
-    /// use filch_executor::sync::{Semaphore, TryAcquireError};
+    /// use filch::sync::{Semaphore, TryAcquireError};
     /// let sem = Semaphore::new(1);
     /// sem.close();
     /// assert!(sem.is_closed());
@@ -276,7 +276,7 @@ impl Semaphore {
     /// Whether [`close`](Semaphore::close) was called.
     ///
     /// ```
-    /// use filch_executor::sync::Semaphore;
+    /// use filch::sync::Semaphore;
     /// let sem = Semaphore::new(1);
     /// assert!(!sem.is_closed());
     /// sem.close();
@@ -296,8 +296,8 @@ impl Semaphore {
     /// [`AcquireError`] if the semaphore is closed.
     ///
     /// ```
-    /// use filch_executor::sync::Semaphore;
-    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// use filch::sync::Semaphore;
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// rt.block_on(async {
     ///     let sem = Semaphore::new(1);
     ///     let permit = sem.acquire().await.unwrap();
@@ -320,8 +320,8 @@ impl Semaphore {
     /// [`AcquireError`] if the semaphore is closed.
     ///
     /// ```
-    /// use filch_executor::sync::Semaphore;
-    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// use filch::sync::Semaphore;
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// rt.block_on(async {
     ///     let sem = Semaphore::new(5);
     ///     let permit = sem.acquire_many(3).await.unwrap();
@@ -345,7 +345,7 @@ impl Semaphore {
     /// [`TryAcquireError::Closed`] if the semaphore is closed.
     ///
     /// ```
-    /// use filch_executor::sync::{Semaphore, TryAcquireError};
+    /// use filch::sync::{Semaphore, TryAcquireError};
     /// let sem = Semaphore::new(1);
     /// let p = sem.try_acquire().unwrap();
     /// assert_eq!(sem.try_acquire().unwrap_err(), TryAcquireError::NoPermits);
@@ -363,7 +363,7 @@ impl Semaphore {
     /// As [`try_acquire`](Semaphore::try_acquire).
     ///
     /// ```
-    /// use filch_executor::sync::Semaphore;
+    /// use filch::sync::Semaphore;
     /// let sem = Semaphore::new(4);
     /// let p = sem.try_acquire_many(3).unwrap();
     /// assert_eq!(p.num_permits(), 3);
@@ -386,12 +386,12 @@ impl Semaphore {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use filch_executor::sync::Semaphore;
-    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// use filch::sync::Semaphore;
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// rt.block_on(async {
     ///     let sem = Arc::new(Semaphore::new(1));
     ///     let permit = sem.clone().acquire_owned().await.unwrap();
-    ///     filch_executor::spawn(async move { drop(permit) }).await.unwrap();
+    ///     filch::spawn(async move { drop(permit) }).await.unwrap();
     ///     assert_eq!(sem.available_permits(), 1);
     /// });
     /// ```
@@ -408,8 +408,8 @@ impl Semaphore {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use filch_executor::sync::Semaphore;
-    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// use filch::sync::Semaphore;
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// rt.block_on(async {
     ///     let sem = Arc::new(Semaphore::new(3));
     ///     let permit = sem.clone().acquire_many_owned(2).await.unwrap();
@@ -436,7 +436,7 @@ impl Semaphore {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use filch_executor::sync::Semaphore;
+    /// use filch::sync::Semaphore;
     /// let sem = Arc::new(Semaphore::new(1));
     /// let p = sem.clone().try_acquire_owned().unwrap();
     /// assert!(sem.clone().try_acquire_owned().is_err());
@@ -454,7 +454,7 @@ impl Semaphore {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use filch_executor::sync::Semaphore;
+    /// use filch::sync::Semaphore;
     /// let sem = Arc::new(Semaphore::new(3));
     /// let p = sem.clone().try_acquire_many_owned(3).unwrap();
     /// assert_eq!(p.num_permits(), 3);
@@ -648,7 +648,7 @@ impl Drop for Acquire<'_> {
 /// [`forget`](SemaphorePermit::forget) is called.
 ///
 /// ```
-/// use filch_executor::sync::Semaphore;
+/// use filch::sync::Semaphore;
 /// let sem = Semaphore::new(1);
 /// {
 ///     let _permit = sem.try_acquire().unwrap();
@@ -666,7 +666,7 @@ impl<'a> SemaphorePermit<'a> {
     /// Drops the permits without returning them: the semaphore has that many fewer for good.
     ///
     /// ```
-    /// use filch_executor::sync::Semaphore;
+    /// use filch::sync::Semaphore;
     /// let sem = Semaphore::new(2);
     /// sem.try_acquire().unwrap().forget();
     /// assert_eq!(sem.available_permits(), 1);
@@ -678,7 +678,7 @@ impl<'a> SemaphorePermit<'a> {
     /// The number of permits held.
     ///
     /// ```
-    /// use filch_executor::sync::Semaphore;
+    /// use filch::sync::Semaphore;
     /// let sem = Semaphore::new(3);
     /// assert_eq!(sem.try_acquire_many(2).unwrap().num_permits(), 2);
     /// ```
@@ -693,7 +693,7 @@ impl<'a> SemaphorePermit<'a> {
     /// If the two permits come from different semaphores.
     ///
     /// ```
-    /// use filch_executor::sync::Semaphore;
+    /// use filch::sync::Semaphore;
     /// let sem = Semaphore::new(3);
     /// let mut a = sem.try_acquire().unwrap();
     /// a.merge(sem.try_acquire_many(2).unwrap());
@@ -711,7 +711,7 @@ impl<'a> SemaphorePermit<'a> {
     /// Splits `n` permits off into a new permit; `None` if fewer than `n` are held.
     ///
     /// ```
-    /// use filch_executor::sync::Semaphore;
+    /// use filch::sync::Semaphore;
     /// let sem = Semaphore::new(3);
     /// let mut a = sem.try_acquire_many(3).unwrap();
     /// let b = a.split(1).unwrap();
@@ -747,7 +747,7 @@ impl fmt::Debug for SemaphorePermit<'_> {
 ///
 /// ```
 /// use std::sync::Arc;
-/// use filch_executor::sync::Semaphore;
+/// use filch::sync::Semaphore;
 /// let sem = Arc::new(Semaphore::new(1));
 /// let permit = sem.clone().try_acquire_owned().unwrap();
 /// assert!(Arc::ptr_eq(permit.semaphore(), &sem));
@@ -765,7 +765,7 @@ impl OwnedSemaphorePermit {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use filch_executor::sync::Semaphore;
+    /// use filch::sync::Semaphore;
     /// let sem = Arc::new(Semaphore::new(1));
     /// sem.clone().try_acquire_owned().unwrap().forget();
     /// assert_eq!(sem.available_permits(), 0);
@@ -778,7 +778,7 @@ impl OwnedSemaphorePermit {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use filch_executor::sync::Semaphore;
+    /// use filch::sync::Semaphore;
     /// let sem = Arc::new(Semaphore::new(2));
     /// assert_eq!(sem.try_acquire_many_owned(2).unwrap().num_permits(), 2);
     /// ```
@@ -790,7 +790,7 @@ impl OwnedSemaphorePermit {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use filch_executor::sync::Semaphore;
+    /// use filch::sync::Semaphore;
     /// let sem = Arc::new(Semaphore::new(1));
     /// let p = sem.clone().try_acquire_owned().unwrap();
     /// assert_eq!(p.semaphore().available_permits(), 0);
@@ -807,7 +807,7 @@ impl OwnedSemaphorePermit {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use filch_executor::sync::Semaphore;
+    /// use filch::sync::Semaphore;
     /// let sem = Arc::new(Semaphore::new(2));
     /// let mut a = sem.clone().try_acquire_owned().unwrap();
     /// a.merge(sem.clone().try_acquire_owned().unwrap());
@@ -826,7 +826,7 @@ impl OwnedSemaphorePermit {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use filch_executor::sync::Semaphore;
+    /// use filch::sync::Semaphore;
     /// let sem = Arc::new(Semaphore::new(2));
     /// let mut a = sem.clone().try_acquire_many_owned(2).unwrap();
     /// let b = a.split(1).unwrap();
@@ -859,8 +859,8 @@ impl fmt::Debug for OwnedSemaphorePermit {
 /// The error of a waiting acquire: the semaphore was closed.
 ///
 /// ```
-/// use filch_executor::sync::Semaphore;
-/// let rt = filch_executor::runtime::Runtime::new().unwrap();
+/// use filch::sync::Semaphore;
+/// let rt = filch::runtime::Runtime::new().unwrap();
 /// rt.block_on(async {
 ///     let sem = Semaphore::new(0);
 ///     sem.close();
@@ -881,7 +881,7 @@ impl std::error::Error for AcquireError {}
 /// The error of a `try_acquire*` call.
 ///
 /// ```
-/// use filch_executor::sync::{Semaphore, TryAcquireError};
+/// use filch::sync::{Semaphore, TryAcquireError};
 /// let sem = Semaphore::new(0);
 /// assert!(sem.try_acquire().unwrap_err().is_no_permits());
 /// sem.close();

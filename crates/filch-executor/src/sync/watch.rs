@@ -7,10 +7,10 @@
 //! skipped. The API follows `tokio::sync::watch`.
 //!
 //! ```
-//! let rt = filch_executor::runtime::Runtime::new().unwrap();
+//! let rt = filch::runtime::Runtime::new().unwrap();
 //! rt.block_on(async {
-//!     let (tx, mut rx) = filch_executor::sync::watch::channel("starting");
-//!     filch_executor::spawn(async move { tx.send("ready").unwrap() });
+//!     let (tx, mut rx) = filch::sync::watch::channel("starting");
+//!     filch::spawn(async move { tx.send("ready").unwrap() });
 //!     rx.changed().await.unwrap();
 //!     assert_eq!(*rx.borrow_and_update(), "ready");
 //! });
@@ -31,7 +31,7 @@ pub mod error {
     /// No receiver exists; the value comes back.
     ///
     /// ```
-    /// let (tx, rx) = filch_executor::sync::watch::channel(0);
+    /// let (tx, rx) = filch::sync::watch::channel(0);
     /// drop(rx);
     /// assert_eq!(tx.send(1).unwrap_err().0, 1);
     /// ```
@@ -55,9 +55,9 @@ pub mod error {
     /// The sender is gone.
     ///
     /// ```
-    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// rt.block_on(async {
-    ///     let (tx, mut rx) = filch_executor::sync::watch::channel(0);
+    ///     let (tx, mut rx) = filch::sync::watch::channel(0);
     ///     drop(tx);
     ///     let err = rx.changed().await.unwrap_err();
     ///     assert_eq!(err.to_string(), "watch sender dropped");
@@ -107,7 +107,7 @@ struct Meta {
 /// Creates a watch channel holding `init`.
 ///
 /// ```
-/// let (tx, rx) = filch_executor::sync::watch::channel(1);
+/// let (tx, rx) = filch::sync::watch::channel(1);
 /// assert_eq!(*rx.borrow(), 1);
 /// tx.send(2).unwrap();
 /// assert_eq!(*rx.borrow(), 2);
@@ -182,7 +182,7 @@ impl<T> Ref<'_, T> {
     /// borrow through the [`Sender`]).
     ///
     /// ```
-    /// let (tx, mut rx) = filch_executor::sync::watch::channel(0);
+    /// let (tx, mut rx) = filch::sync::watch::channel(0);
     /// tx.send(1).unwrap();
     /// assert!(rx.borrow_and_update().has_changed());
     /// assert!(!rx.borrow().has_changed());
@@ -204,7 +204,7 @@ impl<T> Sender<T> {
     /// value anyway).
     ///
     /// ```
-    /// let tx = filch_executor::sync::watch::Sender::new(0u8);
+    /// let tx = filch::sync::watch::Sender::new(0u8);
     /// assert!(tx.send(1).is_err(), "no receiver");
     /// let rx = tx.subscribe();
     /// tx.send(2).unwrap();
@@ -218,7 +218,7 @@ impl<T> Sender<T> {
     /// How many senders exist, this one included.
     ///
     /// ```
-    /// let (tx, _rx) = filch_executor::sync::watch::channel(0);
+    /// let (tx, _rx) = filch::sync::watch::channel(0);
     /// let tx2 = tx.clone();
     /// assert_eq!(tx.sender_count(), 2);
     /// drop(tx2);
@@ -232,7 +232,7 @@ impl<T> Sender<T> {
     /// is no receiver (the value is then not stored).
     ///
     /// ```
-    /// let (tx, rx) = filch_executor::sync::watch::channel(0);
+    /// let (tx, rx) = filch::sync::watch::channel(0);
     /// tx.send(5).unwrap();
     /// assert_eq!(*rx.borrow(), 5);
     /// ```
@@ -247,7 +247,7 @@ impl<T> Sender<T> {
     /// Modifies the value in place and notifies the receivers, whether or not any exists.
     ///
     /// ```
-    /// let (tx, rx) = filch_executor::sync::watch::channel(vec![1]);
+    /// let (tx, rx) = filch::sync::watch::channel(vec![1]);
     /// tx.send_modify(|v| v.push(2));
     /// assert_eq!(*rx.borrow(), [1, 2]);
     /// ```
@@ -262,7 +262,7 @@ impl<T> Sender<T> {
     /// Returns what `modify` returned.
     ///
     /// ```
-    /// let (tx, rx) = filch_executor::sync::watch::channel(1);
+    /// let (tx, rx) = filch::sync::watch::channel(1);
     /// assert!(!tx.send_if_modified(|_| false));
     /// assert!(!rx.has_changed().unwrap());
     /// assert!(tx.send_if_modified(|v| { *v = 2; true }));
@@ -286,7 +286,7 @@ impl<T> Sender<T> {
     /// old value.
     ///
     /// ```
-    /// let (tx, _rx) = filch_executor::sync::watch::channel(1);
+    /// let (tx, _rx) = filch::sync::watch::channel(1);
     /// assert_eq!(tx.send_replace(2), 1);
     /// ```
     pub fn send_replace(&self, value: T) -> T {
@@ -302,7 +302,7 @@ impl<T> Sender<T> {
     /// Borrows the current value.
     ///
     /// ```
-    /// let (tx, _rx) = filch_executor::sync::watch::channel(3);
+    /// let (tx, _rx) = filch::sync::watch::channel(3);
     /// assert_eq!(*tx.borrow(), 3);
     /// ```
     pub fn borrow(&self) -> Ref<'_, T> {
@@ -315,7 +315,7 @@ impl<T> Sender<T> {
     /// A new receiver, which has seen the current value.
     ///
     /// ```
-    /// let (tx, _rx) = filch_executor::sync::watch::channel(0);
+    /// let (tx, _rx) = filch::sync::watch::channel(0);
     /// let rx2 = tx.subscribe();
     /// assert!(!rx2.has_changed().unwrap());
     /// ```
@@ -331,7 +331,7 @@ impl<T> Sender<T> {
     /// How many receivers exist.
     ///
     /// ```
-    /// let (tx, rx) = filch_executor::sync::watch::channel(0);
+    /// let (tx, rx) = filch::sync::watch::channel(0);
     /// assert_eq!(tx.receiver_count(), 1);
     /// drop(rx);
     /// assert_eq!(tx.receiver_count(), 0);
@@ -347,10 +347,10 @@ impl<T> Sender<T> {
     /// Cancel-safe.
     ///
     /// ```
-    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// rt.block_on(async {
-    ///     let (tx, rx) = filch_executor::sync::watch::channel(0);
-    ///     filch_executor::spawn(async move { drop(rx) });
+    ///     let (tx, rx) = filch::sync::watch::channel(0);
+    ///     filch::spawn(async move { drop(rx) });
     ///     tx.closed().await;
     ///     assert!(tx.is_closed());
     /// });
@@ -375,7 +375,7 @@ impl<T> Sender<T> {
     /// Whether every receiver is gone.
     ///
     /// ```
-    /// let (tx, rx) = filch_executor::sync::watch::channel(0);
+    /// let (tx, rx) = filch::sync::watch::channel(0);
     /// assert!(!tx.is_closed());
     /// drop(rx);
     /// assert!(tx.is_closed());
@@ -451,7 +451,7 @@ impl<T> Receiver<T> {
     /// Borrows the current value without marking it seen.
     ///
     /// ```
-    /// let (tx, rx) = filch_executor::sync::watch::channel(0);
+    /// let (tx, rx) = filch::sync::watch::channel(0);
     /// tx.send(1).unwrap();
     /// assert_eq!(*rx.borrow(), 1);
     /// assert!(rx.has_changed().unwrap(), "borrow does not mark it seen");
@@ -468,7 +468,7 @@ impl<T> Receiver<T> {
     /// Borrows the current value and marks it seen.
     ///
     /// ```
-    /// let (tx, mut rx) = filch_executor::sync::watch::channel(0);
+    /// let (tx, mut rx) = filch::sync::watch::channel(0);
     /// tx.send(1).unwrap();
     /// assert_eq!(*rx.borrow_and_update(), 1);
     /// assert!(!rx.has_changed().unwrap());
@@ -485,7 +485,7 @@ impl<T> Receiver<T> {
     /// is gone.
     ///
     /// ```
-    /// let (tx, rx) = filch_executor::sync::watch::channel(0);
+    /// let (tx, rx) = filch::sync::watch::channel(0);
     /// assert!(!rx.has_changed().unwrap());
     /// tx.send(1).unwrap();
     /// assert!(rx.has_changed().unwrap());
@@ -509,9 +509,9 @@ impl<T> Receiver<T> {
     /// Cancel-safe.
     ///
     /// ```
-    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// rt.block_on(async {
-    ///     let (tx, mut rx) = filch_executor::sync::watch::channel(0);
+    ///     let (tx, mut rx) = filch::sync::watch::channel(0);
     ///     tx.send(1).unwrap();
     ///     rx.changed().await.unwrap();
     ///     assert_eq!(*rx.borrow(), 1);
@@ -529,10 +529,10 @@ impl<T> Receiver<T> {
     /// Cancel-safe.
     ///
     /// ```
-    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// rt.block_on(async {
-    ///     let (tx, mut rx) = filch_executor::sync::watch::channel(0);
-    ///     filch_executor::spawn(async move {
+    ///     let (tx, mut rx) = filch::sync::watch::channel(0);
+    ///     filch::spawn(async move {
     ///         for i in 1..=5 {
     ///             tx.send(i).unwrap();
     ///         }
@@ -577,7 +577,7 @@ impl<T> Receiver<T> {
     /// Marks the current value as not seen, so [`changed`](Self::changed) completes at once.
     ///
     /// ```
-    /// let (_tx, mut rx) = filch_executor::sync::watch::channel(0);
+    /// let (_tx, mut rx) = filch::sync::watch::channel(0);
     /// rx.mark_changed();
     /// assert!(rx.has_changed().unwrap());
     /// ```
@@ -588,7 +588,7 @@ impl<T> Receiver<T> {
     /// Marks the current value as seen.
     ///
     /// ```
-    /// let (tx, mut rx) = filch_executor::sync::watch::channel(0);
+    /// let (tx, mut rx) = filch::sync::watch::channel(0);
     /// tx.send(1).unwrap();
     /// rx.mark_unchanged();
     /// assert!(!rx.has_changed().unwrap());
@@ -600,7 +600,7 @@ impl<T> Receiver<T> {
     /// Whether both receivers belong to the same channel.
     ///
     /// ```
-    /// let (tx, rx) = filch_executor::sync::watch::channel(0);
+    /// let (tx, rx) = filch::sync::watch::channel(0);
     /// assert!(rx.same_channel(&tx.subscribe()));
     /// ```
     pub fn same_channel(&self, other: &Self) -> bool {

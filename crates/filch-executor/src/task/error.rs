@@ -7,9 +7,9 @@ use std::fmt;
 /// cancelled (aborted, or its runtime shut down), or its future panicked.
 ///
 /// ```
-/// # let rt = filch_executor::runtime::Runtime::new().unwrap();
+/// # let rt = filch::runtime::Runtime::new().unwrap();
 /// # rt.block_on(async {
-/// let handle = filch_executor::spawn(async { panic!("boom") });
+/// let handle = filch::spawn(async { panic!("boom") });
 /// let err = handle.await.unwrap_err();
 /// assert!(err.is_panic());
 /// assert_eq!(err.into_panic().downcast_ref::<&str>(), Some(&"boom"));
@@ -65,9 +65,9 @@ impl JoinError {
     /// The [`Id`](super::Id) of the task that failed.
     ///
     /// ```
-    /// # let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// # let rt = filch::runtime::Runtime::new().unwrap();
     /// # rt.block_on(async {
-    /// let handle = filch_executor::spawn(std::future::pending::<()>());
+    /// let handle = filch::spawn(std::future::pending::<()>());
     /// let id = handle.id();
     /// handle.abort();
     /// assert_eq!(handle.await.unwrap_err().id(), id);
@@ -79,11 +79,27 @@ impl JoinError {
 
     /// Whether the task was cancelled, by [`JoinHandle::abort`](super::JoinHandle::abort) or by
     /// its runtime shutting down.
+    ///
+    /// ```
+    /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+    /// let handle = filch::spawn(std::future::pending::<()>());
+    /// handle.abort();
+    /// let error = handle.await.unwrap_err();
+    /// assert!(error.is_cancelled() && !error.is_panic());
+    /// # });
+    /// ```
     pub fn is_cancelled(&self) -> bool {
         matches!(self.repr, Repr::Cancelled)
     }
 
     /// Whether the task's future panicked (while being polled, or while being dropped).
+    ///
+    /// ```
+    /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+    /// let error = filch::spawn(async { panic!("boom") }).await.unwrap_err();
+    /// assert!(error.is_panic() && !error.is_cancelled());
+    /// # });
+    /// ```
     pub fn is_panic(&self) -> bool {
         matches!(self.repr, Repr::Panic { .. })
     }
@@ -93,6 +109,15 @@ impl JoinError {
     /// # Panics
     ///
     /// If the error is not a panic; use [`try_into_panic`](Self::try_into_panic) to check.
+    ///
+    /// ```
+    /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+    /// let error = filch::spawn(async { panic!("boom") }).await.unwrap_err();
+    /// let payload = error.into_panic();
+    /// assert_eq!(payload.downcast_ref::<&str>(), Some(&"boom"));
+    /// // In a program: `std::panic::resume_unwind(payload)` re-raises it here.
+    /// # });
+    /// ```
     #[track_caller]
     pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
         self.try_into_panic()
@@ -100,6 +125,16 @@ impl JoinError {
     }
 
     /// The panic payload, or the error back if it was a cancellation.
+    ///
+    /// ```
+    /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+    /// let handle = filch::spawn(std::future::pending::<()>());
+    /// handle.abort();
+    /// let error = handle.await.unwrap_err();
+    /// let error = error.try_into_panic().unwrap_err(); // a cancellation, not a panic
+    /// assert!(error.is_cancelled());
+    /// # });
+    /// ```
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
         match self.repr {
             Repr::Panic { payload, .. } => Ok(payload.0),

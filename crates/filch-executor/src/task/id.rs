@@ -11,9 +11,9 @@ use std::fmt;
 /// their numeric value.
 ///
 /// ```
-/// # let rt = filch_executor::runtime::Runtime::new().unwrap();
+/// # let rt = filch::runtime::Runtime::new().unwrap();
 /// # rt.block_on(async {
-/// let handle = filch_executor::spawn(async { filch_executor::task::id() });
+/// let handle = filch::spawn(async { filch::task::id() });
 /// let id = handle.id();
 /// assert_eq!(handle.await.unwrap(), id);
 /// # });
@@ -65,9 +65,9 @@ pub(crate) fn restore(previous: u64) {
 /// `Runtime::block_on`, whose future is not a task). Use [`try_id`] where that can happen.
 ///
 /// ```
-/// # let rt = filch_executor::runtime::Runtime::new().unwrap();
+/// # let rt = filch::runtime::Runtime::new().unwrap();
 /// # rt.block_on(async {
-/// let handle = filch_executor::spawn(async { filch_executor::task::id() });
+/// let handle = filch::spawn(async { filch::task::id() });
 /// assert_eq!(handle.id(), handle.await.unwrap());
 /// # });
 /// ```
@@ -82,10 +82,10 @@ pub fn id() -> Id {
 /// The [`Id`] of the task that is running this code, or `None` outside a task.
 ///
 /// ```
-/// assert!(filch_executor::task::try_id().is_none());
-/// # let rt = filch_executor::runtime::Runtime::new().unwrap();
+/// assert!(filch::task::try_id().is_none());
+/// # let rt = filch::runtime::Runtime::new().unwrap();
 /// # rt.block_on(async {
-/// let id = filch_executor::spawn(async { filch_executor::task::try_id() }).await.unwrap();
+/// let id = filch::spawn(async { filch::task::try_id() }).await.unwrap();
 /// assert!(id.is_some());
 /// # });
 /// ```

@@ -19,9 +19,9 @@ use super::{RawTask, Task};
 /// finishes.
 ///
 /// ```
-/// # let rt = filch_executor::runtime::Runtime::new().unwrap();
+/// # let rt = filch::runtime::Runtime::new().unwrap();
 /// # rt.block_on(async {
-/// let handle = filch_executor::spawn(async { "done" });
+/// let handle = filch::spawn(async { "done" });
 /// assert_eq!(handle.await.unwrap(), "done");
 /// # });
 /// ```
@@ -59,9 +59,9 @@ impl<T> JoinHandle<T> {
     /// [`JoinError`] for which [`is_cancelled`](JoinError::is_cancelled) is true.
     ///
     /// ```
-    /// # let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// # let rt = filch::runtime::Runtime::new().unwrap();
     /// # rt.block_on(async {
-    /// let handle = filch_executor::spawn(std::future::pending::<()>());
+    /// let handle = filch::spawn(std::future::pending::<()>());
     /// handle.abort();
     /// assert!(handle.await.unwrap_err().is_cancelled());
     /// # });
@@ -78,10 +78,10 @@ impl<T> JoinHandle<T> {
     /// The task's [`Id`].
     ///
     /// ```
-    /// # let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// # let rt = filch::runtime::Runtime::new().unwrap();
     /// # rt.block_on(async {
-    /// let a = filch_executor::spawn(async {});
-    /// let b = filch_executor::spawn(async {});
+    /// let a = filch::spawn(async {});
+    /// let b = filch::spawn(async {});
     /// assert_ne!(a.id(), b.id());
     /// assert_eq!(a.id(), a.abort_handle().id());
     /// # });
@@ -148,9 +148,9 @@ impl<T> fmt::Debug for JoinHandle<T> {
 /// A handle that can cancel a task but not await it. Cheap to clone; usable from any thread.
 ///
 /// ```
-/// # let rt = filch_executor::runtime::Runtime::new().unwrap();
+/// # let rt = filch::runtime::Runtime::new().unwrap();
 /// # rt.block_on(async {
-/// let handle = filch_executor::spawn(std::future::pending::<()>());
+/// let handle = filch::spawn(std::future::pending::<()>());
 /// let abort = handle.abort_handle();
 /// std::thread::spawn(move || abort.abort()).join().unwrap();
 /// assert!(handle.await.unwrap_err().is_cancelled());

@@ -31,8 +31,8 @@ use crate::runtime::Handle;
 /// [`detach_all`](JoinSet::detach_all) first to let them run on).
 ///
 /// ```
-/// use filch_executor::task::JoinSet;
-/// # let rt = filch_executor::runtime::Runtime::new().unwrap();
+/// use filch::task::JoinSet;
+/// # let rt = filch::runtime::Runtime::new().unwrap();
 /// # rt.block_on(async {
 /// let mut set = JoinSet::new();
 /// for i in 0..10u32 {
@@ -111,7 +111,7 @@ impl<T> JoinSet<T> {
     /// An empty set.
     ///
     /// ```
-    /// let set = filch_executor::task::JoinSet::<()>::new();
+    /// let set = filch::task::JoinSet::<()>::new();
     /// assert!(set.is_empty());
     /// ```
     pub fn new() -> JoinSet<T> {
@@ -133,9 +133,9 @@ impl<T> JoinSet<T> {
     /// The number of tasks in the set, finished or not, that have not been joined yet.
     ///
     /// ```
-    /// # let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// # let rt = filch::runtime::Runtime::new().unwrap();
     /// # rt.block_on(async {
-    /// let mut set = filch_executor::task::JoinSet::new();
+    /// let mut set = filch::task::JoinSet::new();
     /// set.spawn(async {});
     /// set.spawn(async {});
     /// assert_eq!(set.len(), 2);
@@ -148,7 +148,7 @@ impl<T> JoinSet<T> {
     /// Whether the set holds no tasks.
     ///
     /// ```
-    /// let set = filch_executor::task::JoinSet::<u8>::new();
+    /// let set = filch::task::JoinSet::<u8>::new();
     /// assert!(set.is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
@@ -225,9 +225,9 @@ impl<T> JoinSet<T> {
     ///
     /// ```
     /// use std::future::poll_fn;
-    /// # let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// # let rt = filch::runtime::Runtime::new().unwrap();
     /// # rt.block_on(async {
-    /// let mut set = filch_executor::task::JoinSet::new();
+    /// let mut set = filch::task::JoinSet::new();
     /// set.spawn(async { 3 });
     /// let (_, three) = poll_fn(|cx| set.poll_join_next_with_id(cx)).await.unwrap().unwrap();
     /// assert_eq!(three, 3);
@@ -263,9 +263,9 @@ impl<T> JoinSet<T> {
     ///
     /// ```
     /// use std::future::poll_fn;
-    /// # let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// # let rt = filch::runtime::Runtime::new().unwrap();
     /// # rt.block_on(async {
-    /// let mut set = filch_executor::task::JoinSet::new();
+    /// let mut set = filch::task::JoinSet::new();
     /// set.spawn(async { 3 });
     /// assert_eq!(poll_fn(|cx| set.poll_join_next(cx)).await.unwrap().unwrap(), 3);
     /// assert!(poll_fn(|cx| set.poll_join_next(cx)).await.is_none());
@@ -284,9 +284,9 @@ impl<T> JoinSet<T> {
     /// Cancel-safe: if the future is dropped before it completes, no task is lost from the set.
     ///
     /// ```
-    /// # let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// # let rt = filch::runtime::Runtime::new().unwrap();
     /// # rt.block_on(async {
-    /// let mut set = filch_executor::task::JoinSet::new();
+    /// let mut set = filch::task::JoinSet::new();
     /// set.spawn(async { "done" });
     /// assert_eq!(set.join_next().await.unwrap().unwrap(), "done");
     /// assert!(set.join_next().await.is_none());
@@ -301,9 +301,9 @@ impl<T> JoinSet<T> {
     /// Cancel-safe, like `join_next`.
     ///
     /// ```
-    /// # let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// # let rt = filch::runtime::Runtime::new().unwrap();
     /// # rt.block_on(async {
-    /// let mut set = filch_executor::task::JoinSet::new();
+    /// let mut set = filch::task::JoinSet::new();
     /// let abort = set.spawn(async { 1 });
     /// let (id, one) = set.join_next_with_id().await.unwrap().unwrap();
     /// assert_eq!((id, one), (abort.id(), 1));
@@ -317,9 +317,9 @@ impl<T> JoinSet<T> {
     /// finished yet (or the set is empty).
     ///
     /// ```
-    /// # let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// # let rt = filch::runtime::Runtime::new().unwrap();
     /// # rt.block_on(async {
-    /// let mut set = filch_executor::task::JoinSet::new();
+    /// let mut set = filch::task::JoinSet::new();
     /// set.spawn(std::future::pending::<()>());
     /// assert!(set.try_join_next().is_none());
     /// # });
@@ -332,14 +332,14 @@ impl<T> JoinSet<T> {
     /// [`try_join_next`](Self::try_join_next), with the finished task's [`Id`].
     ///
     /// ```
-    /// # let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// # let rt = filch::runtime::Runtime::new().unwrap();
     /// # rt.block_on(async {
-    /// let mut set = filch_executor::task::JoinSet::new();
+    /// let mut set = filch::task::JoinSet::new();
     /// let abort = set.spawn(async { 2 });
     /// let (id, two) = loop {
     ///     match set.try_join_next_with_id() {
     ///         Some(result) => break result.unwrap(),
-    ///         None => filch_executor::task::yield_now().await,
+    ///         None => filch::task::yield_now().await,
     ///     }
     /// };
     /// assert_eq!((id, two), (abort.id(), 2));
@@ -353,9 +353,9 @@ impl<T> JoinSet<T> {
     /// outputs, or a cancelled [`JoinError`] for those that had not finished.
     ///
     /// ```
-    /// # let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// # let rt = filch::runtime::Runtime::new().unwrap();
     /// # rt.block_on(async {
-    /// let mut set = filch_executor::task::JoinSet::new();
+    /// let mut set = filch::task::JoinSet::new();
     /// set.spawn(std::future::pending::<()>());
     /// set.abort_all();
     /// assert!(set.join_next().await.unwrap().unwrap_err().is_cancelled());
@@ -371,9 +371,9 @@ impl<T> JoinSet<T> {
     /// Outputs and errors are dropped.
     ///
     /// ```
-    /// # let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// # let rt = filch::runtime::Runtime::new().unwrap();
     /// # rt.block_on(async {
-    /// let mut set = filch_executor::task::JoinSet::new();
+    /// let mut set = filch::task::JoinSet::new();
     /// set.spawn(std::future::pending::<()>());
     /// set.shutdown().await;
     /// assert!(set.is_empty());
@@ -388,14 +388,14 @@ impl<T> JoinSet<T> {
     /// their outputs are dropped.
     ///
     /// ```
-    /// # let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// # let rt = filch::runtime::Runtime::new().unwrap();
     /// # rt.block_on(async {
-    /// let mut set = filch_executor::task::JoinSet::new();
+    /// let mut set = filch::task::JoinSet::new();
     /// let abort = set.spawn(async {});
     /// set.detach_all();
     /// assert!(set.is_empty());
     /// while !abort.is_finished() {
-    ///     filch_executor::task::yield_now().await;
+    ///     filch::task::yield_now().await;
     /// }
     /// # });
     /// ```
@@ -416,9 +416,9 @@ impl<T> JoinSet<T> {
     /// [`JoinError`]'s message. Use [`join_next`](Self::join_next) to handle errors instead.
     ///
     /// ```
-    /// # let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// # let rt = filch::runtime::Runtime::new().unwrap();
     /// # rt.block_on(async {
-    /// let mut set = filch_executor::task::JoinSet::new();
+    /// let mut set = filch::task::JoinSet::new();
     /// for i in 0..3 {
     ///     set.spawn(async move { i });
     /// }
@@ -450,9 +450,9 @@ impl<T: Send + 'static> JoinSet<T> {
     /// Outside a runtime, like [`spawn`](crate::spawn).
     ///
     /// ```
-    /// # let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// # let rt = filch::runtime::Runtime::new().unwrap();
     /// # rt.block_on(async {
-    /// let mut set = filch_executor::task::JoinSet::new();
+    /// let mut set = filch::task::JoinSet::new();
     /// let abort = set.spawn(std::future::pending::<u8>());
     /// abort.abort();
     /// assert!(set.join_next().await.unwrap().unwrap_err().is_cancelled());
@@ -469,8 +469,8 @@ impl<T: Send + 'static> JoinSet<T> {
     /// Spawns `task` onto the runtime of `handle`, into the set.
     ///
     /// ```
-    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
-    /// let mut set = filch_executor::task::JoinSet::new();
+    /// let rt = filch::runtime::Runtime::new().unwrap();
+    /// let mut set = filch::task::JoinSet::new();
     /// set.spawn_on(async { 9 }, rt.handle());
     /// assert_eq!(rt.block_on(set.join_next()).unwrap().unwrap(), 9);
     /// ```
@@ -490,9 +490,9 @@ impl<T: Send + 'static> JoinSet<T> {
     /// Outside a runtime, like [`spawn_blocking`](crate::task::spawn_blocking).
     ///
     /// ```
-    /// # let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// # let rt = filch::runtime::Runtime::new().unwrap();
     /// # rt.block_on(async {
-    /// let mut set = filch_executor::task::JoinSet::new();
+    /// let mut set = filch::task::JoinSet::new();
     /// set.spawn_blocking(|| 4);
     /// assert_eq!(set.join_next().await.unwrap().unwrap(), 4);
     /// # });
@@ -508,8 +508,8 @@ impl<T: Send + 'static> JoinSet<T> {
     /// Runs `f` on the blocking pool of `handle`'s runtime, into the set.
     ///
     /// ```
-    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
-    /// let mut set = filch_executor::task::JoinSet::new();
+    /// let rt = filch::runtime::Runtime::new().unwrap();
+    /// let mut set = filch::task::JoinSet::new();
     /// set.spawn_blocking_on(|| 5, rt.handle());
     /// assert_eq!(rt.block_on(set.join_next()).unwrap().unwrap(), 5);
     /// ```
@@ -562,8 +562,8 @@ where
     /// Spawns each future into a new set, on the current runtime (panics outside one).
     ///
     /// ```
-    /// use filch_executor::task::JoinSet;
-    /// # let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// use filch::task::JoinSet;
+    /// # let rt = filch::runtime::Runtime::new().unwrap();
     /// # rt.block_on(async {
     /// let set: JoinSet<u32> = (1..=3u32).map(|i| async move { i }).collect();
     /// let total: u32 = set.join_all().await.into_iter().sum();

@@ -290,10 +290,10 @@ where
 /// it is polled again.
 ///
 /// ```
-/// # let rt = filch_executor::runtime::Runtime::new().unwrap();
+/// # let rt = filch::runtime::Runtime::new().unwrap();
 /// # rt.block_on(async {
 /// for _ in 0..3 {
-///     filch_executor::task::yield_now().await;
+///     filch::task::yield_now().await;
 /// }
 /// # });
 /// ```

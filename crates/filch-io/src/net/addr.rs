@@ -12,14 +12,14 @@ use filch_executor::runtime::Handle;
 ///
 /// Literal addresses are parsed in place. Host names go to the system resolver, which blocks,
 /// so that lookup runs on the runtime's blocking pool
-/// ([`spawn_blocking`](filch_executor::task::spawn_blocking)) and never on a worker thread.
+/// (`filch::task::spawn_blocking`) and never on a worker thread.
 ///
 /// This trait is sealed: it cannot be implemented outside this crate.
 ///
 /// ```
-/// use filch_io::net::TcpListener;
+/// use filch::net::TcpListener;
 ///
-/// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+/// let rt = filch::runtime::Runtime::new().unwrap();
 /// rt.block_on(async {
 ///     let a = TcpListener::bind("127.0.0.1:0").await.unwrap();
 ///     let b = TcpListener::bind(("localhost", 0)).await.unwrap();

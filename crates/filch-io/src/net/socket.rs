@@ -211,12 +211,75 @@ impl<T: StdDatagram> PollEvented<T> {
     pub(crate) async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, T::Addr)> {
         self.async_io(Direction::Read, |s| s.recv_from(buf)).await
     }
+
+    /// Sends to the connected peer now, without waiting.
+    pub(crate) fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
+        self.try_io(Direction::Write, |s| s.send(buf))
+    }
+
+    /// Receives from the connected peer now, without waiting.
+    pub(crate) fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.try_io(Direction::Read, |s| s.recv(buf))
+    }
+
+    /// Receives a datagram and its sender now, without waiting.
+    pub(crate) fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, T::Addr)> {
+        self.try_io(Direction::Read, |s| s.recv_from(buf))
+    }
+
+    /// The `poll_*` form of [`send`](Self::send).
+    pub(crate) fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.poll_io(cx, Direction::Write, |s| s.send(buf))
+    }
+
+    /// The `poll_*` form of [`recv`](Self::recv).
+    pub(crate) fn poll_recv(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_io(cx, Direction::Read, |s| s.recv(buf))
+    }
+
+    /// The `poll_*` form of [`recv_from`](Self::recv_from).
+    pub(crate) fn poll_recv_from(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<(usize, T::Addr)>> {
+        self.poll_io(cx, Direction::Read, |s| s.recv_from(buf))
+    }
 }
 
 impl<T: StdStream> PollEvented<T>
 where
     for<'a> &'a T: Read + Write,
 {
+    /// Reads into `buf` without taking the data off the socket, waiting until some is there.
+    pub(crate) async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.async_io(Direction::Read, |s| peek_fd(s.as_fd(), buf))
+            .await
+    }
+
+    /// The `poll_*` form of [`peek`](Self::peek).
+    pub(crate) fn poll_peek(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_io(cx, Direction::Read, |s| peek_fd(s.as_fd(), buf))
+    }
+
+    /// `SO_LINGER`: how long `close` waits for unsent data (`None`: it does not wait).
+    pub(crate) fn set_linger(&self, duration: Option<std::time::Duration>) -> io::Result<()> {
+        socket2::SockRef::from(self.get_ref()).set_linger(duration)
+    }
+
+    /// The `SO_LINGER` setting.
+    pub(crate) fn linger(&self) -> io::Result<Option<std::time::Duration>> {
+        socket2::SockRef::from(self.get_ref()).linger()
+    }
+
     /// Reads what is available now, without waiting.
     pub(crate) fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.try_io(Direction::Read, |mut s| s.read(buf))
@@ -260,6 +323,27 @@ where
     }
 }
 
+/// `recv(MSG_PEEK)` on any socket: std has `peek` on `TcpStream` only (on `UnixStream` it is
+/// unstable).
+pub(crate) fn peek_fd(fd: std::os::fd::BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: `buf` is writable memory of `buf.len()` bytes that outlives the call, and `fd` is
+    // an open descriptor for the duration of the borrow; `recv` writes at most `len` bytes.
+    let n = unsafe {
+        libc::recv(
+            fd.as_raw_fd(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            libc::MSG_PEEK,
+        )
+    };
+    if n < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(n as usize)
+    }
+}
+
 /// Defines methods of a socket type (inside its `impl` block) whose body calls the method of the
 /// same name, with the same arguments, on its `io: PollEvented<_>` field, and awaits it for an
 /// `async fn`. That is one of `PollEvented`'s methods (the generic ones above, which wait for
@@ -294,50 +378,275 @@ macro_rules! forward {
 
 pub(crate) use forward;
 
-/// The methods every stream type (`TcpStream`, `UnixStream`) forwards to its `PollEvented`,
-/// with their docs: written once here.
+/// The body of a short doc example for a stream type: `$pair` (hidden lines that make `a` and
+/// `b`, two connected streams) and `$body`, inside a hidden runtime.
+macro_rules! stream_example {
+    ($pair:literal, $body:literal) => {
+        $crate::net::socket::doc_example!(
+            $pair,
+            "// `a` and `b` are the two ends of one connection.\n",
+            $body
+        )
+    };
+}
+
+pub(crate) use stream_example;
+
+/// A doc example: `$setup` (hidden lines), a visible comment and `$body`, inside a hidden
+/// runtime that ends with `Ok(())`.
+macro_rules! doc_example {
+    ($setup:literal, $comment:literal, $body:literal) => {
+        concat!(
+            "```\n# filch::runtime::Runtime::new().unwrap().block_on(async {\n",
+            $setup,
+            $comment,
+            $body,
+            "\n# std::io::Result::Ok(()) }).unwrap();\n```"
+        )
+    };
+}
+
+pub(crate) use doc_example;
+
+/// The methods every stream type (`TcpStream`, `UnixStream`) has, with their docs: written once
+/// here. `$pair` is the hidden doc-example lines that make `a` and `b`, two connected streams of
+/// the type.
 macro_rules! stream_methods {
-    () => {
-        $crate::net::socket::forward! {
-            /// Shuts down the read half, the write half, or both. Shutting down writing tells the
-            /// peer that nothing more comes: it reads end-of-file once it has read everything
-            /// sent before.
-            ///
-            /// # Errors
-            ///
-            /// The OS error from `shutdown` (`NotConnected` if the connection is gone).
-            pub fn shutdown(&self, how: std::net::Shutdown) -> io::Result<()>;
+    ($pair:literal) => {
+        /// Shuts down the read half, the write half, or both. Shutting down writing tells the
+        /// peer that nothing more comes: it reads end-of-file once it has read everything sent
+        /// before.
+        ///
+        /// # Errors
+        ///
+        /// The OS error from `shutdown` (`NotConnected` if the connection is gone).
+        ///
+        #[doc = $crate::net::socket::stream_example!($pair, r#"use filch::io::prelude::*;
+a.shutdown(std::net::Shutdown::Write)?;
+let mut rest = Vec::new();
+let mut b = b;
+b.read_to_end(&mut rest).await?; // end-of-file at once
+assert!(rest.is_empty());"#)]
+        pub fn shutdown(&self, how: std::net::Shutdown) -> io::Result<()> {
+            self.io.get_ref().shutdown(how)
+        }
 
-            /// Waits until the stream is (probably) readable: data, end-of-file or an error is
-            /// waiting. The next [`try_read`](Self::try_read) may still say `WouldBlock`; then
-            /// wait again. Any number of tasks may wait at once.
-            ///
-            /// # Errors
-            ///
-            /// Fails after the runtime has shut down.
-            pub async fn readable(&self) -> io::Result<()>;
+        /// Waits until the stream is (probably) readable: data, end-of-file or an error is
+        /// waiting. The next [`try_read`](Self::try_read) may still say `WouldBlock`; then
+        /// wait again. Any number of tasks may wait at once.
+        ///
+        /// # Errors
+        ///
+        /// Fails after the runtime has shut down.
+        ///
+        #[doc = $crate::net::socket::stream_example!($pair, r#"b.try_write(b"hi")?;
+let mut buf = [0; 8];
+loop {
+    a.readable().await?;
+    match a.try_read(&mut buf) {
+        Ok(n) => { assert_eq!(&buf[..n], b"hi"); break; }
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+        Err(e) => return Err(e),
+    }
+}"#)]
+        pub async fn readable(&self) -> io::Result<()> {
+            self.io.readable().await
+        }
 
-            /// Waits until the stream is (probably) writable; see [`readable`](Self::readable).
-            ///
-            /// # Errors
-            ///
-            /// Fails after the runtime has shut down.
-            pub async fn writable(&self) -> io::Result<()>;
+        /// Waits until the stream is (probably) writable; see [`readable`](Self::readable).
+        ///
+        /// # Errors
+        ///
+        /// Fails after the runtime has shut down.
+        ///
+        #[doc = $crate::net::socket::stream_example!($pair, r#"a.writable().await?;
+assert_eq!(a.try_write(b"hello")?, 5);
+# let _ = b;"#)]
+        pub async fn writable(&self) -> io::Result<()> {
+            self.io.writable().await
+        }
 
-            /// Reads what is available now into `buf`, without waiting. `Ok(0)` means
-            /// end-of-file (or an empty `buf`); `WouldBlock` means nothing is available yet.
-            ///
-            /// # Errors
-            ///
-            /// `WouldBlock` when no data is available, or the OS error from `recv`.
-            pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize>;
+        /// Waits until the stream is ready for at least one of `interest`, and says which.
+        /// As with [`readable`](Self::readable), readiness is a hint: the operation that
+        /// follows may still say `WouldBlock`. A hang-up of the peer shows as readable (see
+        /// [`Ready`](crate::io::Ready)).
+        ///
+        /// # Errors
+        ///
+        /// Fails after the runtime has shut down.
+        ///
+        #[doc = $crate::net::socket::stream_example!($pair, r#"use filch::io::Interest;
+b.try_write(b"x")?;
+let ready = a.ready(Interest::READABLE | Interest::WRITABLE).await?;
+assert!(ready.is_readable() || ready.is_writable());"#)]
+        pub async fn ready(&self, interest: $crate::io::Interest) -> io::Result<$crate::io::Ready> {
+            self.io.ready(interest).await
+        }
 
-            /// Writes what the socket buffer takes now, without waiting.
-            ///
-            /// # Errors
-            ///
-            /// `WouldBlock` when the send buffer is full, or the OS error from `send`.
-            pub fn try_write(&self, buf: &[u8]) -> io::Result<usize>;
+        /// Polls for read readiness: `Ready(Ok(()))` when the stream is (probably) readable.
+        /// Only the task that polled last is woken (the `poll_*` convention); for several
+        /// waiting tasks use [`readable`](Self::readable).
+        ///
+        /// # Errors
+        ///
+        /// Fails after the runtime has shut down.
+        ///
+        #[doc = $crate::net::socket::stream_example!($pair, r#"b.try_write(b"x")?;
+let n = loop {
+    std::future::poll_fn(|cx| a.poll_read_ready(cx)).await?;
+    match a.try_read(&mut [0; 4]) {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+        other => break other?,
+    }
+};
+assert_eq!(n, 1);"#)]
+        pub fn poll_read_ready(
+            &self,
+            cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<io::Result<()>> {
+            self.io
+                .poll_ready_unit(cx, $crate::scheduled_io::Direction::Read)
+        }
+
+        /// Polls for write readiness; see [`poll_read_ready`](Self::poll_read_ready).
+        ///
+        /// # Errors
+        ///
+        /// Fails after the runtime has shut down.
+        ///
+        #[doc = $crate::net::socket::stream_example!($pair, r#"std::future::poll_fn(|cx| a.poll_write_ready(cx)).await?;
+assert_eq!(a.try_write(b"x")?, 1);
+# let _ = b;"#)]
+        pub fn poll_write_ready(
+            &self,
+            cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<io::Result<()>> {
+            self.io
+                .poll_ready_unit(cx, $crate::scheduled_io::Direction::Write)
+        }
+
+        /// Reads what is available now into `buf`, without waiting. `Ok(0)` means
+        /// end-of-file (or an empty `buf`); `WouldBlock` means nothing is available yet.
+        ///
+        /// # Errors
+        ///
+        /// `WouldBlock` when no data is available, or the OS error from `recv`.
+        ///
+        #[doc = $crate::net::socket::stream_example!($pair, r#"let mut buf = [0; 8];
+let nothing_yet = a.try_read(&mut buf).unwrap_err();
+assert_eq!(nothing_yet.kind(), std::io::ErrorKind::WouldBlock);
+# let _ = b;"#)]
+        pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+            self.io.try_read(buf)
+        }
+
+        /// Writes what the socket buffer takes now, without waiting.
+        ///
+        /// # Errors
+        ///
+        /// `WouldBlock` when the send buffer is full, or the OS error from `send`.
+        ///
+        #[doc = $crate::net::socket::stream_example!($pair, r#"let n = a.try_write(b"hello")?;
+assert_eq!(n, 5);
+# let _ = b;"#)]
+        pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+            self.io.try_write(buf)
+        }
+
+        /// Runs `f`, an operation of the caller's own on the descriptor (through
+        /// [`AsRawFd`](std::os::fd::AsRawFd) or `socket2::SockRef`), once. If it says
+        /// `WouldBlock`, the stream's readiness for `interest` is cleared, so that the next
+        /// [`ready`](Self::ready) waits for a fresh event: this is how to add an operation
+        /// filch does not have without losing wake-ups. `f` must not block (the descriptor is
+        /// non-blocking) and must report `WouldBlock` as it came from the OS.
+        ///
+        /// # Errors
+        ///
+        /// Whatever `f` returns; an error after the runtime has shut down.
+        ///
+        #[doc = $crate::net::socket::stream_example!($pair, r#"use filch::io::Interest;
+b.try_write(b"ping")?;
+// `recv(MSG_PEEK)` through socket2 stands for a call filch does not wrap.
+let mut buf = [std::mem::MaybeUninit::new(0u8); 4];
+let n = loop {
+    a.readable().await?;
+    match a.try_io(Interest::READABLE, || socket2::SockRef::from(&a).peek(&mut buf)) {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+        other => break other?,
+    }
+};
+assert_eq!(n, 4);"#)]
+        pub fn try_io<R>(
+            &self,
+            interest: $crate::io::Interest,
+            f: impl FnOnce() -> io::Result<R>,
+        ) -> io::Result<R> {
+            self.io.try_io_interest(interest, f)
+        }
+
+        /// Reads into `buf` without removing the data from the socket, waiting until some is
+        /// available; the next read returns the same bytes. Returns `0` at end-of-file.
+        ///
+        /// # Errors
+        ///
+        /// The OS error from `recv(MSG_PEEK)`.
+        ///
+        #[doc = $crate::net::socket::stream_example!($pair, r#"b.try_write(b"abc")?;
+let mut buf = [0; 8];
+let n = a.peek(&mut buf).await?;
+assert_eq!(&buf[..n], b"abc");
+a.readable().await?;
+assert_eq!(a.try_read(&mut buf)?, 3); // still there"#)]
+        pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+            self.io.peek(buf).await
+        }
+
+        /// The `poll_*` form of [`peek`](Self::peek): `Ready(Ok(n))` with `n` bytes copied
+        /// (`0` at end-of-file). filch has no `ReadBuf`, so this takes a byte slice and returns
+        /// the length, where tokio's takes a `ReadBuf`.
+        ///
+        /// # Errors
+        ///
+        /// The OS error from `recv(MSG_PEEK)`.
+        ///
+        #[doc = $crate::net::socket::stream_example!($pair, r#"b.try_write(b"abc")?;
+let mut buf = [0; 8];
+let n = std::future::poll_fn(|cx| a.poll_peek(cx, &mut buf)).await?;
+assert_eq!(&buf[..n], b"abc");"#)]
+        pub fn poll_peek(
+            &self,
+            cx: &mut std::task::Context<'_>,
+            buf: &mut [u8],
+        ) -> std::task::Poll<io::Result<usize>> {
+            self.io.poll_peek(cx, buf)
+        }
+
+        /// Sets `SO_LINGER`: with `Some(duration)`, closing the stream waits up to `duration`
+        /// for unsent data to go out (and `Some(Duration::ZERO)` resets the connection at once);
+        /// `None` restores the default, a close that does not wait.
+        ///
+        /// # Errors
+        ///
+        /// The OS error from `setsockopt`.
+        ///
+        #[doc = $crate::net::socket::stream_example!($pair, r#"use std::time::Duration;
+a.set_linger(Some(Duration::from_secs(1)))?;
+assert_eq!(a.linger()?, Some(Duration::from_secs(1)));
+# let _ = b;"#)]
+        pub fn set_linger(&self, duration: Option<std::time::Duration>) -> io::Result<()> {
+            self.io.set_linger(duration)
+        }
+
+        /// The `SO_LINGER` setting (see [`set_linger`](Self::set_linger)); `None` by default.
+        ///
+        /// # Errors
+        ///
+        /// The OS error from `getsockopt`.
+        ///
+        #[doc = $crate::net::socket::stream_example!($pair, r#"assert_eq!(a.linger()?, None);
+# let _ = b;"#)]
+        pub fn linger(&self) -> io::Result<Option<std::time::Duration>> {
+            self.io.linger()
         }
     };
 }

@@ -240,12 +240,9 @@ pub(crate) fn pause_unchecked(handle: &driver::Handle, what: &str) {
 /// // CT-PENDING: needs the current-thread runtime (`Builder::new_current_thread`); un-ignore
 /// // once it is merged.
 /// use std::time::Duration;
-/// use filch_io::time::{pause, sleep, Instant};
+/// use filch::time::{pause, sleep, Instant};
 ///
-/// let rt = filch_executor::runtime::Builder::new_current_thread()
-///     .driver(filch_io::new_driver)
-///     .build()
-///     .unwrap();
+/// let rt = filch::runtime::Builder::new_current_thread().build().unwrap();
 /// rt.block_on(async {
 ///     pause();
 ///     let start = Instant::now();

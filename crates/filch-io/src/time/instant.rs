@@ -20,7 +20,7 @@ use crate::time::clock;
 ///
 /// ```
 /// use std::time::Duration;
-/// use filch_io::time::Instant;
+/// use filch::time::Instant;
 ///
 /// let start = Instant::now();
 /// let later = start + Duration::from_millis(5);

@@ -15,9 +15,9 @@ use crate::time::{sleep_until, Instant, Sleep};
 ///
 /// ```
 /// use std::time::Duration;
-/// use filch_io::time::{interval, MissedTickBehavior};
+/// use filch::time::{interval, MissedTickBehavior};
 ///
-/// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+/// let rt = filch::runtime::Runtime::new().unwrap();
 /// rt.block_on(async {
 ///     let mut ticks = interval(Duration::from_millis(10));
 ///     assert_eq!(ticks.missed_tick_behavior(), MissedTickBehavior::Burst);
@@ -75,11 +75,11 @@ fn after(instant: StdInstant, period: Duration) -> StdInstant {
 ///
 /// ```
 /// use std::time::Duration;
-/// use filch_io::time::Instant;
+/// use filch::time::Instant;
 ///
-/// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+/// let rt = filch::runtime::Runtime::new().unwrap();
 /// rt.block_on(async {
-///     let mut ticks = filch_io::time::interval(Duration::from_millis(5));
+///     let mut ticks = filch::time::interval(Duration::from_millis(5));
 ///     let first = ticks.tick().await;
 ///     let second = ticks.tick().await;
 ///     assert_eq!(second - first, Duration::from_millis(5));
@@ -101,12 +101,12 @@ pub fn interval(period: Duration) -> Interval {
 ///
 /// ```
 /// use std::time::Duration;
-/// use filch_io::time::Instant;
+/// use filch::time::Instant;
 ///
-/// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+/// let rt = filch::runtime::Runtime::new().unwrap();
 /// rt.block_on(async {
 ///     let start = Instant::now() + Duration::from_millis(3);
-///     let mut ticks = filch_io::time::interval_at(start, Duration::from_millis(5));
+///     let mut ticks = filch::time::interval_at(start, Duration::from_millis(5));
 ///     assert_eq!(ticks.tick().await, start);
 /// });
 /// ```
@@ -118,7 +118,7 @@ pub fn interval(period: Duration) -> Interval {
 pub fn interval_at(start: Instant, period: Duration) -> Interval {
     assert!(
         !period.is_zero(),
-        "`filch_io::time::interval` needs a non-zero period; use `yield_now` in a loop to run \
+        "`filch::time::interval` needs a non-zero period; use `yield_now` in a loop to run \
          something as often as possible"
     );
     Interval {
@@ -141,6 +141,17 @@ impl Interval {
     /// Waits for the next tick and returns the instant it was scheduled for.
     ///
     /// Cancel-safe: dropping the future before it completes loses no tick.
+    ///
+    /// ```
+    /// use filch::time::{interval, Duration, Instant};
+    /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+    /// let start = Instant::now();
+    /// let mut ticks = interval(Duration::from_millis(5));
+    /// ticks.tick().await; // the first tick is immediate
+    /// let second = ticks.tick().await;
+    /// assert!(second >= start + Duration::from_millis(5));
+    /// # });
+    /// ```
     pub async fn tick(&mut self) -> Instant {
         poll_fn(|cx| self.poll_tick(cx)).await
     }
@@ -148,6 +159,16 @@ impl Interval {
     /// Polls for the next tick; `Ready` carries the instant it was scheduled for.
     ///
     /// Takes one unit of the executor's cooperative budget, like [`Sleep`].
+    ///
+    /// ```
+    /// use filch::time::{interval, Duration};
+    /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+    /// let mut ticks = interval(Duration::from_millis(5));
+    /// let first = std::future::poll_fn(|cx| ticks.poll_tick(cx)).await;
+    /// let second = std::future::poll_fn(|cx| ticks.poll_tick(cx)).await;
+    /// assert_eq!(second - first, Duration::from_millis(5));
+    /// # });
+    /// ```
     pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
         let budget = std::task::ready!(filch_executor::coop::poll_proceed(cx));
         std::task::ready!(self.sleep.poll_elapsed(cx));
@@ -167,22 +188,57 @@ impl Interval {
 
     /// Restarts the schedule: the next tick comes one period from now (never, if that is beyond
     /// what an `Instant` can hold).
+    ///
+    /// ```
+    /// use filch::time::{interval, Duration, Instant};
+    /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+    /// let mut ticks = interval(Duration::from_millis(10));
+    /// ticks.tick().await;
+    /// let reset_at = Instant::now();
+    /// ticks.reset();
+    /// assert!(ticks.tick().await >= reset_at + Duration::from_millis(10));
+    /// # });
+    /// ```
     pub fn reset(&mut self) {
         let now = self.sleep.now();
         self.sleep.reset(Instant::from_std(after(now, self.period)));
     }
 
     /// The time between ticks.
+    ///
+    /// ```
+    /// use filch::time::{interval, Duration};
+    /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+    /// assert_eq!(interval(Duration::from_secs(1)).period(), Duration::from_secs(1));
+    /// # });
+    /// ```
     pub fn period(&self) -> Duration {
         self.period
     }
 
     /// What happens when ticks are missed; [`MissedTickBehavior::Burst`] by default.
+    ///
+    /// ```
+    /// use filch::time::{interval, Duration, MissedTickBehavior};
+    /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+    /// let ticks = interval(Duration::from_secs(1));
+    /// assert_eq!(ticks.missed_tick_behavior(), MissedTickBehavior::Burst);
+    /// # });
+    /// ```
     pub fn missed_tick_behavior(&self) -> MissedTickBehavior {
         self.missed_tick_behavior
     }
 
     /// Sets what happens when ticks are missed.
+    ///
+    /// ```
+    /// use filch::time::{interval, Duration, MissedTickBehavior};
+    /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+    /// let mut ticks = interval(Duration::from_secs(1));
+    /// ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    /// assert_eq!(ticks.missed_tick_behavior(), MissedTickBehavior::Skip);
+    /// # });
+    /// ```
     pub fn set_missed_tick_behavior(&mut self, behavior: MissedTickBehavior) {
         self.missed_tick_behavior = behavior;
     }

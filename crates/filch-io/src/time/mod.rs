@@ -16,9 +16,9 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use filch_io::time::{sleep, timeout, Instant};
+//! use filch::time::{sleep, timeout, Instant};
 //!
-//! let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+//! let rt = filch::runtime::Runtime::new().unwrap();
 //! rt.block_on(async {
 //!     let start = Instant::now();
 //!     sleep(Duration::from_millis(10)).await;

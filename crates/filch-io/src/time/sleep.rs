@@ -22,12 +22,12 @@ use crate::timer::{Inserted, Polled, TimerKey};
 ///
 /// ```
 /// use std::time::Duration;
-/// use filch_io::time::Instant;
+/// use filch::time::Instant;
 ///
-/// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+/// let rt = filch::runtime::Runtime::new().unwrap();
 /// rt.block_on(async {
 ///     let start = Instant::now();
-///     filch_io::time::sleep(Duration::from_millis(20)).await;
+///     filch::time::sleep(Duration::from_millis(20)).await;
 ///     assert!(start.elapsed() >= Duration::from_millis(20));
 /// });
 /// ```
@@ -46,17 +46,17 @@ pub fn sleep(duration: Duration) -> Sleep {
 
 /// Waits until `deadline`.
 ///
-/// `deadline` is a [`filch_io::time::Instant`](Instant); a `std::time::Instant` converts with
+/// `deadline` is a [`filch::time::Instant`](Instant); a `std::time::Instant` converts with
 /// `Instant::from_std` or `.into()`.
 ///
 /// ```
 /// use std::time::Duration;
-/// use filch_io::time::Instant;
+/// use filch::time::Instant;
 ///
-/// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+/// let rt = filch::runtime::Runtime::new().unwrap();
 /// rt.block_on(async {
 ///     let deadline = Instant::now() + Duration::from_millis(5);
-///     filch_io::time::sleep_until(deadline).await;
+///     filch::time::sleep_until(deadline).await;
 ///     assert!(Instant::now() >= deadline);
 /// });
 /// ```
@@ -74,7 +74,7 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 fn current_driver() -> Arc<Handle> {
     match driver::current() {
         Ok(driver) => driver,
-        Err(e) => panic!("{}", e.message("`filch_io::time::sleep`")),
+        Err(e) => panic!("{}", e.message("`filch::time::sleep`")),
     }
 }
 
@@ -130,9 +130,9 @@ impl Sleep {
     /// ```
     /// use std::time::Duration;
     ///
-    /// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// let _guard = rt.enter();
-    /// let sleep = filch_io::time::sleep(Duration::from_secs(60));
+    /// let sleep = filch::time::sleep(Duration::from_secs(60));
     /// assert!(!sleep.is_elapsed());
     /// ```
     pub fn is_elapsed(&self) -> bool {
@@ -144,11 +144,11 @@ impl Sleep {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use filch_io::time::Instant;
+    /// use filch::time::Instant;
     ///
-    /// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// rt.block_on(async {
-    ///     let mut sleep = filch_io::time::sleep(Duration::from_secs(60));
+    ///     let mut sleep = filch::time::sleep(Duration::from_secs(60));
     ///     let soon = Instant::now() + Duration::from_millis(2);
     ///     sleep.reset(soon);
     ///     (&mut sleep).await;

@@ -17,9 +17,9 @@ use crate::time::{sleep, sleep_until, Instant, Sleep};
 ///
 /// ```
 /// use std::time::Duration;
-/// use filch_io::time::{sleep, timeout};
+/// use filch::time::{sleep, timeout};
 ///
-/// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+/// let rt = filch::runtime::Runtime::new().unwrap();
 /// rt.block_on(async {
 ///     assert_eq!(timeout(Duration::from_secs(5), async { 7 }).await, Ok(7));
 ///     assert!(timeout(Duration::from_millis(1), sleep(Duration::from_secs(5))).await.is_err());
@@ -41,9 +41,9 @@ pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoF
 ///
 /// ```
 /// use std::time::Duration;
-/// use filch_io::time::{timeout_at, Instant};
+/// use filch::time::{timeout_at, Instant};
 ///
-/// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+/// let rt = filch::runtime::Runtime::new().unwrap();
 /// rt.block_on(async {
 ///     let deadline = Instant::now() + Duration::from_secs(5);
 ///     assert_eq!(timeout_at(deadline, async { "done" }).await, Ok("done"));

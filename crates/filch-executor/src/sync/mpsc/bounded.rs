@@ -19,10 +19,10 @@ use crate::loom::sync::Arc;
 /// Panics if `buffer` is 0.
 ///
 /// ```
-/// let rt = filch_executor::runtime::Runtime::new().unwrap();
+/// let rt = filch::runtime::Runtime::new().unwrap();
 /// rt.block_on(async {
-///     let (tx, mut rx) = filch_executor::sync::mpsc::channel(8);
-///     filch_executor::spawn(async move {
+///     let (tx, mut rx) = filch::sync::mpsc::channel(8);
+///     filch::spawn(async move {
 ///         for i in 0..3 {
 ///             tx.send(i).await.unwrap();
 ///         }
@@ -167,9 +167,9 @@ impl<T> Sender<T> {
     /// [`reserve`](Self::reserve) to keep the value when cancelled.
     ///
     /// ```
-    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// rt.block_on(async {
-    ///     let (tx, mut rx) = filch_executor::sync::mpsc::channel(1);
+    ///     let (tx, mut rx) = filch::sync::mpsc::channel(1);
     ///     tx.send("hi").await.unwrap();
     ///     assert_eq!(rx.recv().await, Some("hi"));
     /// });
@@ -187,7 +187,7 @@ impl<T> Sender<T> {
     /// Sends `value` if a slot is free right now and no other sender is waiting for one.
     ///
     /// ```
-    /// use filch_executor::sync::mpsc::{self, error::TrySendError};
+    /// use filch::sync::mpsc::{self, error::TrySendError};
     ///
     /// let (tx, rx) = mpsc::channel(1);
     /// assert_eq!(tx.try_send(1), Ok(()));
@@ -215,9 +215,9 @@ impl<T> Sender<T> {
     /// waiting senders, and a slot already handed to it goes to the next waiter.
     ///
     /// ```
-    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// rt.block_on(async {
-    ///     let (tx, mut rx) = filch_executor::sync::mpsc::channel(1);
+    ///     let (tx, mut rx) = filch::sync::mpsc::channel(1);
     ///     let permit = tx.reserve().await.unwrap();
     ///     assert!(tx.try_send(0).is_err(), "the only slot is reserved");
     ///     permit.send(1);
@@ -249,9 +249,9 @@ impl<T> Sender<T> {
     /// As for [`reserve`](Self::reserve): no message is lost, but the place in the queue is.
     ///
     /// ```
-    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// rt.block_on(async {
-    ///     let (tx, mut rx) = filch_executor::sync::mpsc::channel(4);
+    ///     let (tx, mut rx) = filch::sync::mpsc::channel(4);
     ///     let permits = tx.reserve_many(3).await.unwrap();
     ///     assert_eq!(tx.capacity(), 1);
     ///     for (i, permit) in permits.enumerate() {
@@ -287,7 +287,7 @@ impl<T> Sender<T> {
     /// closed or dropped.
     ///
     /// ```
-    /// use filch_executor::sync::mpsc::{self, error::TrySendError};
+    /// use filch::sync::mpsc::{self, error::TrySendError};
     ///
     /// let (tx, mut rx) = mpsc::channel(3);
     /// let mut permits = tx.try_reserve_many(2).unwrap();
@@ -316,9 +316,9 @@ impl<T> Sender<T> {
     /// As for [`reserve`](Self::reserve).
     ///
     /// ```
-    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// rt.block_on(async {
-    ///     let (tx, mut rx) = filch_executor::sync::mpsc::channel(1);
+    ///     let (tx, mut rx) = filch::sync::mpsc::channel(1);
     ///     let permit = tx.reserve_owned().await.unwrap();
     ///     let tx = permit.send(5);
     ///     assert_eq!(rx.recv().await, Some(5));
@@ -345,9 +345,9 @@ impl<T> Sender<T> {
     /// Panics if called inside a filch task or `block_on`.
     ///
     /// ```
-    /// let (tx, mut rx) = filch_executor::sync::mpsc::channel(1);
+    /// let (tx, mut rx) = filch::sync::mpsc::channel(1);
     /// let t = std::thread::spawn(move || tx.blocking_send(5).unwrap());
-    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// assert_eq!(rt.block_on(rx.recv()), Some(5));
     /// t.join().unwrap();
     /// ```
@@ -359,7 +359,7 @@ impl<T> Sender<T> {
     /// Takes a slot as a [`Permit`] if one is free right now and nobody is waiting for one.
     ///
     /// ```
-    /// use filch_executor::sync::mpsc::{self, error::TrySendError};
+    /// use filch::sync::mpsc::{self, error::TrySendError};
     ///
     /// let (tx, _rx) = mpsc::channel::<u8>(1);
     /// let permit = tx.try_reserve().unwrap();
@@ -376,7 +376,7 @@ impl<T> Sender<T> {
     /// back inside the error.
     ///
     /// ```
-    /// let (tx, _rx) = filch_executor::sync::mpsc::channel::<u8>(1);
+    /// let (tx, _rx) = filch::sync::mpsc::channel::<u8>(1);
     /// let permit = tx.try_reserve_owned().unwrap();
     /// let _tx = permit.release();
     /// ```
@@ -395,9 +395,9 @@ impl<T> Sender<T> {
     /// Cancel-safe.
     ///
     /// ```
-    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// rt.block_on(async {
-    ///     let (tx, rx) = filch_executor::sync::mpsc::channel::<()>(1);
+    ///     let (tx, rx) = filch::sync::mpsc::channel::<()>(1);
     ///     drop(rx);
     ///     tx.closed().await;
     ///     assert!(tx.is_closed());
@@ -414,7 +414,7 @@ impl<T> Sender<T> {
     /// Whether the receiver is closed or dropped.
     ///
     /// ```
-    /// let (tx, mut rx) = filch_executor::sync::mpsc::channel::<()>(1);
+    /// let (tx, mut rx) = filch::sync::mpsc::channel::<()>(1);
     /// assert!(!tx.is_closed());
     /// rx.close();
     /// assert!(tx.is_closed());
@@ -426,7 +426,7 @@ impl<T> Sender<T> {
     /// Free slots now: the bound minus queued messages and reserved permits.
     ///
     /// ```
-    /// let (tx, _rx) = filch_executor::sync::mpsc::channel::<u8>(3);
+    /// let (tx, _rx) = filch::sync::mpsc::channel::<u8>(3);
     /// tx.try_send(1).unwrap();
     /// let _p = tx.try_reserve().unwrap();
     /// assert_eq!(tx.capacity(), 1);
@@ -439,7 +439,7 @@ impl<T> Sender<T> {
     /// The bound the channel was created with.
     ///
     /// ```
-    /// let (tx, _rx) = filch_executor::sync::mpsc::channel::<u8>(4);
+    /// let (tx, _rx) = filch::sync::mpsc::channel::<u8>(4);
     /// assert_eq!(tx.max_capacity(), 4);
     /// ```
     pub fn max_capacity(&self) -> usize {
@@ -449,7 +449,7 @@ impl<T> Sender<T> {
     /// A [`WeakSender`] for this channel.
     ///
     /// ```
-    /// let (tx, _rx) = filch_executor::sync::mpsc::channel::<u8>(1);
+    /// let (tx, _rx) = filch::sync::mpsc::channel::<u8>(1);
     /// let weak = tx.downgrade();
     /// assert!(weak.upgrade().is_some());
     /// drop(tx);
@@ -465,8 +465,8 @@ impl<T> Sender<T> {
     /// Whether both senders belong to the same channel.
     ///
     /// ```
-    /// let (a, _rx) = filch_executor::sync::mpsc::channel::<u8>(1);
-    /// let (b, _rx2) = filch_executor::sync::mpsc::channel::<u8>(1);
+    /// let (a, _rx) = filch::sync::mpsc::channel::<u8>(1);
+    /// let (b, _rx2) = filch::sync::mpsc::channel::<u8>(1);
     /// assert!(a.same_channel(&a.clone()));
     /// assert!(!a.same_channel(&b));
     /// ```
@@ -477,7 +477,7 @@ impl<T> Sender<T> {
     /// How many [`Sender`]s the channel has.
     ///
     /// ```
-    /// let (tx, _rx) = filch_executor::sync::mpsc::channel::<u8>(1);
+    /// let (tx, _rx) = filch::sync::mpsc::channel::<u8>(1);
     /// let _tx2 = tx.clone();
     /// assert_eq!(tx.strong_count(), 2);
     /// ```
@@ -488,7 +488,7 @@ impl<T> Sender<T> {
     /// How many [`WeakSender`]s the channel has.
     ///
     /// ```
-    /// let (tx, _rx) = filch_executor::sync::mpsc::channel::<u8>(1);
+    /// let (tx, _rx) = filch::sync::mpsc::channel::<u8>(1);
     /// let _w = tx.downgrade();
     /// assert_eq!(tx.weak_count(), 1);
     /// ```
@@ -516,7 +516,7 @@ impl<T> WeakSender<T> {
     /// A [`Sender`], if any still exists.
     ///
     /// ```
-    /// let (tx, _rx) = filch_executor::sync::mpsc::channel::<u8>(1);
+    /// let (tx, _rx) = filch::sync::mpsc::channel::<u8>(1);
     /// let weak = tx.downgrade();
     /// assert!(weak.upgrade().unwrap().same_channel(&tx));
     /// ```
@@ -533,7 +533,7 @@ impl<T> WeakSender<T> {
     /// How many [`Sender`]s the channel has.
     ///
     /// ```
-    /// let (tx, _rx) = filch_executor::sync::mpsc::channel::<u8>(1);
+    /// let (tx, _rx) = filch::sync::mpsc::channel::<u8>(1);
     /// assert_eq!(tx.downgrade().strong_count(), 1);
     /// ```
     pub fn strong_count(&self) -> usize {
@@ -543,7 +543,7 @@ impl<T> WeakSender<T> {
     /// How many [`WeakSender`]s the channel has.
     ///
     /// ```
-    /// let (tx, _rx) = filch_executor::sync::mpsc::channel::<u8>(1);
+    /// let (tx, _rx) = filch::sync::mpsc::channel::<u8>(1);
     /// assert_eq!(tx.downgrade().weak_count(), 1);
     /// ```
     pub fn weak_count(&self) -> usize {
@@ -571,7 +571,7 @@ impl<T> Permit<'_, T> {
     /// dropped.
     ///
     /// ```
-    /// let (tx, mut rx) = filch_executor::sync::mpsc::channel(1);
+    /// let (tx, mut rx) = filch::sync::mpsc::channel(1);
     /// tx.try_reserve().unwrap().send(9);
     /// assert_eq!(rx.try_recv(), Ok(9));
     /// ```
@@ -620,7 +620,7 @@ impl<T> OwnedPermit<T> {
     /// Sends `value` through the reserved slot and gives the sender back.
     ///
     /// ```
-    /// let (tx, mut rx) = filch_executor::sync::mpsc::channel(1);
+    /// let (tx, mut rx) = filch::sync::mpsc::channel(1);
     /// let tx = tx.try_reserve_owned().unwrap().send(1);
     /// assert_eq!(rx.try_recv(), Ok(1));
     /// assert_eq!(tx.capacity(), 1);
@@ -637,7 +637,7 @@ impl<T> OwnedPermit<T> {
     /// Gives the slot back unused and returns the sender.
     ///
     /// ```
-    /// let (tx, _rx) = filch_executor::sync::mpsc::channel::<u8>(1);
+    /// let (tx, _rx) = filch::sync::mpsc::channel::<u8>(1);
     /// let tx = tx.try_reserve_owned().unwrap().release();
     /// assert_eq!(tx.capacity(), 1);
     /// ```
@@ -668,9 +668,9 @@ impl<T> Receiver<T> {
     /// Cancel-safe: a message is only taken out of the queue when the call returns it.
     ///
     /// ```
-    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// rt.block_on(async {
-    ///     let (tx, mut rx) = filch_executor::sync::mpsc::channel(2);
+    ///     let (tx, mut rx) = filch::sync::mpsc::channel(2);
     ///     tx.send(1).await.unwrap();
     ///     drop(tx);
     ///     assert_eq!(rx.recv().await, Some(1));
@@ -690,9 +690,9 @@ impl<T> Receiver<T> {
     /// Cancel-safe.
     ///
     /// ```
-    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// rt.block_on(async {
-    ///     let (tx, mut rx) = filch_executor::sync::mpsc::channel(4);
+    ///     let (tx, mut rx) = filch::sync::mpsc::channel(4);
     ///     for i in 0..3 {
     ///         tx.send(i).await.unwrap();
     ///     }
@@ -713,7 +713,7 @@ impl<T> Receiver<T> {
     /// Panics if called inside a filch task or `block_on`.
     ///
     /// ```
-    /// let (tx, mut rx) = filch_executor::sync::mpsc::channel(1);
+    /// let (tx, mut rx) = filch::sync::mpsc::channel(1);
     /// let t = std::thread::spawn(move || rx.blocking_recv());
     /// tx.try_send(1).unwrap();
     /// assert_eq!(t.join().unwrap(), Some(1));
@@ -731,7 +731,7 @@ impl<T> Receiver<T> {
     /// Panics if called inside a filch task or `block_on`.
     ///
     /// ```
-    /// let (tx, mut rx) = filch_executor::sync::mpsc::channel(4);
+    /// let (tx, mut rx) = filch::sync::mpsc::channel(4);
     /// let t = std::thread::spawn(move || {
     ///     let mut buf = Vec::new();
     ///     let n = rx.blocking_recv_many(&mut buf, 2);
@@ -752,7 +752,7 @@ impl<T> Receiver<T> {
     /// Takes a queued message without waiting.
     ///
     /// ```
-    /// use filch_executor::sync::mpsc::{self, error::TryRecvError};
+    /// use filch::sync::mpsc::{self, error::TryRecvError};
     ///
     /// let (tx, mut rx) = mpsc::channel(1);
     /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
@@ -769,7 +769,7 @@ impl<T> Receiver<T> {
     /// already handed out can still be received.
     ///
     /// ```
-    /// let (tx, mut rx) = filch_executor::sync::mpsc::channel(2);
+    /// let (tx, mut rx) = filch::sync::mpsc::channel(2);
     /// tx.try_send(1).unwrap();
     /// rx.close();
     /// assert!(tx.try_send(2).is_err());
@@ -785,7 +785,7 @@ impl<T> Receiver<T> {
     /// ```
     /// use std::task::{Context, Poll};
     ///
-    /// let (tx, mut rx) = filch_executor::sync::mpsc::channel(1);
+    /// let (tx, mut rx) = filch::sync::mpsc::channel(1);
     /// let mut cx = Context::from_waker(std::task::Waker::noop());
     /// assert_eq!(rx.poll_recv(&mut cx), Poll::Pending);
     /// tx.try_send(3).unwrap();
@@ -800,7 +800,7 @@ impl<T> Receiver<T> {
     /// ```
     /// use std::task::{Context, Poll};
     ///
-    /// let (tx, mut rx) = filch_executor::sync::mpsc::channel(2);
+    /// let (tx, mut rx) = filch::sync::mpsc::channel(2);
     /// tx.try_send(1).unwrap();
     /// let mut buf = Vec::new();
     /// let mut cx = Context::from_waker(std::task::Waker::noop());
@@ -818,7 +818,7 @@ impl<T> Receiver<T> {
     /// How many messages are queued.
     ///
     /// ```
-    /// let (tx, rx) = filch_executor::sync::mpsc::channel(2);
+    /// let (tx, rx) = filch::sync::mpsc::channel(2);
     /// tx.try_send(1).unwrap();
     /// assert_eq!(rx.len(), 1);
     /// ```
@@ -829,7 +829,7 @@ impl<T> Receiver<T> {
     /// Whether no message is queued.
     ///
     /// ```
-    /// let (_tx, rx) = filch_executor::sync::mpsc::channel::<u8>(2);
+    /// let (_tx, rx) = filch::sync::mpsc::channel::<u8>(2);
     /// assert!(rx.is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
@@ -840,7 +840,7 @@ impl<T> Receiver<T> {
     /// gone. Queued messages may remain.
     ///
     /// ```
-    /// let (tx, rx) = filch_executor::sync::mpsc::channel::<u8>(2);
+    /// let (tx, rx) = filch::sync::mpsc::channel::<u8>(2);
     /// assert!(!rx.is_closed());
     /// drop(tx);
     /// assert!(rx.is_closed());
@@ -852,7 +852,7 @@ impl<T> Receiver<T> {
     /// Free slots now; see [`Sender::capacity`].
     ///
     /// ```
-    /// let (_tx, rx) = filch_executor::sync::mpsc::channel::<u8>(2);
+    /// let (_tx, rx) = filch::sync::mpsc::channel::<u8>(2);
     /// assert_eq!(rx.capacity(), 2);
     /// ```
     pub fn capacity(&self) -> usize {
@@ -862,7 +862,7 @@ impl<T> Receiver<T> {
     /// The bound the channel was created with.
     ///
     /// ```
-    /// let (_tx, rx) = filch_executor::sync::mpsc::channel::<u8>(2);
+    /// let (_tx, rx) = filch::sync::mpsc::channel::<u8>(2);
     /// assert_eq!(rx.max_capacity(), 2);
     /// ```
     pub fn max_capacity(&self) -> usize {
@@ -872,7 +872,7 @@ impl<T> Receiver<T> {
     /// How many [`Sender`]s the channel has.
     ///
     /// ```
-    /// let (_tx, rx) = filch_executor::sync::mpsc::channel::<u8>(2);
+    /// let (_tx, rx) = filch::sync::mpsc::channel::<u8>(2);
     /// assert_eq!(rx.sender_strong_count(), 1);
     /// ```
     pub fn sender_strong_count(&self) -> usize {
@@ -882,7 +882,7 @@ impl<T> Receiver<T> {
     /// How many [`WeakSender`]s the channel has.
     ///
     /// ```
-    /// let (tx, rx) = filch_executor::sync::mpsc::channel::<u8>(2);
+    /// let (tx, rx) = filch::sync::mpsc::channel::<u8>(2);
     /// let _w = tx.downgrade();
     /// assert_eq!(rx.sender_weak_count(), 1);
     /// ```

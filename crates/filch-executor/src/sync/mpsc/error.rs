@@ -5,9 +5,9 @@ use std::fmt;
 /// The value could not be sent because the receiver is closed or gone; the value comes back.
 ///
 /// ```
-/// let rt = filch_executor::runtime::Runtime::new().unwrap();
+/// let rt = filch::runtime::Runtime::new().unwrap();
 /// rt.block_on(async {
-///     let (tx, rx) = filch_executor::sync::mpsc::channel::<u32>(1);
+///     let (tx, rx) = filch::sync::mpsc::channel::<u32>(1);
 ///     drop(rx);
 ///     let err = tx.send(7).await.unwrap_err();
 ///     assert_eq!(err.0, 7);
@@ -33,7 +33,7 @@ impl<T> std::error::Error for SendError<T> {}
 /// Why [`Sender::try_send`](super::Sender::try_send) failed; the value comes back.
 ///
 /// ```
-/// use filch_executor::sync::mpsc::{self, error::TrySendError};
+/// use filch::sync::mpsc::{self, error::TrySendError};
 ///
 /// let (tx, _rx) = mpsc::channel::<u32>(1);
 /// tx.try_send(1).unwrap();
@@ -51,7 +51,7 @@ impl<T> TrySendError<T> {
     /// The value that was not sent.
     ///
     /// ```
-    /// use filch_executor::sync::mpsc::error::TrySendError;
+    /// use filch::sync::mpsc::error::TrySendError;
     /// assert_eq!(TrySendError::Closed(3).into_inner(), 3);
     /// ```
     pub fn into_inner(self) -> T {
@@ -90,7 +90,7 @@ impl<T> From<SendError<T>> for TrySendError<T> {
 /// Why `try_recv` returned no message.
 ///
 /// ```
-/// use filch_executor::sync::mpsc::{self, error::TryRecvError};
+/// use filch::sync::mpsc::{self, error::TryRecvError};
 ///
 /// let (tx, mut rx) = mpsc::unbounded_channel::<u32>();
 /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));

@@ -14,9 +14,9 @@ use crate::loom::sync::Arc;
 /// behind.
 ///
 /// ```
-/// let rt = filch_executor::runtime::Runtime::new().unwrap();
+/// let rt = filch::runtime::Runtime::new().unwrap();
 /// rt.block_on(async {
-///     let (tx, mut rx) = filch_executor::sync::mpsc::unbounded_channel();
+///     let (tx, mut rx) = filch::sync::mpsc::unbounded_channel();
 ///     tx.send(1).unwrap();
 ///     tx.send(2).unwrap();
 ///     drop(tx);
@@ -71,7 +71,7 @@ impl<T> UnboundedSender<T> {
     /// Queues `value`; fails, giving it back, if the receiver is closed or dropped.
     ///
     /// ```
-    /// let (tx, rx) = filch_executor::sync::mpsc::unbounded_channel();
+    /// let (tx, rx) = filch::sync::mpsc::unbounded_channel();
     /// assert!(tx.send(1).is_ok());
     /// drop(rx);
     /// assert_eq!(tx.send(2).unwrap_err().0, 2);
@@ -87,9 +87,9 @@ impl<T> UnboundedSender<T> {
     /// Cancel-safe.
     ///
     /// ```
-    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// rt.block_on(async {
-    ///     let (tx, mut rx) = filch_executor::sync::mpsc::unbounded_channel::<()>();
+    ///     let (tx, mut rx) = filch::sync::mpsc::unbounded_channel::<()>();
     ///     rx.close();
     ///     tx.closed().await;
     /// });
@@ -105,7 +105,7 @@ impl<T> UnboundedSender<T> {
     /// Whether the receiver is closed or dropped.
     ///
     /// ```
-    /// let (tx, rx) = filch_executor::sync::mpsc::unbounded_channel::<()>();
+    /// let (tx, rx) = filch::sync::mpsc::unbounded_channel::<()>();
     /// drop(rx);
     /// assert!(tx.is_closed());
     /// ```
@@ -116,7 +116,7 @@ impl<T> UnboundedSender<T> {
     /// A [`WeakUnboundedSender`] for this channel.
     ///
     /// ```
-    /// let (tx, _rx) = filch_executor::sync::mpsc::unbounded_channel::<()>();
+    /// let (tx, _rx) = filch::sync::mpsc::unbounded_channel::<()>();
     /// let weak = tx.downgrade();
     /// drop(tx);
     /// assert!(weak.upgrade().is_none());
@@ -131,7 +131,7 @@ impl<T> UnboundedSender<T> {
     /// Whether both senders belong to the same channel.
     ///
     /// ```
-    /// let (tx, _rx) = filch_executor::sync::mpsc::unbounded_channel::<()>();
+    /// let (tx, _rx) = filch::sync::mpsc::unbounded_channel::<()>();
     /// assert!(tx.same_channel(&tx.clone()));
     /// ```
     pub fn same_channel(&self, other: &Self) -> bool {
@@ -141,7 +141,7 @@ impl<T> UnboundedSender<T> {
     /// How many [`UnboundedSender`]s the channel has.
     ///
     /// ```
-    /// let (tx, _rx) = filch_executor::sync::mpsc::unbounded_channel::<()>();
+    /// let (tx, _rx) = filch::sync::mpsc::unbounded_channel::<()>();
     /// assert_eq!(tx.strong_count(), 1);
     /// ```
     pub fn strong_count(&self) -> usize {
@@ -151,7 +151,7 @@ impl<T> UnboundedSender<T> {
     /// How many [`WeakUnboundedSender`]s the channel has.
     ///
     /// ```
-    /// let (tx, _rx) = filch_executor::sync::mpsc::unbounded_channel::<()>();
+    /// let (tx, _rx) = filch::sync::mpsc::unbounded_channel::<()>();
     /// let _w = tx.downgrade();
     /// assert_eq!(tx.weak_count(), 1);
     /// ```
@@ -179,7 +179,7 @@ impl<T> WeakUnboundedSender<T> {
     /// An [`UnboundedSender`], if any still exists.
     ///
     /// ```
-    /// let (tx, _rx) = filch_executor::sync::mpsc::unbounded_channel::<()>();
+    /// let (tx, _rx) = filch::sync::mpsc::unbounded_channel::<()>();
     /// assert!(tx.downgrade().upgrade().is_some());
     /// ```
     pub fn upgrade(&self) -> Option<UnboundedSender<T>> {
@@ -195,7 +195,7 @@ impl<T> WeakUnboundedSender<T> {
     /// How many [`UnboundedSender`]s the channel has.
     ///
     /// ```
-    /// let (tx, _rx) = filch_executor::sync::mpsc::unbounded_channel::<()>();
+    /// let (tx, _rx) = filch::sync::mpsc::unbounded_channel::<()>();
     /// let weak = tx.downgrade();
     /// assert_eq!(weak.strong_count(), 1);
     /// drop(tx);
@@ -208,7 +208,7 @@ impl<T> WeakUnboundedSender<T> {
     /// How many [`WeakUnboundedSender`]s the channel has.
     ///
     /// ```
-    /// let (tx, _rx) = filch_executor::sync::mpsc::unbounded_channel::<()>();
+    /// let (tx, _rx) = filch::sync::mpsc::unbounded_channel::<()>();
     /// let weak = tx.downgrade();
     /// let _weak2 = weak.clone();
     /// assert_eq!(weak.weak_count(), 2);
@@ -242,9 +242,9 @@ impl<T> UnboundedReceiver<T> {
     /// Cancel-safe.
     ///
     /// ```
-    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// rt.block_on(async {
-    ///     let (tx, mut rx) = filch_executor::sync::mpsc::unbounded_channel();
+    ///     let (tx, mut rx) = filch::sync::mpsc::unbounded_channel();
     ///     tx.send("a").unwrap();
     ///     assert_eq!(rx.recv().await, Some("a"));
     /// });
@@ -260,9 +260,9 @@ impl<T> UnboundedReceiver<T> {
     /// Cancel-safe.
     ///
     /// ```
-    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// rt.block_on(async {
-    ///     let (tx, mut rx) = filch_executor::sync::mpsc::unbounded_channel();
+    ///     let (tx, mut rx) = filch::sync::mpsc::unbounded_channel();
     ///     tx.send(1).unwrap();
     ///     tx.send(2).unwrap();
     ///     let mut buf = vec![0];
@@ -282,7 +282,7 @@ impl<T> UnboundedReceiver<T> {
     /// Panics if called inside a filch task or `block_on`.
     ///
     /// ```
-    /// let (tx, mut rx) = filch_executor::sync::mpsc::unbounded_channel();
+    /// let (tx, mut rx) = filch::sync::mpsc::unbounded_channel();
     /// std::thread::spawn(move || tx.send(1).unwrap());
     /// assert_eq!(rx.blocking_recv(), Some(1));
     /// assert_eq!(rx.blocking_recv(), None);
@@ -300,7 +300,7 @@ impl<T> UnboundedReceiver<T> {
     /// Panics if called inside a filch task or `block_on`.
     ///
     /// ```
-    /// let (tx, mut rx) = filch_executor::sync::mpsc::unbounded_channel();
+    /// let (tx, mut rx) = filch::sync::mpsc::unbounded_channel();
     /// tx.send(1).unwrap();
     /// tx.send(2).unwrap();
     /// drop(tx);
@@ -320,7 +320,7 @@ impl<T> UnboundedReceiver<T> {
     /// Takes a queued message without waiting.
     ///
     /// ```
-    /// let (tx, mut rx) = filch_executor::sync::mpsc::unbounded_channel();
+    /// let (tx, mut rx) = filch::sync::mpsc::unbounded_channel();
     /// tx.send(1).unwrap();
     /// assert_eq!(rx.try_recv(), Ok(1));
     /// ```
@@ -331,7 +331,7 @@ impl<T> UnboundedReceiver<T> {
     /// Closes the channel: sends fail from now on; queued messages can still be received.
     ///
     /// ```
-    /// let (tx, mut rx) = filch_executor::sync::mpsc::unbounded_channel();
+    /// let (tx, mut rx) = filch::sync::mpsc::unbounded_channel();
     /// tx.send(1).unwrap();
     /// rx.close();
     /// assert!(tx.send(2).is_err());
@@ -346,7 +346,7 @@ impl<T> UnboundedReceiver<T> {
     /// ```
     /// use std::task::{Context, Poll};
     ///
-    /// let (tx, mut rx) = filch_executor::sync::mpsc::unbounded_channel::<u8>();
+    /// let (tx, mut rx) = filch::sync::mpsc::unbounded_channel::<u8>();
     /// let mut cx = Context::from_waker(std::task::Waker::noop());
     /// drop(tx);
     /// assert_eq!(rx.poll_recv(&mut cx), Poll::Ready(None));
@@ -360,7 +360,7 @@ impl<T> UnboundedReceiver<T> {
     /// ```
     /// use std::task::{Context, Poll};
     ///
-    /// let (tx, mut rx) = filch_executor::sync::mpsc::unbounded_channel();
+    /// let (tx, mut rx) = filch::sync::mpsc::unbounded_channel();
     /// tx.send(1).unwrap();
     /// let mut buf = Vec::new();
     /// let mut cx = Context::from_waker(std::task::Waker::noop());
@@ -378,7 +378,7 @@ impl<T> UnboundedReceiver<T> {
     /// How many messages are queued.
     ///
     /// ```
-    /// let (tx, rx) = filch_executor::sync::mpsc::unbounded_channel();
+    /// let (tx, rx) = filch::sync::mpsc::unbounded_channel();
     /// tx.send(()).unwrap();
     /// assert_eq!(rx.len(), 1);
     /// ```
@@ -389,7 +389,7 @@ impl<T> UnboundedReceiver<T> {
     /// Whether no message is queued.
     ///
     /// ```
-    /// let (_tx, rx) = filch_executor::sync::mpsc::unbounded_channel::<()>();
+    /// let (_tx, rx) = filch::sync::mpsc::unbounded_channel::<()>();
     /// assert!(rx.is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
@@ -400,7 +400,7 @@ impl<T> UnboundedReceiver<T> {
     /// gone).
     ///
     /// ```
-    /// let (tx, rx) = filch_executor::sync::mpsc::unbounded_channel::<()>();
+    /// let (tx, rx) = filch::sync::mpsc::unbounded_channel::<()>();
     /// drop(tx);
     /// assert!(rx.is_closed());
     /// ```
@@ -411,7 +411,7 @@ impl<T> UnboundedReceiver<T> {
     /// How many [`UnboundedSender`]s the channel has.
     ///
     /// ```
-    /// let (_tx, rx) = filch_executor::sync::mpsc::unbounded_channel::<()>();
+    /// let (_tx, rx) = filch::sync::mpsc::unbounded_channel::<()>();
     /// assert_eq!(rx.sender_strong_count(), 1);
     /// ```
     pub fn sender_strong_count(&self) -> usize {
@@ -421,7 +421,7 @@ impl<T> UnboundedReceiver<T> {
     /// How many [`WeakUnboundedSender`]s the channel has.
     ///
     /// ```
-    /// let (tx, rx) = filch_executor::sync::mpsc::unbounded_channel::<()>();
+    /// let (tx, rx) = filch::sync::mpsc::unbounded_channel::<()>();
     /// let _w = tx.downgrade();
     /// assert_eq!(rx.sender_weak_count(), 1);
     /// ```

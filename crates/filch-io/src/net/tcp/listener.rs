@@ -18,13 +18,13 @@ pub(crate) const LISTEN_BACKLOG: i32 = 1024;
 /// A TCP socket that accepts connections.
 ///
 /// ```
-/// use filch_io::net::{TcpListener, TcpStream};
+/// use filch::net::{TcpListener, TcpStream};
 ///
-/// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+/// let rt = filch::runtime::Runtime::new().unwrap();
 /// rt.block_on(async {
 ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
 ///     let addr = listener.local_addr()?;
-///     let client = filch_executor::spawn(async move { TcpStream::connect(addr).await });
+///     let client = filch::spawn(async move { TcpStream::connect(addr).await });
 ///     let (server_side, peer) = listener.accept().await?;
 ///     let client = client.await.unwrap()?;
 ///     assert_eq!(peer, client.local_addr()?);
@@ -46,6 +46,13 @@ impl TcpListener {
     ///
     /// The OS error of the last address tried (for example `AddrInUse`), an error if `addr`
     /// resolves to nothing, or an error if called outside a filch runtime with the I/O driver.
+    ///
+    /// ```
+    /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+    /// let listener = filch::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// assert_ne!(listener.local_addr()?.port(), 0);
+    /// # std::io::Result::Ok(()) }).unwrap();
+    /// ```
     pub async fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
         let addrs = resolve(addr).await?;
         try_each(addrs, |addr| async move { Self::bind_addr(addr) }).await
@@ -63,10 +70,10 @@ impl TcpListener {
     /// Wraps a listener from the standard library, switching it to non-blocking mode.
     ///
     /// ```
-    /// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// let _guard = rt.enter();
     /// let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    /// let listener = filch_io::net::TcpListener::from_std(std_listener).unwrap();
+    /// let listener = filch::net::TcpListener::from_std(std_listener).unwrap();
     /// let back: std::net::TcpListener = listener.into_std().unwrap();
     /// ```
     ///
@@ -84,6 +91,14 @@ impl TcpListener {
     /// # Errors
     ///
     /// Fails if the OS poller refuses to deregister the descriptor.
+    ///
+    /// ```
+    /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+    /// let listener = filch::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// let std_listener = listener.into_std()?;
+    /// std_listener.set_nonblocking(false)?;
+    /// # std::io::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn into_std(self) -> io::Result<std::net::TcpListener> {
         self.io.into_inner()
     }
@@ -103,26 +118,26 @@ impl TcpListener {
         ///
         /// ```no_run
         /// use std::time::Duration;
-        /// use filch_io::net::TcpListener;
+        /// use filch::net::TcpListener;
         ///
         /// async fn serve(listener: TcpListener) {
         ///     loop {
         ///         match listener.accept().await {
         ///             Ok((stream, peer)) => {
-        ///                 filch_executor::spawn(async move {
+        ///                 filch::spawn(async move {
         ///                     // Talk to `peer` on `stream` here.
         ///                     let _ = (stream, peer);
         ///                 });
         ///             }
         ///             Err(error) => {
         ///                 eprintln!("accept failed: {error}");
-        ///                 filch_io::time::sleep(Duration::from_millis(100)).await;
+        ///                 filch::time::sleep(Duration::from_millis(100)).await;
         ///             }
         ///         }
         ///     }
         /// }
         ///
-        /// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+        /// let rt = filch::runtime::Runtime::new().unwrap();
         /// rt.block_on(async {
         ///     serve(TcpListener::bind("127.0.0.1:8080").await?).await;
         ///     std::io::Result::Ok(())
@@ -140,6 +155,15 @@ impl TcpListener {
         /// # Errors
         ///
         /// As for [`accept`](Self::accept).
+        ///
+        /// ```
+        /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+        /// let listener = filch::net::TcpListener::bind("127.0.0.1:0").await?;
+        /// let client = filch::net::TcpStream::connect(listener.local_addr()?).await?;
+        /// let (_stream, peer) = std::future::poll_fn(|cx| listener.poll_accept(cx)).await?;
+        /// assert_eq!(peer, client.local_addr()?);
+        /// # std::io::Result::Ok(()) }).unwrap();
+        /// ```
         pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>>;
 
         /// The local address the listener is bound to.
@@ -147,6 +171,13 @@ impl TcpListener {
         /// # Errors
         ///
         /// The OS error from `getsockname`.
+        ///
+        /// ```
+        /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+        /// let listener = filch::net::TcpListener::bind("127.0.0.1:0").await?;
+        /// assert!(listener.local_addr()?.ip().is_loopback());
+        /// # std::io::Result::Ok(()) }).unwrap();
+        /// ```
         pub fn local_addr(&self) -> io::Result<SocketAddr>;
     }
 }

@@ -10,7 +10,6 @@ use crate::net::addr::{resolve, try_each, ToSocketAddrs};
 use crate::net::connect;
 use crate::net::socket;
 use crate::net::tcp::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
-use crate::scheduled_io::Direction;
 
 /// A TCP connection.
 ///
@@ -20,9 +19,9 @@ use crate::scheduled_io::Direction;
 /// [`readable`](Self::readable) and [`try_read`](Self::try_read).
 ///
 /// ```
-/// use filch_io::net::{TcpListener, TcpStream};
+/// use filch::net::{TcpListener, TcpStream};
 ///
-/// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+/// let rt = filch::runtime::Runtime::new().unwrap();
 /// rt.block_on(async {
 ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
 ///     let client = TcpStream::connect(listener.local_addr()?).await?;
@@ -41,17 +40,39 @@ use crate::scheduled_io::Direction;
 /// }).unwrap();
 /// ```
 ///
+/// # Keepalive and other socket options
+///
+/// Options filch does not wrap (TCP keepalive, `SO_RCVBUF`, ...) are set through
+/// [`socket2::SockRef`](https://docs.rs/socket2/latest/socket2/struct.SockRef.html), which
+/// borrows the descriptor of any socket that implements `AsFd` (add `socket2` to your
+/// dependencies). Before connecting, [`TcpSocket`](crate::net::TcpSocket) sets the common ones.
+///
+/// ```
+/// use std::time::Duration;
+/// use socket2::{SockRef, TcpKeepalive};
+///
+/// # filch::runtime::Runtime::new().unwrap().block_on(async {
+/// # let listener = filch::net::TcpListener::bind("127.0.0.1:0").await?;
+/// let stream = filch::net::TcpStream::connect(listener.local_addr()?).await?;
+/// let keepalive = TcpKeepalive::new()
+///     .with_time(Duration::from_secs(60))
+///     .with_interval(Duration::from_secs(10));
+/// SockRef::from(&stream).set_tcp_keepalive(&keepalive)?;
+/// assert!(SockRef::from(&stream).keepalive()?);
+/// # std::io::Result::Ok(()) }).unwrap();
+/// ```
+///
 /// With `AsyncRead`/`AsyncWrite`:
 ///
 /// ```
 /// use futures_lite::{AsyncReadExt, AsyncWriteExt};
-/// use filch_io::net::{TcpListener, TcpStream};
+/// use filch::net::{TcpListener, TcpStream};
 ///
-/// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+/// let rt = filch::runtime::Runtime::new().unwrap();
 /// rt.block_on(async {
 ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
 ///     let addr = listener.local_addr()?;
-///     let server = filch_executor::spawn(async move {
+///     let server = filch::spawn(async move {
 ///         let (mut stream, _) = listener.accept().await?;
 ///         let mut buf = [0; 5];
 ///         stream.read_exact(&mut buf).await?;
@@ -81,6 +102,14 @@ impl TcpStream {
     /// The OS error of the last address tried (`ConnectionRefused` when nothing listens), an
     /// error if `addr` resolves to nothing, or an error outside a filch runtime with the I/O
     /// driver.
+    ///
+    /// ```
+    /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+    /// let listener = filch::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// let stream = filch::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let _ = stream;
+    /// # std::io::Result::Ok(()) }).unwrap();
+    /// ```
     pub async fn connect<A: ToSocketAddrs>(addr: A) -> io::Result<TcpStream> {
         let addrs = resolve(addr).await?;
         try_each(addrs, Self::connect_addr).await
@@ -88,6 +117,12 @@ impl TcpStream {
 
     async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
         let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+        Self::connect_socket(socket, addr).await
+    }
+
+    /// Connects `socket` (a TCP socket, perhaps bound and configured: `TcpSocket::connect`)
+    /// to `addr` without blocking the worker.
+    pub(crate) async fn connect_socket(socket: Socket, addr: SocketAddr) -> io::Result<TcpStream> {
         connect::start(&socket, &addr.into())?;
         let stream = TcpStream {
             io: PollEvented::new(std::net::TcpStream::from(socket), "`TcpStream::connect`")?,
@@ -99,11 +134,11 @@ impl TcpStream {
     /// Wraps a connected standard-library stream, switching it to non-blocking mode.
     ///
     /// ```
-    /// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// let _guard = rt.enter();
     /// let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     /// let std_stream = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-    /// let stream = filch_io::net::TcpStream::from_std(std_stream).unwrap();
+    /// let stream = filch::net::TcpStream::from_std(std_stream).unwrap();
     /// let back: std::net::TcpStream = stream.into_std().unwrap();
     /// ```
     ///
@@ -121,6 +156,15 @@ impl TcpStream {
     /// # Errors
     ///
     /// Fails if the OS poller refuses to deregister the descriptor.
+    ///
+    /// ```
+    /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let listener = filch::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// let stream = filch::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// let std_stream = stream.into_std()?;
+    /// std_stream.set_nonblocking(false)?;
+    /// # std::io::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn into_std(self) -> io::Result<std::net::TcpStream> {
         self.io.into_inner()
     }
@@ -131,6 +175,14 @@ impl TcpStream {
         /// # Errors
         ///
         /// The OS error from `getsockname`.
+        ///
+        /// ```
+        /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+        /// # let listener = filch::net::TcpListener::bind("127.0.0.1:0").await?;
+        /// let stream = filch::net::TcpStream::connect(listener.local_addr()?).await?;
+        /// assert!(stream.local_addr()?.ip().is_loopback());
+        /// # std::io::Result::Ok(()) }).unwrap();
+        /// ```
         pub fn local_addr(&self) -> io::Result<SocketAddr>;
 
         /// The address of the peer.
@@ -138,6 +190,14 @@ impl TcpStream {
         /// # Errors
         ///
         /// The OS error from `getpeername` (`NotConnected` once the connection is gone).
+        ///
+        /// ```
+        /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+        /// # let listener = filch::net::TcpListener::bind("127.0.0.1:0").await?;
+        /// let stream = filch::net::TcpStream::connect(listener.local_addr()?).await?;
+        /// assert_eq!(stream.peer_addr()?, listener.local_addr()?);
+        /// # std::io::Result::Ok(()) }).unwrap();
+        /// ```
         pub fn peer_addr(&self) -> io::Result<SocketAddr>;
 
         /// Sets `TCP_NODELAY` (disables Nagle's algorithm when `true`).
@@ -145,6 +205,15 @@ impl TcpStream {
         /// # Errors
         ///
         /// The OS error from `setsockopt`.
+        ///
+        /// ```
+        /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+        /// # let listener = filch::net::TcpListener::bind("127.0.0.1:0").await?;
+        /// let stream = filch::net::TcpStream::connect(listener.local_addr()?).await?;
+        /// stream.set_nodelay(true)?;
+        /// assert!(stream.nodelay()?);
+        /// # std::io::Result::Ok(()) }).unwrap();
+        /// ```
         pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()>;
 
         /// Whether `TCP_NODELAY` is set.
@@ -152,30 +221,58 @@ impl TcpStream {
         /// # Errors
         ///
         /// The OS error from `getsockopt`.
+        ///
+        /// ```
+        /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+        /// # let listener = filch::net::TcpListener::bind("127.0.0.1:0").await?;
+        /// let stream = filch::net::TcpStream::connect(listener.local_addr()?).await?;
+        /// assert!(!stream.nodelay()?); // off by default
+        /// # std::io::Result::Ok(()) }).unwrap();
+        /// ```
         pub fn nodelay(&self) -> io::Result<bool>;
 
+        /// Sets `IP_TTL`, the time-to-live of the packets this stream sends.
+        ///
+        /// # Errors
+        ///
+        /// The OS error from `setsockopt`.
+        ///
+        /// ```
+        /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+        /// # let listener = filch::net::TcpListener::bind("127.0.0.1:0").await?;
+        /// let stream = filch::net::TcpStream::connect(listener.local_addr()?).await?;
+        /// stream.set_ttl(42)?;
+        /// assert_eq!(stream.ttl()?, 42);
+        /// # std::io::Result::Ok(()) }).unwrap();
+        /// ```
+        pub fn set_ttl(&self, ttl: u32) -> io::Result<()>;
+
+        /// The `IP_TTL` setting (see [`set_ttl`](Self::set_ttl)).
+        ///
+        /// # Errors
+        ///
+        /// The OS error from `getsockopt`.
+        ///
+        /// ```
+        /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+        /// # let listener = filch::net::TcpListener::bind("127.0.0.1:0").await?;
+        /// let stream = filch::net::TcpStream::connect(listener.local_addr()?).await?;
+        /// assert!(stream.ttl()? > 0);
+        /// # std::io::Result::Ok(()) }).unwrap();
+        /// ```
+        pub fn ttl(&self) -> io::Result<u32>;
     }
 
-    crate::net::socket::stream_methods! {}
-
-    /// Reads into `buf` without removing the data from the socket, waiting until some is
-    /// available. Returns `0` at end-of-file.
-    ///
-    /// # Errors
-    ///
-    /// The OS error from `recv(MSG_PEEK)`.
-    pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.async_io(Direction::Read, |s| s.peek(buf)).await
-    }
+    crate::net::socket::stream_methods!("# let listener = filch::net::TcpListener::bind(\"127.0.0.1:0\").await?;\n# let a = filch::net::TcpStream::connect(listener.local_addr()?).await?;\n# let (b, _) = listener.accept().await?;\n");
 
     /// Splits the stream into a read half and a write half that borrow it; both can be used
     /// at once within one task.
     ///
     /// ```
     /// use futures_lite::{AsyncReadExt, AsyncWriteExt};
-    /// use filch_io::net::{TcpListener, TcpStream};
+    /// use filch::net::{TcpListener, TcpStream};
     ///
-    /// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// rt.block_on(async {
     ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
     ///     let mut client = TcpStream::connect(listener.local_addr()?).await?;
@@ -200,15 +297,15 @@ impl TcpStream {
     ///
     /// ```
     /// use futures_lite::{AsyncReadExt, AsyncWriteExt};
-    /// use filch_io::net::{TcpListener, TcpStream};
+    /// use filch::net::{TcpListener, TcpStream};
     ///
-    /// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// rt.block_on(async {
     ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
     ///     let client = TcpStream::connect(listener.local_addr()?).await?;
     ///     let (mut server, _) = listener.accept().await?;
     ///     let (mut reader, mut writer) = client.into_split();
-    ///     let sender = filch_executor::spawn(async move { writer.write_all(b"bye").await });
+    ///     let sender = filch::spawn(async move { writer.write_all(b"bye").await });
     ///     let mut buf = Vec::new();
     ///     server.read_to_end(&mut buf).await?; // the dropped write half sent a FIN
     ///     assert_eq!(buf, b"bye");

@@ -18,9 +18,9 @@ use crate::net::unix::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 ///
 /// ```
 /// use futures_lite::{AsyncReadExt, AsyncWriteExt};
-/// use filch_io::net::UnixStream;
+/// use filch::net::UnixStream;
 ///
-/// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+/// let rt = filch::runtime::Runtime::new().unwrap();
 /// rt.block_on(async {
 ///     let (mut a, mut b) = UnixStream::pair()?;
 ///     a.write_all(b"over here").await?;
@@ -36,12 +36,28 @@ pub struct UnixStream {
 }
 
 impl UnixStream {
-    /// Connects to the listener at `path`, without blocking the worker.
+    /// Connects to the listener at `path`, without blocking the worker. On Linux and Android
+    /// a path that starts with a NUL byte (`"\0name"`) is an abstract name (see
+    /// [`UnixListener::bind`](crate::net::UnixListener::bind)).
     ///
     /// # Errors
     ///
     /// The OS error from `connect` (`NotFound` if nothing is at `path`, `ConnectionRefused` if
     /// nothing listens there), or an error outside a filch runtime with the I/O driver.
+    ///
+    /// ```
+    /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let dir = std::env::temp_dir().join(format!("filch-doc-us-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir)?;
+    /// let path = dir.join("connect.sock");
+    /// # let _ = std::fs::remove_file(&path);
+    /// let listener = filch::net::UnixListener::bind(&path)?;
+    /// let stream = filch::net::UnixStream::connect(&path).await?;
+    /// assert_eq!(stream.peer_addr()?.as_pathname(), Some(path.as_path()));
+    /// # drop(listener);
+    /// std::fs::remove_file(&path)?;
+    /// # std::io::Result::Ok(()) }).unwrap();
+    /// ```
     pub async fn connect<P: AsRef<Path>>(path: P) -> io::Result<UnixStream> {
         let address = SockAddr::unix(path)?;
         let socket = Socket::new(Domain::UNIX, Type::STREAM, None)?;
@@ -62,6 +78,14 @@ impl UnixStream {
     ///
     /// The OS error from `socketpair`, or an error outside a filch runtime with the I/O
     /// driver.
+    ///
+    /// ```
+    /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+    /// let (a, b) = filch::net::UnixStream::pair()?;
+    /// a.try_write(b"x")?;
+    /// b.readable().await?;
+    /// # std::io::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
         socket::pair(std::os::unix::net::UnixStream::pair()?, "`UnixStream`")
     }
@@ -72,6 +96,14 @@ impl UnixStream {
     ///
     /// Fails outside a filch runtime with the I/O driver, or if the descriptor cannot be
     /// registered with the OS poller.
+    ///
+    /// ```
+    /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+    /// let (a, _b) = std::os::unix::net::UnixStream::pair()?;
+    /// let a = filch::net::UnixStream::from_std(a)?;
+    /// # drop(a);
+    /// # std::io::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn from_std(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
         socket::from_std(stream, "`UnixStream`")
     }
@@ -82,6 +114,14 @@ impl UnixStream {
     /// # Errors
     ///
     /// Fails if the OS poller refuses to deregister the descriptor.
+    ///
+    /// ```
+    /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+    /// let (a, _b) = filch::net::UnixStream::pair()?;
+    /// let a = a.into_std()?;
+    /// a.set_nonblocking(false)?;
+    /// # std::io::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn into_std(self) -> io::Result<std::os::unix::net::UnixStream> {
         self.io.into_inner()
     }
@@ -92,6 +132,13 @@ impl UnixStream {
         /// # Errors
         ///
         /// The OS error from `getsockname`.
+        ///
+        /// ```
+        /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+        /// let (a, _b) = filch::net::UnixStream::pair()?;
+        /// assert!(a.local_addr()?.is_unnamed());
+        /// # std::io::Result::Ok(()) }).unwrap();
+        /// ```
         pub fn local_addr(&self) -> io::Result<SocketAddr>;
 
         /// The peer's address.
@@ -99,20 +146,27 @@ impl UnixStream {
         /// # Errors
         ///
         /// The OS error from `getpeername`.
+        ///
+        /// ```
+        /// # filch::runtime::Runtime::new().unwrap().block_on(async {
+        /// let (a, _b) = filch::net::UnixStream::pair()?;
+        /// assert!(a.peer_addr()?.is_unnamed());
+        /// # std::io::Result::Ok(()) }).unwrap();
+        /// ```
         pub fn peer_addr(&self) -> io::Result<SocketAddr>;
 
     }
 
-    crate::net::socket::stream_methods! {}
+    crate::net::socket::stream_methods!("# let (a, b) = filch::net::UnixStream::pair()?;\n");
 
     /// Splits the stream into borrowed read and write halves.
     ///
     /// ```
     /// use futures_lite::{AsyncReadExt, AsyncWriteExt};
     ///
-    /// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// rt.block_on(async {
-    ///     let (mut a, mut b) = filch_io::net::UnixStream::pair()?;
+    ///     let (mut a, mut b) = filch::net::UnixStream::pair()?;
     ///     let (mut reader, mut writer) = a.split();
     ///     writer.write_all(b"x").await?;
     ///     let mut byte = [0];
@@ -133,9 +187,9 @@ impl UnixStream {
     /// ```
     /// use futures_lite::AsyncReadExt;
     ///
-    /// let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// rt.block_on(async {
-    ///     let (a, mut b) = filch_io::net::UnixStream::pair()?;
+    ///     let (a, mut b) = filch::net::UnixStream::pair()?;
     ///     let (_reader, writer) = a.into_split();
     ///     drop(writer);
     ///     assert_eq!(b.read(&mut [0; 4]).await?, 0);
