@@ -438,6 +438,7 @@ pub(crate) fn new_parts(driver: Arc<super::park::SharedDriver>) -> (Queues, supe
         polling_id: crate::loom::sync::atomic::AtomicUsize::new(0),
         deferred: deferred.stealer(),
         unparker: parker.unparker(),
+        in_place: crate::loom::sync::atomic::AtomicBool::new(false),
     };
     (Queues { local, deferred }, remote, parker)
 }
