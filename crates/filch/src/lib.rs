@@ -100,7 +100,8 @@ mod guides {
 /// it may change in any release.
 #[doc(hidden)]
 pub mod __private {
-    use crate::runtime::{Builder, Runtime};
+    pub use crate::runtime::Builder;
+    use crate::runtime::Runtime;
 
     pub use core::future::{poll_fn, Future, IntoFuture};
     pub use core::option::Option::{self, None, Some};
@@ -116,18 +117,10 @@ pub mod __private {
         fastrand::usize(..n)
     }
 
-    fn build(worker_threads: Option<usize>) -> std::io::Result<Runtime> {
-        let mut builder = Builder::new();
-        if let Some(n) = worker_threads {
-            builder.worker_threads(n);
-        }
-        builder.build()
-    }
-
     /// Builds the runtime of `#[filch::main]`; on failure prints `error: <message>` to standard
     /// error and exits with status 1 (a bad environment variable is not a bug to panic about).
-    pub fn runtime_for_main(worker_threads: Option<usize>) -> Runtime {
-        match build(worker_threads) {
+    pub fn runtime_for_main(builder: &mut Builder) -> Runtime {
+        match builder.build() {
             Ok(runtime) => runtime,
             Err(error) => {
                 eprintln!("error: {error}");
@@ -138,8 +131,8 @@ pub mod __private {
 
     /// Builds the runtime of one `#[filch::test]`; on failure the test fails with the builder's
     /// message (exiting would take the whole test harness down).
-    pub fn runtime_for_test(worker_threads: Option<usize>) -> Runtime {
-        match build(worker_threads) {
+    pub fn runtime_for_test(builder: &mut Builder) -> Runtime {
+        match builder.build() {
             Ok(runtime) => runtime,
             Err(error) => panic!("error: {error}"),
         }

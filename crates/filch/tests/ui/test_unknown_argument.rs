@@ -1,4 +1,4 @@
-#[filch::test(start_paused = true)]
-async fn paused() {}
+#[filch::test(core_threads = 2)]
+async fn unknown() {}
 
 fn main() {}
