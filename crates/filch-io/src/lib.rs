@@ -64,3 +64,4 @@ pub mod time;
 mod timer;
 
 pub use driver::{new_driver, IoDriver};
+pub use error::is_runtime_shutdown;

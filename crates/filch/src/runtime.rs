@@ -50,6 +50,41 @@ use crate::task::JoinHandle;
 
 pub use filch_executor::runtime::{EnterGuard, Handle, RuntimeFlavor, TryCurrentError};
 
+/// Whether `err` is the error a socket returns because the runtime that owns it has shut down
+/// (rather than an error of the operating system or of the peer).
+///
+/// Once a runtime is dropped, every operation on its sockets fails with an [`io::Error`] of
+/// kind [`Other`](io::ErrorKind::Other) whose message says so; this recognises it by the type of
+/// its inner error, not by the text. Timers do not return errors: awaiting a timer of a runtime
+/// that has shut down panics with a message saying so.
+///
+/// ```
+/// use filch::net::UdpSocket;
+///
+/// let runtime = filch::runtime::Runtime::new().unwrap();
+/// let socket = runtime.block_on(async { UdpSocket::bind("127.0.0.1:0").await.unwrap() });
+/// drop(runtime);
+///
+/// let other = filch::runtime::Runtime::new().unwrap();
+/// let err = other
+///     .block_on(async { socket.recv_from(&mut [0u8; 16]).await })
+///     .unwrap_err();
+/// assert!(filch::runtime::is_rt_shutdown_err(&err));
+/// assert!(!filch::runtime::is_rt_shutdown_err(&std::io::Error::other("unrelated")));
+/// ```
+pub fn is_rt_shutdown_err(err: &io::Error) -> bool {
+    #[cfg(any(feature = "net", feature = "time"))]
+    {
+        filch_io::is_runtime_shutdown(err)
+    }
+    #[cfg(not(any(feature = "net", feature = "time")))]
+    {
+        // Without the I/O driver no filch resource returns this error.
+        let _ = err;
+        false
+    }
+}
+
 /// Configures and builds a [`Runtime`].
 ///
 /// Every setting left unset gets its default when [`build`](Builder::build) runs; the worker
