@@ -5,7 +5,7 @@
 //! * [`task`]: [`spawn`], [`task::spawn_blocking`], [`task::yield_now`], [`JoinHandle`],
 //!   [`task::JoinError`] and [`task::AbortHandle`];
 //! * [`runtime`]: [`runtime::Runtime`], [`runtime::Builder`] and [`runtime::Handle`], for programs
-//!   that build their runtime by hand;
+//!   that build their runtime by hand, multi-thread or current-thread;
 //! * `net` (feature `net`): TCP, UDP and Unix sockets with tokio's names;
 //! * `time` (feature `time`): `sleep`, `timeout`, `interval` and friends;
 //! * [`io`]: the `AsyncRead`/`AsyncWrite` traits and the extension traits that give
@@ -45,8 +45,9 @@
 //! # Configuration
 //!
 //! A runtime reads two environment variables when its builder leaves the setting unset:
-//! `FILCH_WORKER_THREADS` (default: the number of CPUs) and `FILCH_MAX_BLOCKING_THREADS`
-//! (default: 512). A running runtime reports what it uses through
+//! `FILCH_WORKER_THREADS` (default: the number of CPUs; multi-thread runtimes only, a
+//! current-thread runtime has no workers) and `FILCH_MAX_BLOCKING_THREADS` (default: 512). A
+//! running runtime reports what it uses through
 //! [`Handle::worker_threads`](runtime::Handle::worker_threads) and
 //! [`Handle::max_blocking_threads`](runtime::Handle::max_blocking_threads). The details, with the
 //! exact error a bad value gives, are in `docs/configuration.md`.
@@ -94,6 +95,8 @@ mod guides {
     struct MigratingFromTokio;
     #[doc = include_str!("../../../docs/coordinating-tasks.md")]
     struct CoordinatingTasks;
+    #[doc = include_str!("../../../docs/runtime-flavours.md")]
+    struct RuntimeFlavours;
 }
 
 /// What the `#[filch::main]` and `#[filch::test]` expansions call. Not part of the public API:

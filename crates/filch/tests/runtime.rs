@@ -31,7 +31,10 @@ fn a_current_thread_runtime_has_the_io_driver_too() {
         .unwrap();
     let driver = runtime.handle().driver().as_any();
     #[cfg(any(feature = "net", feature = "time"))]
-    assert!(driver.is::<filch_io::IoDriver>(), "expected filch-io's driver");
+    assert!(
+        driver.is::<filch_io::IoDriver>(),
+        "expected filch-io's driver"
+    );
     #[cfg(not(any(feature = "net", feature = "time")))]
     assert!(driver.is::<filch_executor::driver::CondvarDriver>());
 }
@@ -158,7 +161,10 @@ fn is_rt_shutdown_err_recognises_sockets_of_a_dropped_runtime() {
             if current_thread {
                 Builder::new_current_thread().build().unwrap()
             } else {
-                Builder::new_multi_thread().worker_threads(1).build().unwrap()
+                Builder::new_multi_thread()
+                    .worker_threads(1)
+                    .build()
+                    .unwrap()
             }
         };
         let rt = build();
@@ -188,6 +194,8 @@ fn is_rt_shutdown_err_recognises_sockets_of_a_dropped_runtime() {
             filch::net::TcpStream::connect(addr).await.unwrap_err()
         });
         assert!(!is_rt_shutdown_err(&refused), "{refused}");
-        assert!(!is_rt_shutdown_err(&std::io::Error::other(accept.to_string())));
+        assert!(!is_rt_shutdown_err(&std::io::Error::other(
+            accept.to_string()
+        )));
     }
 }
