@@ -376,8 +376,8 @@ impl Builder {
     }
 }
 
-/// A running filch runtime: its worker threads, blocking pool and (with `net` or `time`) its I/O
-/// driver.
+/// A running filch runtime: its worker threads (none for a current-thread runtime), blocking
+/// pool and (with `net` or `time`) its I/O driver.
 ///
 /// Dropping the runtime shuts it down: the workers stop and are joined, every unfinished task is
 /// cancelled (its future dropped, its `JoinHandle` resolving to a cancelled
@@ -449,7 +449,8 @@ impl Runtime {
         self.inner.flavor()
     }
 
-    /// Spawns a task on this runtime; it starts running on a worker thread at once.
+    /// Spawns a task on this runtime; on a multi-thread runtime it starts running on a worker
+    /// thread at once, on a current-thread runtime at the next `block_on`.
     ///
     /// ```
     /// let runtime = filch::runtime::Runtime::new().unwrap();

@@ -79,7 +79,9 @@ impl WorkerLatch {
     }
 }
 
-/// A multi-threaded, work-stealing async runtime.
+/// An async runtime: multi-threaded and work-stealing ([`Builder::new_multi_thread`], the
+/// default), or current-thread ([`Builder::new_current_thread`]: every task runs on the thread
+/// inside `block_on`; `scheduler/current_thread.rs`).
 ///
 /// Dropping it shuts it down: the workers stop, every unfinished task is cancelled (its future is
 /// dropped, its `JoinHandle` resolves to a cancelled [`JoinError`](crate::task::JoinError)), and
