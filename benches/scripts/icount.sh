@@ -9,7 +9,8 @@
 # counts do not depend on how busy the machine is, which wall-clock times on a shared two-core
 # box very much do. Callgrind runs one thread at a time, so these counts describe the work done,
 # not how well the threads overlap. Keeps the callgrind.out files of the larger run in
-# $OUT_DIR (default target/icount) for callgrind_annotate.
+# $OUT_DIR (default target/icount) for callgrind_annotate. FLAVOR=current_thread counts the
+# current-thread runtimes (`compare --flavor current_thread`; filch and tokio only).
 set -euo pipefail
 
 workload=${1:?usage: icount.sh <workload> [threads] [runtimes...]}
@@ -33,7 +34,7 @@ compare=$target/release/compare
 count() { # runtime iterations outfile -> prints the instruction count
     valgrind --tool=callgrind --fair-sched=yes --callgrind-out-file="$3" \
         "$compare" --threads "$threads" --only "$workload" --runtime "$1" \
-        --rounds 1 --iterations "$2" 2>&1 >/dev/null |
+        --rounds 1 --iterations "$2" ${FLAVOR:+--flavor "$FLAVOR"} 2>&1 >/dev/null |
         sed -n 's/^==[0-9]*== Collected : \([0-9]*\).*/\1/p'
 }
 

@@ -53,7 +53,12 @@ impl Service {
 /// loopback port. Prints the bound address as the first line on stdout, then serves until stdin
 /// reaches end of file (the parent closed it), and returns.
 pub fn serve<R: NetRt>(threads: usize, service: Service) -> io::Result<()> {
-    let rt = R::new(threads)?;
+    serve_on(R::new(threads)?, service)
+}
+
+/// [`serve`] on a runtime already built (of either flavour). The calling thread stays inside
+/// `block_on` until standard input closes, so a current-thread runtime's tasks run on it.
+pub fn serve_on<R: NetRt>(rt: R, service: Service) -> io::Result<()> {
     let listener = rt.block_on(R::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))))?;
     let addr = R::local_addr(&listener)?;
     let mut stdout = io::stdout().lock();
@@ -64,8 +69,13 @@ pub fn serve<R: NetRt>(threads: usize, service: Service) -> io::Result<()> {
     let spawner = rt.clone();
     drop(rt.spawn(accept_loop::<R>(spawner, listener, service)));
 
-    io::stdin().lock().read_to_end(&mut Vec::new())?;
-    Ok(())
+    let (closed_tx, closed_rx) = futures_channel::oneshot::channel::<io::Result<()>>();
+    std::thread::spawn(move || {
+        let read = io::stdin().lock().read_to_end(&mut Vec::new()).map(drop);
+        let _ = closed_tx.send(read);
+    });
+    rt.block_on(closed_rx)
+        .unwrap_or_else(|_| Err(io::Error::other("the stdin reader thread died")))
 }
 
 async fn accept_loop<R: NetRt>(rt: R, listener: R::Listener, service: Service) {

@@ -35,7 +35,20 @@ fn expected_work(name: &str) -> usize {
 }
 
 fn every_workload_completes<R: Rt>() {
-    let rt = R::new(2).expect("runtime builds");
+    every_workload_completes_on(R::new(2).expect("runtime builds"), &[]);
+}
+
+/// The current-thread flavour, as `compare --flavor current_thread` runs it (without
+/// `spawn_many_remote_busy`, which needs worker threads).
+fn every_workload_completes_on_one_thread<R: Rt>() {
+    let rt = R::new_current_thread()
+        .expect("the runtime has a current-thread flavour")
+        .expect("runtime builds");
+    assert_eq!(rt.worker_threads(), 1);
+    every_workload_completes_on(rt, &["spawn_many_remote_busy"]);
+}
+
+fn every_workload_completes_on<R: Rt>(rt: R, skip: &[&str]) {
     let counted = workloads::counted_workloads::<R>();
     let names: Vec<_> = workloads::executor_workloads::<R>()
         .into_iter()
@@ -47,6 +60,9 @@ fn every_workload_completes<R: Rt>() {
         "the two workload lists differ"
     );
     for (name, workload) in counted {
+        if skip.contains(&name) {
+            continue;
+        }
         let run = workload(&rt);
         assert!(
             run.elapsed > Duration::ZERO,
@@ -88,6 +104,16 @@ fn workloads_complete_on_filch() {
 #[test]
 fn workloads_complete_on_tokio() {
     every_workload_completes::<Tokio>();
+}
+
+#[test]
+fn workloads_complete_on_filch_current_thread() {
+    every_workload_completes_on_one_thread::<Filch>();
+}
+
+#[test]
+fn workloads_complete_on_tokio_current_thread() {
+    every_workload_completes_on_one_thread::<Tokio>();
 }
 
 #[test]
@@ -196,9 +222,10 @@ fn sync_workloads_complete_on_smol() {
 struct Server(Child, SocketAddr);
 
 impl Server {
-    fn start(runtime: &str, service: &str) -> Server {
+    fn start_with(runtime: &str, service: &str, extra: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_compare"))
             .args(["--serve", runtime, service, "--threads", "2"])
+            .args(extra)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -220,8 +247,12 @@ impl Drop for Server {
 }
 
 fn servers_answer(runtime: &str) {
-    let echo = Server::start(runtime, "echo");
-    let http = Server::start(runtime, "http");
+    servers_answer_with(runtime, &[]);
+}
+
+fn servers_answer_with(runtime: &str, extra: &[&str]) {
+    let echo = Server::start_with(runtime, "echo", extra);
+    let http = Server::start_with(runtime, "http", extra);
 
     // Pipelined keep-alive requests, then one that asks to close.
     let mut stream = TcpStream::connect(http.1).unwrap();
@@ -288,6 +319,16 @@ fn servers_answer_on_filch() {
 #[test]
 fn servers_answer_on_tokio() {
     servers_answer("tokio");
+}
+
+#[test]
+fn servers_answer_on_filch_current_thread() {
+    servers_answer_with("filch", &["--current-thread"]);
+}
+
+#[test]
+fn servers_answer_on_tokio_current_thread() {
+    servers_answer_with("tokio", &["--current-thread"]);
 }
 
 #[test]

@@ -51,6 +51,17 @@ impl Rt for Filch {
         })
     }
 
+    fn new_current_thread() -> Option<io::Result<Self>> {
+        let runtime = match filch::runtime::Builder::new_current_thread().build() {
+            Ok(runtime) => runtime,
+            Err(error) => return Some(Err(error)),
+        };
+        Some(Ok(Filch {
+            runtime: Arc::new(runtime),
+            threads: 1,
+        }))
+    }
+
     fn worker_threads(&self) -> usize {
         self.threads
     }

@@ -6,6 +6,10 @@
 //! is how tokio's multi-thread runtime and filch's runtime behave, and the smol runtime here is
 //! built to match (its `block_on` is `async_io::block_on` on the caller's future alone, while `N`
 //! dedicated threads run the executor).
+//!
+//! The exception is the current-thread flavour ([`Rt::new_current_thread`], filch's and
+//! tokio's only): there the thread inside `block_on` runs every task, and tasks make progress
+//! only while some thread is inside `block_on`.
 
 use std::future::Future;
 use std::io;
@@ -37,7 +41,13 @@ pub trait Rt: Clone + Send + Sync + 'static {
     /// Builds a runtime with `threads` worker threads.
     fn new(threads: usize) -> io::Result<Self>;
 
-    /// The number of worker threads it was built with.
+    /// Builds the runtime's current-thread flavour (every task on the thread inside
+    /// [`Rt::block_on`]); `None` for a runtime that has none here (smol).
+    fn new_current_thread() -> Option<io::Result<Self>> {
+        None
+    }
+
+    /// The number of worker threads it was built with (1 for a current-thread runtime).
     fn worker_threads(&self) -> usize;
 
     /// Runs `future` to completion on the calling thread, which must not be a worker of any

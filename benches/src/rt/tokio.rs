@@ -52,6 +52,20 @@ impl Rt for Tokio {
         })
     }
 
+    fn new_current_thread() -> Option<io::Result<Self>> {
+        let runtime = match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(runtime) => runtime,
+            Err(error) => return Some(Err(error)),
+        };
+        Some(Ok(Tokio {
+            runtime: Arc::new(runtime),
+            threads: 1,
+        }))
+    }
+
     fn worker_threads(&self) -> usize {
         self.threads
     }

@@ -1,11 +1,14 @@
 //! Per-thread runtime context: which runtime is current (for `spawn` and `Handle::current`),
 //! whether this thread is already driving a runtime (so nested `block_on` is refused), and, on
-//! worker threads, the worker's local queue (for the fast local scheduling path).
+//! worker threads, the worker's local queue (for the fast local scheduling path); on a thread
+//! inside a current-thread runtime's `block_on`, that runtime's run queue
+//! (`scheduler/current_thread.rs`).
 
 use std::cell::{Cell, RefCell};
 use std::marker::PhantomData;
 
 use crate::runtime::{Handle, TryCurrentError};
+use crate::scheduler::current_thread::CoreContext;
 use crate::scheduler::worker::WorkerCtx;
 
 struct Context {
@@ -15,6 +18,9 @@ struct Context {
     /// The worker running on this thread, if any; points into the worker thread's stack frame
     /// and is cleared before that frame ends.
     worker: Cell<*const WorkerCtx>,
+    /// The current-thread scheduler this thread is running (inside its `block_on`), if any;
+    /// points into that `block_on`'s stack frame and is cleared before that frame ends.
+    core: Cell<*const CoreContext>,
 }
 
 thread_local! {
@@ -26,6 +32,7 @@ thread_local! {
             }),
             in_runtime: Cell::new(false),
             worker: Cell::new(std::ptr::null()),
+            core: Cell::new(std::ptr::null()),
         }
     };
 }
@@ -165,6 +172,64 @@ pub(crate) fn set_worker<R>(worker: &WorkerCtx, f: impl FnOnce() -> R) -> R {
     CONTEXT.with(|ctx| ctx.worker.set(worker));
     let _clear = Clear;
     f()
+}
+
+/// Runs `f` with `in_runtime` cleared (restored afterwards, also if `f` unwinds): for
+/// `block_in_place`, inside which this thread may block, `Handle::block_on` included.
+pub(crate) fn exit_runtime<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let was = self.0;
+            let _ = CONTEXT.try_with(|ctx| ctx.in_runtime.set(was));
+        }
+    }
+    let was = CONTEXT.with(|ctx| ctx.in_runtime.replace(false));
+    let _restore = Restore(was);
+    f()
+}
+
+/// Runs `f` with no worker registered on this thread (restored afterwards, also if `f`
+/// unwinds): for `block_in_place`, whose worker has handed its queues over, so that tasks woken
+/// or spawned by `f` go to the injector rather than to queues nobody is running.
+pub(crate) fn without_worker<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(*const WorkerCtx);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let ptr = self.0;
+            let _ = CONTEXT.try_with(|ctx| ctx.worker.set(ptr));
+        }
+    }
+    let was = CONTEXT.with(|ctx| ctx.worker.replace(std::ptr::null()));
+    let _restore = Restore(was);
+    f()
+}
+
+/// Registers `core` as the current-thread scheduler this thread runs while `f` runs (also if
+/// `f` unwinds); the previous value comes back afterwards. Closure-scoped for the same reason as
+/// [`set_worker`].
+pub(crate) fn set_core<R>(core: &CoreContext, f: impl FnOnce() -> R) -> R {
+    struct Restore(*const CoreContext);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let ptr = self.0;
+            let _ = CONTEXT.try_with(|ctx| ctx.core.set(ptr));
+        }
+    }
+    let was = CONTEXT.with(|ctx| ctx.core.replace(core));
+    let _restore = Restore(was);
+    f()
+}
+
+/// Calls `f` with the current-thread scheduler this thread is running, if any.
+pub(crate) fn with_core<R>(f: impl FnOnce(Option<&CoreContext>) -> R) -> R {
+    let ptr = CONTEXT
+        .try_with(|ctx| ctx.core.get())
+        .unwrap_or(std::ptr::null());
+    // SAFETY: a non-null pointer was set by `set_core` from a `&CoreContext` borrowed for the
+    // whole of `set_core`'s closure, which restores the previous value before returning or
+    // unwinding, so the pointee is live; it is only used on this thread.
+    f(unsafe { ptr.as_ref() })
 }
 
 /// Aborts the process if dropped while panicking: for code whose unwinding would leave the

@@ -79,3 +79,4 @@ pub mod io {
         pub use crate::async_fd::{AsyncFd, AsyncFdReadyGuard, AsyncFdReadyMutGuard, TryIoError};
     }
 }
+pub use error::is_runtime_shutdown;

@@ -152,10 +152,7 @@ pub(crate) struct ScheduledIo {
 
 /// The error every operation on a source returns once its runtime has shut down.
 pub(crate) fn shutdown_error() -> io::Error {
-    io::Error::other(
-        "the filch runtime that owns this I/O resource has shut down; \
-         create and use sockets only while their runtime is running",
-    )
+    crate::error::runtime_shutdown()
 }
 
 impl ScheduledIo {

@@ -6,9 +6,28 @@
 //!
 //! Both attributes turn an `async fn` into an ordinary function that builds a runtime (reading
 //! `FILCH_WORKER_THREADS` and `FILCH_MAX_BLOCKING_THREADS` from the environment) and runs the body
-//! to completion with `block_on`. The arguments are `worker_threads = N`, which takes precedence
-//! over the environment, and `start_paused = <bool>`, which starts the runtime with its clock
-//! paused (`Builder::start_paused`; current-thread runtimes only).
+//! to completion with `block_on`. The arguments:
+//!
+//! * `flavor = "current_thread"` or `flavor = "multi_thread"`: which runtime
+//!   (`Builder::new_current_thread` or `Builder::new_multi_thread`). The default is
+//!   `multi_thread` for `#[filch::main]` and `current_thread` for `#[filch::test]`, as in tokio.
+//! * `worker_threads = N`: the worker count of a multi-thread runtime; it takes precedence over
+//!   the environment. Given without `flavor`, it implies `flavor = "multi_thread"` (tokio
+//!   rejects that instead; there is only one thing it can mean). With
+//!   `flavor = "current_thread"` it is a compile error: that runtime has no workers.
+//! * `start_paused = <bool>`: starts the runtime with its clock paused
+//!   (`Builder::start_paused`, current-thread runtimes only).
+//!
+//! The expansion builds the runtime as
+//!
+//! ```text
+//! let mut builder = ::filch::__private::Builder::new_current_thread(); // or new_multi_thread()
+//! builder.worker_threads(N);                                            // when given
+//! ::filch::__private::runtime_for_main(&mut builder)                    // or runtime_for_test
+//! ```
+//!
+//! so that an argument that maps to one more builder call (the test clock's `start_paused`)
+//! adds a field to `Config`, a branch in `parse_args` and one statement in `builder_calls`.
 //!
 //! The argument parsing and the shape checks follow the ideas of `tokio-macros`; the code is
 //! filch's own.
@@ -41,8 +60,8 @@ use syn::{Expr, ExprLit, ItemFn, Lit, Meta, Token};
 ///
 /// # Arguments
 ///
-/// `worker_threads = N` fixes the number of worker threads; it takes precedence over
-/// `FILCH_WORKER_THREADS`. `N` must be an integer literal of at least 1.
+/// `flavor = "multi_thread"` (the default) or `flavor = "current_thread"` chooses the runtime:
+/// a pool of worker threads, or every task on the thread that runs `main`.
 ///
 /// `start_paused = true` starts the runtime with its clock paused
 /// (`filch::runtime::Builder::start_paused`, feature `time`): only a current-thread runtime can
@@ -50,7 +69,21 @@ use syn::{Expr, ExprLit, ItemFn, Lit, Meta, Token};
 /// is the default.
 ///
 /// ```
-/// #[filch::main(worker_threads = 2)]
+/// #[filch::main(flavor = "current_thread")]
+/// async fn main() {
+///     let main_thread = std::thread::current().id();
+///     let ran_on = filch::spawn(async { std::thread::current().id() }).await.unwrap();
+///     assert_eq!(ran_on, main_thread);
+/// }
+/// ```
+///
+/// `worker_threads = N` fixes the number of worker threads of a multi-thread runtime; it takes
+/// precedence over `FILCH_WORKER_THREADS`. `N` must be an integer literal of at least 1. Without
+/// `flavor` it implies `flavor = "multi_thread"`; with `flavor = "current_thread"` it is a
+/// compile error (that runtime has no worker threads).
+///
+/// ```
+/// #[filch::main(flavor = "multi_thread", worker_threads = 2)]
 /// async fn main() -> Result<(), std::io::Error> {
 ///     let handle = filch::runtime::Handle::current();
 ///     assert_eq!(handle.worker_threads(), 2);
@@ -67,8 +100,9 @@ use syn::{Expr, ExprLit, ItemFn, Lit, Meta, Token};
 /// # Misuse
 ///
 /// Applying the attribute to a function that is not `async`, that takes parameters or is
-/// generic, or passing an unknown argument or `worker_threads = 0`, is a compile error that points
-/// at the problem.
+/// generic, or passing an unknown argument, an unknown flavor, `worker_threads = 0` or
+/// `worker_threads` with `flavor = "current_thread"`, is a compile error that points at the
+/// problem.
 #[proc_macro_attribute]
 pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
     expand(Kind::Main, args.into(), item.into()).into()
@@ -77,9 +111,13 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// Runs an `async fn` test on a filch runtime of its own.
 ///
 /// The attribute generates the `#[test]` attribute itself; do not add one. Each test builds a
-/// fresh runtime (reading the environment like `#[filch::main]`) and drops it when the test ends,
-/// so tasks left running by one test cannot disturb another. The `worker_threads = N` argument
-/// works as for `#[filch::main]`. A test may return `()` or `Result<(), E>` with `E: Debug`.
+/// fresh runtime and drops it when the test ends, so tasks left running by one test cannot
+/// disturb another. A test may return `()` or `Result<(), E>` with `E: Debug`.
+///
+/// Without arguments the runtime is a **current-thread** runtime, as with `#[tokio::test]`:
+/// every task of the test runs on the test's own thread. `flavor = "multi_thread"` (with or
+/// without `worker_threads = N`), or `worker_threads = N` alone, gives a multi-thread runtime;
+/// the arguments work as for `#[filch::main]`.
 ///
 /// `start_paused = true` starts the test's runtime with its clock paused, so that timers complete
 /// in virtual time (`filch::time::pause`; "Testing with a paused clock" in `docs/testing.md`).
@@ -87,10 +125,15 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// builder's error.
 ///
 /// ```
-/// #[filch::test(worker_threads = 1)]
+/// #[filch::test]
 /// async fn spawned_tasks_complete() {
 ///     let handle = filch::spawn(async { "done" });
 ///     assert_eq!(handle.await.unwrap(), "done");
+/// }
+///
+/// #[filch::test(flavor = "multi_thread", worker_threads = 2)]
+/// async fn on_two_workers() {
+///     assert_eq!(filch::runtime::Handle::current().worker_threads(), 2);
 /// }
 /// # fn main() {}
 /// ```
@@ -119,14 +162,49 @@ impl Kind {
     }
 }
 
+/// Which runtime the attribute builds.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Flavor {
+    CurrentThread,
+    MultiThread,
+}
+
+impl Flavor {
+    /// The default: tokio's (`multi_thread` for `main`, `current_thread` for tests).
+    fn default_for(kind: Kind) -> Flavor {
+        match kind {
+            Kind::Main => Flavor::MultiThread,
+            Kind::Test => Flavor::CurrentThread,
+        }
+    }
+}
+
 /// The parsed attribute arguments.
 #[derive(Default)]
 struct Config {
+    /// `flavor = "..."`, if given.
+    flavor: Option<Flavor>,
     /// `worker_threads = N`, already checked to be at least 1.
     worker_threads: Option<usize>,
     /// `start_paused = <bool>`.
     start_paused: Option<bool>,
 }
+
+impl Config {
+    /// The flavor to build: the one given, else multi_thread if `worker_threads` was given,
+    /// else the attribute's default.
+    fn flavor(&self, kind: Kind) -> Flavor {
+        match (self.flavor, self.worker_threads) {
+            (Some(flavor), _) => flavor,
+            (None, Some(_)) => Flavor::MultiThread,
+            (None, None) => Flavor::default_for(kind),
+        }
+    }
+}
+
+/// What `parse_args` says about an unknown argument: every argument it accepts.
+const ARGUMENTS: &str = "the arguments are `flavor = \"current_thread\"` or \
+     `flavor = \"multi_thread\"`, `worker_threads = N` and `start_paused = <bool>`";
 
 /// Expands one attribute. On misuse, returns `compile_error!`s spanned at the problem together
 /// with a stand-in that keeps the rest of the program from producing follow-on errors.
@@ -172,7 +250,8 @@ fn expand(kind: Kind, args: TokenStream2, item: TokenStream2) -> TokenStream2 {
     }
 }
 
-/// Parses `worker_threads = N` and `start_paused = <bool>`.
+/// Parses `flavor = "..."`, `worker_threads = N` and `start_paused = <bool>`, and checks that
+/// they fit together.
 fn parse_args(kind: Kind, args: TokenStream2) -> syn::Result<Config> {
     let metas = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args)?;
     let mut config = Config::default();
@@ -181,53 +260,105 @@ fn parse_args(kind: Kind, args: TokenStream2) -> syn::Result<Config> {
         Some(all) => all.combine(error),
         None => errors = Some(error),
     };
-    let mut seen_worker_threads = false;
+    let mut seen_flavor = false;
+    let mut seen_worker_threads = None;
 
     for meta in metas {
         let path = meta.path();
-        if path.is_ident("start_paused") {
-            if config.start_paused.is_some() {
+        let name = path.to_token_stream().to_string().replace(' ', "");
+        let seen = match name.as_str() {
+            "flavor" => &mut seen_flavor,
+            "worker_threads" => {
+                if seen_worker_threads.is_none() {
+                    seen_worker_threads = Some(path.clone());
+                    match worker_threads_value(&meta) {
+                        Ok(n) => config.worker_threads = Some(n),
+                        Err(error) => push(error),
+                    }
+                } else {
+                    push(syn::Error::new_spanned(
+                        path,
+                        "`worker_threads` is given more than once; keep one",
+                    ));
+                }
+                continue;
+            }
+            "start_paused" => {
+                if config.start_paused.is_some() {
+                    push(syn::Error::new_spanned(
+                        path,
+                        "`start_paused` is given more than once; keep one",
+                    ));
+                    continue;
+                }
+                match start_paused_value(&meta) {
+                    Ok(paused) => config.start_paused = Some(paused),
+                    Err(error) => push(error),
+                }
+                continue;
+            }
+            _ => {
                 push(syn::Error::new_spanned(
                     path,
-                    "`start_paused` is given more than once; keep one",
+                    format!("unknown argument `{name}` for {}; {ARGUMENTS}", kind.name()),
                 ));
                 continue;
             }
-            match start_paused_value(&meta) {
-                Ok(paused) => config.start_paused = Some(paused),
-                Err(error) => push(error),
-            }
-            continue;
-        }
-        if !path.is_ident("worker_threads") {
-            let name = path.to_token_stream().to_string().replace(' ', "");
+        };
+        if *seen {
             push(syn::Error::new_spanned(
                 path,
-                format!(
-                    "unknown argument `{name}` for {}; the arguments are `worker_threads = N` \
-                     and `start_paused = <bool>`",
-                    kind.name()
-                ),
+                format!("`{name}` is given more than once; keep one"),
             ));
             continue;
         }
-        if seen_worker_threads {
-            push(syn::Error::new_spanned(
-                path,
-                "`worker_threads` is given more than once; keep one",
-            ));
-            continue;
-        }
-        seen_worker_threads = true;
-        match worker_threads_value(&meta) {
-            Ok(n) => config.worker_threads = Some(n),
+        *seen = true;
+        match flavor_value(&meta) {
+            Ok(flavor) => config.flavor = Some(flavor),
             Err(error) => push(error),
         }
+    }
+
+    if let (Some(Flavor::CurrentThread), Some(path)) = (config.flavor, &seen_worker_threads) {
+        push(syn::Error::new_spanned(
+            path,
+            "`worker_threads` cannot be used with `flavor = \"current_thread\"`: a \
+             current-thread runtime has no worker threads (every task runs on the thread that \
+             runs the function); remove `worker_threads`, or use `flavor = \"multi_thread\"`",
+        ));
     }
 
     match errors {
         None => Ok(config),
         Some(errors) => Err(errors),
+    }
+}
+
+/// Reads the value of `flavor = "..."`.
+fn flavor_value(meta: &Meta) -> syn::Result<Flavor> {
+    let expected = "`flavor` takes a string: `flavor = \"current_thread\"` or \
+                    `flavor = \"multi_thread\"`";
+    let value = match meta {
+        Meta::NameValue(name_value) => &name_value.value,
+        other => return Err(syn::Error::new_spanned(other, expected)),
+    };
+    let literal = match value {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(literal),
+            ..
+        }) => literal,
+        other => return Err(syn::Error::new_spanned(other, expected)),
+    };
+    match literal.value().as_str() {
+        "current_thread" => Ok(Flavor::CurrentThread),
+        "multi_thread" => Ok(Flavor::MultiThread),
+        other => Err(syn::Error::new_spanned(
+            literal,
+            format!(
+                "unknown flavor `{other}`; the flavors are `\"current_thread\"` and \
+                 `\"multi_thread\"`"
+            ),
+        )),
     }
 }
 
@@ -344,22 +475,24 @@ fn generate(kind: Kind, config: &Config, function: ItemFn) -> TokenStream2 {
     } = function;
     sig.asyncness = None;
 
-    let worker_threads = match config.worker_threads {
-        Some(n) => quote! { ::core::option::Option::Some(#n) },
-        None => quote! { ::core::option::Option::None },
-    };
-    // `start_paused = true` becomes `Builder::start_paused(true)` inside `__private`.
-    let start_paused = config.start_paused.unwrap_or(false);
     // The runtime is built at the start of the body's braces, so errors about it point at the
     // function rather than at the attribute.
     let span = block.brace_token.span.join();
-    let build = match kind {
-        Kind::Main => quote_spanned! {span=>
-            ::filch::__private::runtime_for_main(#worker_threads, #start_paused)
-        },
-        Kind::Test => quote_spanned! {span=>
-            ::filch::__private::runtime_for_test(#worker_threads, #start_paused)
-        },
+    let calls = builder_calls(config);
+    let new = match config.flavor(kind) {
+        Flavor::CurrentThread => quote_spanned! {span=> new_current_thread },
+        Flavor::MultiThread => quote_spanned! {span=> new_multi_thread },
+    };
+    let finish = match kind {
+        Kind::Main => quote_spanned! {span=> runtime_for_main },
+        Kind::Test => quote_spanned! {span=> runtime_for_test },
+    };
+    let build = quote_spanned! {span=>
+        {
+            let mut builder = ::filch::__private::Builder::#new();
+            #(#calls)*
+            ::filch::__private::#finish(&mut builder)
+        }
     };
     let test_attr = match kind {
         Kind::Main => quote! {},
@@ -379,6 +512,18 @@ fn generate(kind: Kind, config: &Config, function: ItemFn) -> TokenStream2 {
         #(#attrs)*
         #vis #sig #body
     }
+}
+
+/// The builder calls for the arguments beyond the flavor, one statement each, on `builder`.
+fn builder_calls(config: &Config) -> Vec<TokenStream2> {
+    let mut calls = Vec::new();
+    if let Some(n) = config.worker_threads {
+        calls.push(quote! { builder.worker_threads(#n); });
+    }
+    if let Some(paused) = config.start_paused {
+        calls.push(quote! { builder.start_paused(#paused); });
+    }
+    calls
 }
 
 /// Turns a `select!` branch pattern into one that only tests whether a value matches, for
@@ -441,39 +586,79 @@ mod tests {
     }
 
     #[test]
-    fn main_without_arguments_reads_the_environment() {
+    fn main_without_arguments_is_multi_thread_and_reads_the_environment() {
         let out = expand_str(Kind::Main, "", "async fn main() { work().await }");
-        assert!(out.contains("runtime_for_main (:: core :: option :: Option :: None , false)"));
+        assert!(out.contains("Builder :: new_multi_thread ()"), "{out}");
+        assert!(!out.contains("worker_threads"), "{out}");
+        assert!(out.contains("runtime_for_main (& mut builder)"), "{out}");
         assert!(out.contains("fn main ()"));
         assert!(!out.contains("async fn"));
         assert!(!out.contains("test"));
     }
 
     #[test]
-    fn worker_threads_argument_is_passed_through() {
+    fn a_test_without_arguments_is_current_thread() {
+        let out = expand_str(Kind::Test, "", "async fn t() {}");
+        assert!(out.contains("Builder :: new_current_thread ()"), "{out}");
+        assert!(out.contains("runtime_for_test (& mut builder)"), "{out}");
+    }
+
+    #[test]
+    fn worker_threads_argument_is_passed_through_and_implies_multi_thread() {
         let out = expand_str(Kind::Test, "worker_threads = 3", "async fn t() {}");
-        assert!(
-            out.contains("runtime_for_test (:: core :: option :: Option :: Some (3usize) , false)")
-        );
+        assert!(out.contains("Builder :: new_multi_thread ()"), "{out}");
+        assert!(out.contains("builder . worker_threads (3usize) ;"), "{out}");
         assert!(out.contains("# [:: core :: prelude :: v1 :: test]"));
     }
 
     #[test]
-    fn start_paused_argument_is_passed_through() {
+    fn start_paused_argument_becomes_a_builder_call() {
         let out = expand_str(Kind::Test, "start_paused = true", "async fn t() {}");
-        assert!(
-            out.contains("runtime_for_test (:: core :: option :: Option :: None , true)"),
-            "{out}"
-        );
+        assert!(out.contains("builder . start_paused (true) ;"), "{out}");
+        assert!(out.contains("Builder :: new_current_thread ()"), "{out}");
         let out = expand_str(
             Kind::Main,
             "worker_threads = 2, start_paused = false",
             "async fn main() {}",
         );
-        assert!(
-            out.contains("runtime_for_main (:: core :: option :: Option :: Some (2usize) , false)"),
-            "{out}"
-        );
+        assert!(out.contains("builder . start_paused (false) ;"), "{out}");
+        let out = expand_str(Kind::Test, "", "async fn t() {}");
+        assert!(!out.contains("start_paused"), "{out}");
+    }
+
+    #[test]
+    fn the_flavor_argument_chooses_the_builder() {
+        for (kind, args, new) in [
+            (
+                Kind::Main,
+                "flavor = \"current_thread\"",
+                "new_current_thread",
+            ),
+            (Kind::Main, "flavor = \"multi_thread\"", "new_multi_thread"),
+            (Kind::Test, "flavor = \"multi_thread\"", "new_multi_thread"),
+            (
+                Kind::Test,
+                "flavor = \"current_thread\"",
+                "new_current_thread",
+            ),
+            (
+                Kind::Main,
+                "flavor = \"multi_thread\", worker_threads = 4",
+                "new_multi_thread",
+            ),
+            (
+                Kind::Test,
+                "worker_threads = 2, flavor = \"multi_thread\"",
+                "new_multi_thread",
+            ),
+        ] {
+            let out = expand_str(kind, args, "async fn f() {}");
+            assert!(!out.contains("compile_error"), "{args}: {out}");
+            assert!(
+                out.contains(&format!("Builder :: {new} ()")),
+                "{args}: {out}"
+            );
+        }
     }
 
     #[test]
@@ -482,9 +667,35 @@ mod tests {
             ("", "fn main() {}", "requires an `async fn`"),
             ("", "async fn main(x: u8) {}", "cannot take parameters"),
             (
+                "workers = 1",
+                "async fn main() {}",
+                "unknown argument `workers`",
+            ),
+            (
                 "flavor = 1",
                 "async fn main() {}",
-                "unknown argument `flavor`",
+                "`flavor` takes a string",
+            ),
+            ("flavor", "async fn main() {}", "`flavor` takes a string"),
+            (
+                "flavor = \"single\"",
+                "async fn main() {}",
+                "unknown flavor `single`",
+            ),
+            (
+                "flavor = \"current_thread\", flavor = \"multi_thread\"",
+                "async fn main() {}",
+                "`flavor` is given more than once",
+            ),
+            (
+                "flavor = \"current_thread\", worker_threads = 2",
+                "async fn main() {}",
+                "cannot be used with `flavor = \\\"current_thread\\\"`",
+            ),
+            (
+                "worker_threads = 2, flavor = \"current_thread\"",
+                "async fn main() {}",
+                "a current-thread runtime has no worker threads",
             ),
             (
                 "worker_threads = 0",

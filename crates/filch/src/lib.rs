@@ -5,7 +5,7 @@
 //! * [`task`]: [`spawn`], [`task::spawn_blocking`], [`task::yield_now`], [`JoinHandle`],
 //!   [`task::JoinError`] and [`task::AbortHandle`];
 //! * [`runtime`]: [`runtime::Runtime`], [`runtime::Builder`] and [`runtime::Handle`], for programs
-//!   that build their runtime by hand;
+//!   that build their runtime by hand, multi-thread or current-thread;
 //! * `net` (feature `net`): TCP, UDP and Unix sockets with tokio's names;
 //! * `time` (feature `time`): `sleep`, `timeout`, `interval` and friends;
 //! * [`io`]: the `AsyncRead`/`AsyncWrite` traits and the extension traits that give
@@ -45,8 +45,9 @@
 //! # Configuration
 //!
 //! A runtime reads two environment variables when its builder leaves the setting unset:
-//! `FILCH_WORKER_THREADS` (default: the number of CPUs) and `FILCH_MAX_BLOCKING_THREADS`
-//! (default: 512). A running runtime reports what it uses through
+//! `FILCH_WORKER_THREADS` (default: the number of CPUs; multi-thread runtimes only, a
+//! current-thread runtime has no workers) and `FILCH_MAX_BLOCKING_THREADS` (default: 512). A
+//! running runtime reports what it uses through
 //! [`Handle::worker_threads`](runtime::Handle::worker_threads) and
 //! [`Handle::max_blocking_threads`](runtime::Handle::max_blocking_threads). The details, with the
 //! exact error a bad value gives, are in `docs/configuration.md`.
@@ -96,13 +97,16 @@ mod guides {
     struct CoordinatingTasks;
     #[doc = include_str!("../../../docs/testing.md")]
     struct Testing;
+    #[doc = include_str!("../../../docs/runtime-flavours.md")]
+    struct RuntimeFlavours;
 }
 
 /// What the `#[filch::main]` and `#[filch::test]` expansions call. Not part of the public API:
 /// it may change in any release.
 #[doc(hidden)]
 pub mod __private {
-    use crate::runtime::{Builder, Runtime};
+    pub use crate::runtime::Builder;
+    use crate::runtime::Runtime;
 
     pub use core::future::{poll_fn, Future, IntoFuture};
     pub use core::option::Option::{self, None, Some};
@@ -118,28 +122,10 @@ pub mod __private {
         fastrand::usize(..n)
     }
 
-    fn build(worker_threads: Option<usize>, start_paused: bool) -> std::io::Result<Runtime> {
-        let mut builder = Builder::new();
-        if let Some(n) = worker_threads {
-            builder.worker_threads(n);
-        }
-        if start_paused {
-            #[cfg(feature = "time")]
-            builder.start_paused(true);
-            #[cfg(not(feature = "time"))]
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                "`start_paused = true` needs filch's `time` feature, which is off",
-            ));
-        }
-        builder.build()
-    }
-
     /// Builds the runtime of `#[filch::main]`; on failure prints `error: <message>` to standard
     /// error and exits with status 1 (a bad environment variable is not a bug to panic about).
-    /// `start_paused` is the attribute's `start_paused = <bool>` (`Builder::start_paused`).
-    pub fn runtime_for_main(worker_threads: Option<usize>, start_paused: bool) -> Runtime {
-        match build(worker_threads, start_paused) {
+    pub fn runtime_for_main(builder: &mut Builder) -> Runtime {
+        match builder.build() {
             Ok(runtime) => runtime,
             Err(error) => {
                 eprintln!("error: {error}");
@@ -150,8 +136,8 @@ pub mod __private {
 
     /// Builds the runtime of one `#[filch::test]`; on failure the test fails with the builder's
     /// message (exiting would take the whole test harness down).
-    pub fn runtime_for_test(worker_threads: Option<usize>, start_paused: bool) -> Runtime {
-        match build(worker_threads, start_paused) {
+    pub fn runtime_for_test(builder: &mut Builder) -> Runtime {
+        match builder.build() {
             Ok(runtime) => runtime,
             Err(error) => panic!("error: {error}"),
         }

@@ -9,6 +9,27 @@
 //! block in the operating system's poller and fire timers. [`Handle`], [`EnterGuard`] and
 //! [`TryCurrentError`] are the executor's own.
 //!
+//! # Flavours
+//!
+//! [`Builder::new_multi_thread`] (the same as [`Builder::new`]) builds a runtime whose tasks run
+//! on a pool of work-stealing worker threads. [`Builder::new_current_thread`] builds one with
+//! no worker threads: its tasks, sockets and timers all run on the thread that calls
+//! [`Runtime::block_on`], and only while that thread is inside `block_on`.
+//! [`Runtime::flavor`] and [`Handle::runtime_flavor`] say which. `docs/runtime-flavours.md`
+//! compares the two.
+//!
+//! ```
+//! use filch::runtime::{Builder, RuntimeFlavor};
+//!
+//! let runtime = Builder::new_current_thread().enable_all().build().unwrap();
+//! assert_eq!(runtime.flavor(), RuntimeFlavor::CurrentThread);
+//! let here = std::thread::current().id();
+//! let ran_on = runtime.block_on(async {
+//!     filch::spawn(async { std::thread::current().id() }).await.unwrap()
+//! });
+//! assert_eq!(ran_on, here);
+//! ```
+//!
 //! ```
 //! use filch::runtime::Builder;
 //!
@@ -28,6 +49,41 @@ use std::time::Duration;
 use crate::task::JoinHandle;
 
 pub use filch_executor::runtime::{EnterGuard, Handle, RuntimeFlavor, TryCurrentError};
+
+/// Whether `err` is the error a socket returns because the runtime that owns it has shut down
+/// (rather than an error of the operating system or of the peer).
+///
+/// Once a runtime is dropped, every operation on its sockets fails with an [`io::Error`] of
+/// kind [`Other`](io::ErrorKind::Other) whose message says so; this recognises it by the type of
+/// its inner error, not by the text. Timers do not return errors: awaiting a timer of a runtime
+/// that has shut down panics with a message saying so.
+///
+/// ```
+/// use filch::net::UdpSocket;
+///
+/// let runtime = filch::runtime::Runtime::new().unwrap();
+/// let socket = runtime.block_on(async { UdpSocket::bind("127.0.0.1:0").await.unwrap() });
+/// drop(runtime);
+///
+/// let other = filch::runtime::Runtime::new().unwrap();
+/// let err = other
+///     .block_on(async { socket.recv_from(&mut [0u8; 16]).await })
+///     .unwrap_err();
+/// assert!(filch::runtime::is_rt_shutdown_err(&err));
+/// assert!(!filch::runtime::is_rt_shutdown_err(&std::io::Error::other("unrelated")));
+/// ```
+pub fn is_rt_shutdown_err(err: &io::Error) -> bool {
+    #[cfg(any(feature = "net", feature = "time"))]
+    {
+        filch_io::is_runtime_shutdown(err)
+    }
+    #[cfg(not(any(feature = "net", feature = "time")))]
+    {
+        // Without the I/O driver no filch resource returns this error.
+        let _ = err;
+        false
+    }
+}
 
 /// Configures and builds a [`Runtime`].
 ///
@@ -72,10 +128,85 @@ impl Builder {
         }
     }
 
+    /// Creates a builder of a multi-thread runtime (tasks run on a pool of worker threads). The
+    /// same as [`new`](Builder::new), under tokio's name.
+    ///
+    /// ```
+    /// use filch::runtime::{Builder, RuntimeFlavor};
+    ///
+    /// let runtime = Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    /// assert_eq!(runtime.flavor(), RuntimeFlavor::MultiThread);
+    /// assert_eq!(runtime.handle().worker_threads(), 2);
+    /// ```
+    pub fn new_multi_thread() -> Builder {
+        Builder {
+            inner: filch_executor::runtime::Builder::new_multi_thread(),
+            #[cfg(feature = "time")]
+            start_paused: false,
+        }
+    }
+
+    /// Creates a builder of a current-thread runtime: no worker threads. Every task, socket
+    /// and timer of the runtime runs on the thread that calls [`Runtime::block_on`], and only
+    /// while some thread is inside `block_on` (as in tokio); between two `block_on` calls
+    /// spawned tasks wait. The blocking pool ([`spawn_blocking`](crate::task::spawn_blocking))
+    /// still has threads of its own.
+    ///
+    /// [`worker_threads`](Builder::worker_threads), `FILCH_WORKER_THREADS` and
+    /// [`stall_threshold`](Builder::stall_threshold) are ignored: there are no workers. A task
+    /// that blocks the thread blocks the whole runtime (no compensating worker), and
+    /// [`block_in_place`](crate::task::block_in_place) panics; use `spawn_blocking`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use filch::runtime::Builder;
+    ///
+    /// let runtime = Builder::new_current_thread().build().unwrap();
+    /// let out = runtime.block_on(async {
+    ///     let ticker = filch::spawn(async {
+    ///         filch::time::sleep(Duration::from_millis(5)).await;
+    ///         "ticked"
+    ///     });
+    ///     ticker.await.unwrap()
+    /// });
+    /// assert_eq!(out, "ticked");
+    /// ```
+    pub fn new_current_thread() -> Builder {
+        Builder {
+            inner: filch_executor::runtime::Builder::new_current_thread(),
+            #[cfg(feature = "time")]
+            start_paused: false,
+        }
+    }
+
+    /// Does nothing: every filch runtime has its I/O driver and timers (with the `net` or
+    /// `time` feature). It exists so that code written for tokio's builder compiles unchanged.
+    ///
+    /// ```
+    /// let runtime = filch::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    /// runtime.block_on(async { filch::time::sleep(std::time::Duration::from_millis(1)).await });
+    /// ```
+    pub fn enable_all(&mut self) -> &mut Self {
+        self.inner.enable_all();
+        self
+    }
+
+    /// Does nothing, like [`enable_all`](Builder::enable_all): the I/O driver is always there.
+    pub fn enable_io(&mut self) -> &mut Self {
+        self.inner.enable_io();
+        self
+    }
+
+    /// Does nothing, like [`enable_all`](Builder::enable_all): timers always work.
+    pub fn enable_time(&mut self) -> &mut Self {
+        self.inner.enable_time();
+        self
+    }
+
     /// Sets the number of worker threads that run tasks.
     ///
     /// Takes precedence over `FILCH_WORKER_THREADS`. When neither is set, the runtime uses one
-    /// worker per CPU.
+    /// worker per CPU. A current-thread builder ignores it, as tokio's does.
     ///
     /// ```
     /// let runtime = filch::runtime::Builder::new().worker_threads(3).build().unwrap();
@@ -287,8 +418,8 @@ impl Builder {
     }
 }
 
-/// A running filch runtime: its worker threads, blocking pool and (with `net` or `time`) its I/O
-/// driver.
+/// A running filch runtime: its worker threads (none for a current-thread runtime), blocking
+/// pool and (with `net` or `time`) its I/O driver.
 ///
 /// Dropping the runtime shuts it down: the workers stop and are joined, every unfinished task is
 /// cancelled (its future dropped, its `JoinHandle` resolving to a cancelled
@@ -328,7 +459,9 @@ impl Runtime {
     /// Runs `future` on the current thread until it completes, and returns its output.
     ///
     /// While it runs, this thread is inside the runtime: [`spawn`](crate::spawn), sockets and
-    /// timers find this runtime. Spawned tasks run on the worker threads.
+    /// timers find this runtime. Spawned tasks run on the worker threads of a multi-thread
+    /// runtime; on a current-thread runtime this thread runs them (and the sockets and timers)
+    /// while it waits for `future`.
     ///
     /// # Panics
     ///
@@ -346,7 +479,20 @@ impl Runtime {
         self.inner.block_on(future)
     }
 
-    /// Spawns a task on this runtime; it starts running on a worker thread at once.
+    /// Which scheduler this runtime runs: [`RuntimeFlavor::MultiThread`] or
+    /// [`RuntimeFlavor::CurrentThread`].
+    ///
+    /// ```
+    /// use filch::runtime::{Runtime, RuntimeFlavor};
+    ///
+    /// assert_eq!(Runtime::new().unwrap().flavor(), RuntimeFlavor::MultiThread);
+    /// ```
+    pub fn flavor(&self) -> RuntimeFlavor {
+        self.inner.flavor()
+    }
+
+    /// Spawns a task on this runtime; on a multi-thread runtime it starts running on a worker
+    /// thread at once, on a current-thread runtime at the next `block_on`.
     ///
     /// ```
     /// let runtime = filch::runtime::Runtime::new().unwrap();

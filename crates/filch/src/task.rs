@@ -29,5 +29,6 @@
 //! ```
 
 pub use filch_executor::task::{
-    id, spawn, spawn_blocking, try_id, yield_now, AbortHandle, Id, JoinError, JoinHandle, JoinSet,
+    block_in_place, id, spawn, spawn_blocking, try_id, yield_now, AbortHandle, Id, JoinError,
+    JoinHandle, JoinSet,
 };

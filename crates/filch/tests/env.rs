@@ -245,11 +245,39 @@ fn a_bad_variable_does_not_matter_when_the_attribute_sets_the_count() {
     assert_eq!(report(&output).worker_threads, 2);
 }
 
-#[filch::test]
+#[filch::test(flavor = "multi_thread")]
 #[ignore = "the child side of the environment tests; started by them"]
 async fn child_filch_test() {
     if is_child() {
         print_report().await;
+    }
+}
+
+/// A plain `#[filch::test]` is a current-thread runtime: no workers, and the variable is not
+/// read at all.
+#[filch::test]
+#[ignore = "the child side of the environment tests; started by them"]
+async fn child_filch_test_current_thread() {
+    if is_child() {
+        let flavor = filch::runtime::Handle::current().runtime_flavor();
+        let names = worker_thread_names().join(",");
+        println!("\nCT_REPORT flavor={flavor:?} names={names};");
+    }
+}
+
+#[test]
+fn filch_worker_threads_does_not_apply_to_a_current_thread_test() {
+    for value in ["abc", "3"] {
+        let output = run_child(
+            "child_filch_test_current_thread",
+            &[("FILCH_WORKER_THREADS", value)],
+        );
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "{output:?}");
+        assert!(
+            stdout.contains("CT_REPORT flavor=CurrentThread names=;"),
+            "{stdout}"
+        );
     }
 }
 

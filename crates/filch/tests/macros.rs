@@ -14,6 +14,9 @@ fn ui() {
     cases.compile_fail("tests/ui/main_zero_workers.rs");
     cases.compile_fail("tests/ui/main_bad_worker_value.rs");
     cases.compile_fail("tests/ui/main_generic.rs");
+    cases.compile_fail("tests/ui/main_bad_flavor.rs");
+    cases.compile_fail("tests/ui/main_current_thread_with_workers.rs");
+    cases.compile_fail("tests/ui/test_current_thread_with_workers.rs");
     cases.compile_fail("tests/ui/test_not_async.rs");
     cases.compile_fail("tests/ui/test_with_parameters.rs");
     cases.compile_fail("tests/ui/test_duplicate_test_attribute.rs");

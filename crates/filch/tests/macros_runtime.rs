@@ -1,7 +1,7 @@
 //! `#[filch::test]` at run time: each test gets a working runtime of its own, the argument is
 //! honoured, and `Result`-returning tests work.
 
-use filch::runtime::Handle;
+use filch::runtime::{Handle, RuntimeFlavor};
 
 #[filch::test]
 async fn a_test_runs_on_a_runtime() {
@@ -9,9 +9,73 @@ async fn a_test_runs_on_a_runtime() {
     assert_eq!(handle.await.unwrap(), "spawned");
 }
 
+/// Without arguments, as with `#[tokio::test]`: a current-thread runtime on the test's thread.
+#[filch::test]
+async fn a_test_without_arguments_runs_on_a_current_thread_runtime() {
+    assert_eq!(
+        Handle::current().runtime_flavor(),
+        RuntimeFlavor::CurrentThread
+    );
+    let here = std::thread::current().id();
+    let ran_on = filch::spawn(async { std::thread::current().id() })
+        .await
+        .unwrap();
+    assert_eq!(ran_on, here);
+}
+
 #[filch::test(worker_threads = 3)]
 async fn the_worker_threads_argument_is_applied() {
     assert_eq!(Handle::current().worker_threads(), 3);
+    // `worker_threads` alone implies a multi-thread runtime.
+    assert_eq!(
+        Handle::current().runtime_flavor(),
+        RuntimeFlavor::MultiThread
+    );
+}
+
+#[filch::test(flavor = "multi_thread")]
+async fn the_multi_thread_flavor() {
+    assert_eq!(
+        Handle::current().runtime_flavor(),
+        RuntimeFlavor::MultiThread
+    );
+    let here = std::thread::current().id();
+    let ran_on = filch::spawn(async { std::thread::current().id() })
+        .await
+        .unwrap();
+    assert_ne!(
+        ran_on, here,
+        "a multi-thread runtime runs tasks on its workers"
+    );
+}
+
+#[filch::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_multi_thread_flavor_with_workers() {
+    assert_eq!(
+        Handle::current().runtime_flavor(),
+        RuntimeFlavor::MultiThread
+    );
+    assert_eq!(Handle::current().worker_threads(), 2);
+}
+
+#[filch::test(flavor = "current_thread")]
+async fn the_current_thread_flavor() {
+    assert_eq!(
+        Handle::current().runtime_flavor(),
+        RuntimeFlavor::CurrentThread
+    );
+}
+
+#[filch::main(flavor = "current_thread")]
+async fn main_on_one_thread() -> std::thread::ThreadId {
+    filch::spawn(async { std::thread::current().id() })
+        .await
+        .unwrap()
+}
+
+#[test]
+fn main_with_the_current_thread_flavor_runs_tasks_on_the_calling_thread() {
+    assert_eq!(main_on_one_thread(), std::thread::current().id());
 }
 
 #[filch::test(worker_threads = 1)]

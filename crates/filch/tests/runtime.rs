@@ -23,6 +23,23 @@ fn a_facade_runtime_has_the_io_driver_when_net_or_time_is_on() {
 }
 
 #[test]
+fn a_current_thread_runtime_has_the_io_driver_too() {
+    let runtime = Builder::new_current_thread()
+        .enable_io()
+        .enable_time()
+        .build()
+        .unwrap();
+    let driver = runtime.handle().driver().as_any();
+    #[cfg(any(feature = "net", feature = "time"))]
+    assert!(
+        driver.is::<filch_io::IoDriver>(),
+        "expected filch-io's driver"
+    );
+    #[cfg(not(any(feature = "net", feature = "time")))]
+    assert!(driver.is::<filch_executor::driver::CondvarDriver>());
+}
+
+#[test]
 fn runtime_new_has_the_io_driver_too() {
     let runtime = Runtime::new().unwrap();
     #[cfg(any(feature = "net", feature = "time"))]
@@ -129,4 +146,56 @@ fn shutdown_cancels_pending_tasks() {
     }
     runtime.shutdown_timeout(std::time::Duration::from_secs(10));
     assert_eq!(drops.load(Ordering::SeqCst), 10);
+}
+
+/// `is_rt_shutdown_err` recognises the error of a socket whose runtime has gone, on both
+/// flavours, and nothing else.
+#[cfg(feature = "net")]
+#[test]
+fn is_rt_shutdown_err_recognises_sockets_of_a_dropped_runtime() {
+    use filch::io::prelude::*;
+    use filch::runtime::is_rt_shutdown_err;
+
+    for current_thread in [false, true] {
+        let build = || {
+            if current_thread {
+                Builder::new_current_thread().build().unwrap()
+            } else {
+                Builder::new_multi_thread()
+                    .worker_threads(1)
+                    .build()
+                    .unwrap()
+            }
+        };
+        let rt = build();
+        let (listener, mut stream) = rt.block_on(async {
+            let listener = filch::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let stream = filch::net::TcpStream::connect(listener.local_addr().unwrap())
+                .await
+                .unwrap();
+            (listener, stream)
+        });
+        drop(rt);
+        let other = build();
+        let (accept, write) = other.block_on(async {
+            (
+                listener.accept().await.map(|_| ()).unwrap_err(),
+                stream.write_all(b"x").await.unwrap_err(),
+            )
+        });
+        assert!(is_rt_shutdown_err(&accept), "{accept}");
+        assert!(is_rt_shutdown_err(&write), "{write}");
+        assert!(accept.to_string().contains("shut down"), "{accept}");
+        // Errors of another origin, even one with the same words, are not it.
+        let refused = other.block_on(async {
+            let unused = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let addr = unused.local_addr().unwrap();
+            drop(unused);
+            filch::net::TcpStream::connect(addr).await.unwrap_err()
+        });
+        assert!(!is_rt_shutdown_err(&refused), "{refused}");
+        assert!(!is_rt_shutdown_err(&std::io::Error::other(
+            accept.to_string()
+        )));
+    }
 }

@@ -1,12 +1,7 @@
 //! The paused test clock through the public API: `#[filch::test(start_paused = true)]` and
 //! `filch::time::pause()` inside a current-thread runtime.
 //!
-//! CT-PENDING: these tests need `#[filch::test]`'s default runtime to be current-thread, which
-//! comes with the current-thread runtime (issue 12, another branch). Until that is merged this
-//! file is built only with the feature `__ct_pending` (see `Cargo.toml`), so that
-//! `cargo clippy --all-features` still type-checks it; the lead removes the feature and the
-//! `required-features` line after the merge. It uses only APIs that exist on both branches.
-//! The mechanism itself is tested on a one-worker runtime in `filch-io`'s
+//! The mechanism itself is also tested on a one-worker runtime in `filch-io`'s
 //! `src/time/paused_tests.rs`.
 
 use std::future::{poll_fn, Future};

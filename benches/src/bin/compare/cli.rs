@@ -10,7 +10,7 @@ use crate::loopback::net_configs;
 
 pub(crate) const USAGE: &str = "\
 usage: compare [--threads N] [--quick] [--only TEXT]... [--rounds N] [--runtime NAME]... [--iterations N]
-               [--list]
+               [--flavor current_thread|multi_thread] [--list]
 
   --threads N   worker threads for every runtime and for the load generator
                 (default: the number of CPUs)
@@ -21,6 +21,10 @@ usage: compare [--threads N] [--quick] [--only TEXT]... [--rounds N] [--runtime 
   --runtime NAME  run only this runtime (filch, tokio or smol; repeatable): for profiling
   --iterations N  run each executor workload exactly N times per sample instead of sizing
                   samples by time (with --rounds 1, for instruction counts under callgrind)
+  --flavor F    multi_thread (the default) or current_thread: with current_thread, filch's
+                and tokio's current-thread runtimes (every task on the thread inside
+                block_on; smol and spawn_many_remote_busy are left out, and --threads only
+                sizes the load generator)
   --list        print the workloads and what each stresses, then exit
 
 environment:
@@ -36,6 +40,8 @@ pub(crate) struct Options {
     pub(crate) rounds: Option<usize>,
     pub(crate) runtimes: Vec<Kind>,
     pub(crate) iterations: Option<usize>,
+    /// `--flavor current_thread`: the runtimes' current-thread flavour.
+    pub(crate) current_thread: bool,
 }
 
 impl Options {
@@ -44,12 +50,20 @@ impl Options {
         Kind::ALL
             .into_iter()
             .filter(|kind| self.runtimes.is_empty() || self.runtimes.contains(kind))
+            // smol has no current-thread runtime here.
+            .filter(|kind| !(self.current_thread && *kind == Kind::Smol))
             .collect()
     }
 
     /// Whether `workload` matches an `--only` filter: a substring, or with a trailing `$` a
-    /// suffix (so `"echo 64B c=1$"` leaves out `echo 64B c=1024`).
+    /// suffix (so `"echo 64B c=1$"` leaves out `echo 64B c=1024`). With `--flavor
+    /// current_thread`, `spawn_many_remote_busy` is left out: it needs busy worker threads
+    /// while another thread spawns, and a current-thread runtime runs nothing outside
+    /// `block_on`.
     pub(crate) fn wants(&self, workload: &str) -> bool {
+        if self.current_thread && workload == "spawn_many_remote_busy" {
+            return false;
+        }
         self.only.is_empty()
             || self.only.iter().any(|only| match only.strip_suffix('$') {
                 Some(suffix) => workload.ends_with(suffix),
@@ -105,6 +119,7 @@ pub(crate) fn parse(args: &[String]) -> Result<Option<Options>, String> {
         rounds: None,
         runtimes: Vec::new(),
         iterations: None,
+        current_thread: false,
     };
     let mut args = args.iter();
     while let Some(arg) = args.next() {
@@ -116,6 +131,11 @@ pub(crate) fn parse(args: &[String]) -> Result<Option<Options>, String> {
             "--runtime" => match args.next().and_then(|name| Kind::from_name(name)) {
                 Some(kind) => options.runtimes.push(kind),
                 None => return Err("--runtime needs one of: filch, tokio, smol".into()),
+            },
+            "--flavor" => match args.next().map(String::as_str) {
+                Some("current_thread") => options.current_thread = true,
+                Some("multi_thread") => options.current_thread = false,
+                _ => return Err("--flavor needs current_thread or multi_thread".into()),
             },
             "--only" => match args.next() {
                 Some(text) => options.only.push(text.clone()),

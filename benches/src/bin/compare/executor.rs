@@ -19,21 +19,34 @@ struct Runtimes {
 impl Runtimes {
     fn build(options: &Options) -> io::Result<Runtimes> {
         let kinds = options.kinds();
-        let threads = options.threads;
         Ok(Runtimes {
             filch: kinds
                 .contains(&Kind::Filch)
-                .then(|| Filch::new(threads))
+                .then(|| build_one::<Filch>(options))
                 .transpose()?,
             tokio: kinds
                 .contains(&Kind::Tokio)
-                .then(|| Tokio::new(threads))
+                .then(|| build_one::<Tokio>(options))
                 .transpose()?,
             smol: kinds
                 .contains(&Kind::Smol)
-                .then(|| Smol::new(threads))
+                .then(|| build_one::<Smol>(options))
                 .transpose()?,
         })
+    }
+}
+
+/// Builds one runtime of the flavour `options` asks for.
+pub(crate) fn build_one<R: Rt>(options: &Options) -> io::Result<R> {
+    if options.current_thread {
+        R::new_current_thread().unwrap_or_else(|| {
+            Err(io::Error::other(format!(
+                "{} has no current-thread runtime here",
+                R::NAME
+            )))
+        })
+    } else {
+        R::new(options.threads)
     }
 }
 

@@ -12,21 +12,34 @@ use filch_benches::server::{self, Service};
 use crate::cli::Options;
 use crate::report::{Row, Unit};
 
-/// The child-process entry point: `compare --serve <runtime> <service> --threads N`.
+/// The child-process entry point: `compare --serve <runtime> <service> --threads N
+/// [--current-thread]`.
 pub(crate) fn serve(args: &[String]) -> ExitCode {
-    let (Some(kind), Some(service), Some("--threads"), Some(threads)) = (
+    let (Some(kind), Some(service), Some("--threads"), Some(threads), flavor) = (
         args.first().and_then(|name| Kind::from_name(name)),
         args.get(1).and_then(|name| Service::from_name(name)),
         args.get(2).map(String::as_str),
         args.get(3).and_then(|n| n.parse::<usize>().ok()),
+        args.get(4).map(String::as_str),
     ) else {
-        eprintln!("compare: usage: compare --serve <filch|tokio|smol> <echo|http> --threads N");
+        eprintln!(
+            "compare: usage: compare --serve <filch|tokio|smol> <echo|http> --threads N \
+             [--current-thread]"
+        );
         return ExitCode::from(2);
     };
+    let current_thread = match flavor {
+        None => false,
+        Some("--current-thread") => true,
+        Some(other) => {
+            eprintln!("compare: --serve: unknown argument `{other}`");
+            return ExitCode::from(2);
+        }
+    };
     let served = match kind {
-        Kind::Filch => server::serve::<Filch>(threads, service),
-        Kind::Tokio => server::serve::<Tokio>(threads, service),
-        Kind::Smol => server::serve::<Smol>(threads, service),
+        Kind::Filch => serve_flavour::<Filch>(current_thread, threads, service),
+        Kind::Tokio => serve_flavour::<Tokio>(current_thread, threads, service),
+        Kind::Smol => serve_flavour::<Smol>(current_thread, threads, service),
     };
     match served {
         // Leave at once: waiting for the runtime to wind down open connections is pointless.
@@ -40,6 +53,23 @@ pub(crate) fn serve(args: &[String]) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn serve_flavour<R: filch_benches::rt::NetRt>(
+    current_thread: bool,
+    threads: usize,
+    service: Service,
+) -> io::Result<()> {
+    if !current_thread {
+        return server::serve::<R>(threads, service);
+    }
+    let rt = R::new_current_thread().unwrap_or_else(|| {
+        Err(io::Error::other(format!(
+            "{} has no current-thread runtime here",
+            R::NAME
+        )))
+    })?;
+    server::serve_on(rt, service)
 }
 
 /// A loopback workload.
@@ -125,7 +155,12 @@ struct ServerProcess {
 }
 
 impl ServerProcess {
-    fn start(kind: Kind, service: Service, threads: usize) -> io::Result<ServerProcess> {
+    fn start(
+        kind: Kind,
+        service: Service,
+        threads: usize,
+        current_thread: bool,
+    ) -> io::Result<ServerProcess> {
         let exe = std::env::current_exe()?;
         // `COMPARE_SERVER_PREFIX="perf record -g -o perf.{runtime}.{service}.data --"` runs
         // each server under a profiler (or strace); `{runtime}` and `{service}` are filled in.
@@ -148,6 +183,7 @@ impl ServerProcess {
         let mut child = command
             .args(["--serve", kind.name(), service.name(), "--threads"])
             .arg(threads.to_string())
+            .args(current_thread.then_some("--current-thread"))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -241,7 +277,12 @@ pub(crate) fn run_net(
                 let at = match position {
                     Some(at) => at,
                     None => {
-                        let process = ServerProcess::start(kind, service, options.threads)?;
+                        let process = ServerProcess::start(
+                            kind,
+                            service,
+                            options.threads,
+                            options.current_thread,
+                        )?;
                         servers.push((kind, service, process));
                         servers.len() - 1
                     }

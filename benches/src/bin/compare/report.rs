@@ -58,10 +58,22 @@ pub(crate) fn print_table(options: &Options, rows: &[Row], notes: &[String], too
         options.slow_rounds(),
         took.as_secs_f64(),
     );
-    let _ = writeln!(
-        out,
-        "| workload | filch | tokio | smol | filch/tokio | filch/smol |"
-    );
+    if options.current_thread {
+        let _ = writeln!(
+            out,
+            "current-thread flavour: every runtime runs its tasks on the thread inside block_on \
+             (the worker count above sizes the load generator only)\n"
+        );
+        let _ = writeln!(
+            out,
+            "| workload | filch-ct | tokio-ct | smol | filch-ct/tokio-ct | filch/smol |"
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "| workload | filch | tokio | smol | filch/tokio | filch/smol |"
+        );
+    }
     let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|");
     for row in rows {
         let [filch, tokio, smol] = Kind::ALL.map(|kind| row.median(kind));

@@ -78,16 +78,67 @@ pub struct Builder {
     on_thread_stop: Option<Callback>,
     stall_threshold: Option<Duration>,
     driver: Option<DriverFactory>,
+    /// Built by `new_current_thread`: no workers (`scheduler/current_thread.rs`).
+    current_thread: bool,
 }
 
 impl Builder {
-    /// A builder with nothing set: everything comes from the environment or the defaults.
+    /// A builder of a multi-thread runtime with nothing set: everything comes from the
+    /// environment or the defaults. The same as [`new_multi_thread`](Self::new_multi_thread).
     pub fn new() -> Builder {
         Builder::default()
     }
 
+    /// A builder of a multi-thread runtime: tasks run on a pool of work-stealing worker threads
+    /// (one per CPU unless [`worker_threads`](Self::worker_threads) or `FILCH_WORKER_THREADS`
+    /// says otherwise). The same as [`new`](Self::new); tokio's name.
+    pub fn new_multi_thread() -> Builder {
+        Builder::default()
+    }
+
+    /// A builder of a current-thread runtime: no worker threads; every task, the I/O driver and
+    /// the timers run on the thread that calls `block_on`, and only while it is inside
+    /// `block_on`. The blocking pool still exists. `worker_threads`, `FILCH_WORKER_THREADS` and
+    /// `stall_threshold` are ignored (there are no workers to count or to compensate for). See
+    /// `docs/runtime-flavours.md`.
+    ///
+    /// ```
+    /// use filch_executor::runtime::{Builder, RuntimeFlavor};
+    ///
+    /// let rt = Builder::new_current_thread().build().unwrap();
+    /// assert_eq!(rt.flavor(), RuntimeFlavor::CurrentThread);
+    /// let here = std::thread::current().id();
+    /// let ran_on = rt.block_on(async {
+    ///     filch_executor::spawn(async { std::thread::current().id() }).await.unwrap()
+    /// });
+    /// assert_eq!(ran_on, here);
+    /// ```
+    pub fn new_current_thread() -> Builder {
+        Builder {
+            current_thread: true,
+            ..Builder::default()
+        }
+    }
+
+    /// Does nothing: filch runtimes always have their I/O driver and timers (when one is
+    /// installed, as the `filch` facade does). Kept so that tokio code ports unchanged.
+    pub fn enable_all(&mut self) -> &mut Self {
+        self
+    }
+
+    /// Does nothing, like [`enable_all`](Self::enable_all).
+    pub fn enable_io(&mut self) -> &mut Self {
+        self
+    }
+
+    /// Does nothing, like [`enable_all`](Self::enable_all).
+    pub fn enable_time(&mut self) -> &mut Self {
+        self
+    }
+
     /// The number of worker threads (named `filch-worker-{i}`). Overrides
-    /// `FILCH_WORKER_THREADS`. `0` makes [`build`](Self::build) fail.
+    /// `FILCH_WORKER_THREADS`. `0` makes [`build`](Self::build) fail. Ignored by a
+    /// current-thread builder ([`new_current_thread`](Self::new_current_thread)), as in tokio.
     pub fn worker_threads(&mut self, n: usize) -> &mut Self {
         self.worker_threads = Some(n);
         self
@@ -208,14 +259,22 @@ impl Builder {
             Some(factory) => factory()?,
             None => Arc::new(CondvarDriver::new()),
         };
+        if self.current_thread {
+            return Ok(crate::scheduler::current_thread::start(config, driver));
+        }
         start(config, driver)
     }
 
     fn config(&self) -> io::Result<Config> {
-        let worker_threads = match self.worker_threads {
-            Some(n) => check_count(n, "worker thread", "Builder::worker_threads", MAX_WORKERS)?,
-            None => from_env(WORKER_THREADS_ENV, MAX_WORKERS, "the number of CPUs")?
-                .unwrap_or_else(|| num_cpus::get().clamp(1, MAX_WORKERS)),
+        let worker_threads = if self.current_thread {
+            // No workers: `Handle::worker_threads` reports 1 (the `block_on` thread).
+            0
+        } else {
+            match self.worker_threads {
+                Some(n) => check_count(n, "worker thread", "Builder::worker_threads", MAX_WORKERS)?,
+                None => from_env(WORKER_THREADS_ENV, MAX_WORKERS, "the number of CPUs")?
+                    .unwrap_or_else(|| num_cpus::get().clamp(1, MAX_WORKERS)),
+            }
         };
         let max_blocking_threads = match self.max_blocking_threads {
             Some(n) => check_count(
@@ -246,7 +305,9 @@ impl Builder {
             },
         };
         Ok(Config {
-            stall_threshold: (!stall_threshold.is_zero()).then_some(stall_threshold),
+            // No monitor on a current-thread runtime (`scheduler/current_thread.rs`).
+            stall_threshold: (!stall_threshold.is_zero() && !self.current_thread)
+                .then_some(stall_threshold),
             worker_threads,
             max_blocking_threads,
             keep_alive: self.keep_alive.unwrap_or(DEFAULT_KEEP_ALIVE),
@@ -507,6 +568,7 @@ impl fmt::Debug for Builder {
             .field("thread_stack_size", &self.stack_size)
             .field("stall_threshold", &self.stall_threshold)
             .field("driver", &self.driver.is_some())
+            .field("current_thread", &self.current_thread)
             .finish_non_exhaustive()
     }
 }

@@ -80,7 +80,7 @@ impl Handle {
     {
         let (task, notified, join) = task::new_task_at(future, self.clone(), location);
         match self.shared.owned.insert(task) {
-            Ok(()) => self.shared.schedule(notified, false),
+            Ok(()) => Schedule::schedule(self, notified, false),
             Err(task) => {
                 drop(notified);
                 task.shutdown();
@@ -136,18 +136,81 @@ impl Handle {
     /// Which scheduler this runtime runs.
     ///
     /// ```
-    /// use filch::runtime::{Runtime, RuntimeFlavor};
+    /// use filch::runtime::{Builder, Runtime, RuntimeFlavor};
     ///
     /// let rt = Runtime::new().unwrap();
     /// assert_eq!(rt.handle().runtime_flavor(), RuntimeFlavor::MultiThread);
+    /// let rt = Builder::new_current_thread().build().unwrap();
+    /// assert_eq!(rt.handle().runtime_flavor(), RuntimeFlavor::CurrentThread);
     /// ```
     pub fn runtime_flavor(&self) -> super::RuntimeFlavor {
-        super::RuntimeFlavor::MultiThread
+        if self.shared.current_thread.is_some() {
+            super::RuntimeFlavor::CurrentThread
+        } else {
+            super::RuntimeFlavor::MultiThread
+        }
     }
 
-    /// The number of worker threads this runtime runs.
+    /// The number of worker threads this runtime runs; 1 for a current-thread runtime (the
+    /// thread inside `block_on`).
     pub fn worker_threads(&self) -> usize {
-        self.shared.config.worker_threads
+        if self.shared.current_thread.is_some() {
+            1
+        } else {
+            self.shared.config.worker_threads
+        }
+    }
+
+    /// Runs `future` to completion on the calling thread, with this runtime current.
+    ///
+    /// On a **multi-thread** runtime the workers run the spawned tasks, the I/O driver and the
+    /// timers, as with [`Runtime::block_on`](super::Runtime::block_on); this thread only polls
+    /// `future`. On a **current-thread** runtime this is the same as `Runtime::block_on`: this
+    /// thread runs the runtime's tasks, driver and timers while it waits (or, while another
+    /// thread is doing that, waits for it to finish and then takes over). tokio's
+    /// `Handle::block_on` on a current-thread runtime does not run tasks or the driver; filch's
+    /// does, so that a handle is as good as the runtime for this.
+    ///
+    /// # Panics
+    ///
+    /// On a thread that is already running a filch runtime: inside a task, or inside another
+    /// `block_on` (blocking there would stall the runtime). Use `.await` there; on a
+    /// multi-thread runtime, blocking code that must wait for a future can call it inside
+    /// [`block_in_place`](crate::task::block_in_place).
+    ///
+    /// ```
+    /// use filch_executor::runtime::Runtime;
+    ///
+    /// let rt = Runtime::new().unwrap();
+    /// let handle = rt.handle().clone();
+    /// let out = std::thread::spawn(move || {
+    ///     handle.block_on(async { filch_executor::spawn(async { 6 * 7 }).await.unwrap() })
+    /// })
+    /// .join()
+    /// .unwrap();
+    /// assert_eq!(out, 42);
+    /// ```
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let Some(_entered) = context::enter_runtime() else {
+            panic!(
+                "Handle::block_on was called on a thread that is already running a filch \
+                 runtime (inside a task or inside another block_on); blocking it would stall \
+                 that runtime. Use `.await` on the future instead; blocking code on a \
+                 multi-thread runtime can call it inside filch::task::block_in_place, or run on \
+                 filch::task::spawn_blocking."
+            );
+        };
+        self.enter_and_block_on(future)
+    }
+
+    /// `block_on` after the caller has checked and entered `in_runtime`.
+    pub(crate) fn enter_and_block_on<F: Future>(&self, future: F) -> F::Output {
+        let _current = context::set_current(self);
+        match &self.shared.current_thread {
+            Some(ct) => ct.block_on(self, future),
+            None => super::block_on::block_on(future),
+        }
     }
 
     /// The most blocking threads this runtime may start.
@@ -158,7 +221,10 @@ impl Handle {
 
 impl Schedule for Handle {
     fn schedule(&self, task: Notified, is_yield: bool) {
-        self.shared.schedule(task, is_yield);
+        match &self.shared.current_thread {
+            None => self.shared.schedule(task, is_yield),
+            Some(ct) => ct.schedule(&self.shared, task, is_yield),
+        }
     }
 
     fn release(&self, task: &Task) -> Option<Task> {
@@ -169,6 +235,7 @@ impl Schedule for Handle {
 impl fmt::Debug for Handle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Handle")
+            .field("flavor", &self.runtime_flavor())
             .field("worker_threads", &self.worker_threads())
             .field("max_blocking_threads", &self.max_blocking_threads())
             .finish_non_exhaustive()

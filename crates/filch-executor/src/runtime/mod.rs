@@ -79,7 +79,9 @@ impl WorkerLatch {
     }
 }
 
-/// A multi-threaded, work-stealing async runtime.
+/// An async runtime: multi-threaded and work-stealing ([`Builder::new_multi_thread`], the
+/// default), or current-thread ([`Builder::new_current_thread`]: every task runs on the thread
+/// inside `block_on`; `scheduler/current_thread.rs`).
 ///
 /// Dropping it shuts it down: the workers stop, every unfinished task is cancelled (its future is
 /// dropped, its `JoinHandle` resolves to a cancelled [`JoinError`](crate::task::JoinError)), and
@@ -148,8 +150,20 @@ impl Runtime {
                  instead, or run the blocking code with filch::task::spawn_blocking."
             );
         };
-        let _current = crate::context::set_current(&self.handle);
-        block_on::block_on(future)
+        self.handle.enter_and_block_on(future)
+    }
+
+    /// Which scheduler this runtime runs; the same as
+    /// [`Handle::runtime_flavor`](Handle::runtime_flavor).
+    ///
+    /// ```
+    /// use filch_executor::runtime::{Builder, RuntimeFlavor};
+    ///
+    /// let rt = Builder::new_current_thread().build().unwrap();
+    /// assert_eq!(rt.flavor(), RuntimeFlavor::CurrentThread);
+    /// ```
+    pub fn flavor(&self) -> RuntimeFlavor {
+        self.handle.runtime_flavor()
     }
 
     /// Spawns a task on this runtime. See [`Handle::spawn`].
@@ -236,6 +250,9 @@ impl Runtime {
     fn finish_shutdown(&self, deadline: Option<Instant>) {
         let shared = &self.handle.shared;
         shared.cancel_owned();
+        if let Some(ct) = &shared.current_thread {
+            ct.shutdown();
+        }
         shared.final_drain();
         shared.blocking.shutdown(deadline);
         shared.driver.driver().shutdown();

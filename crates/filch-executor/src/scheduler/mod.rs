@@ -1,4 +1,5 @@
-//! The multi-threaded work-stealing scheduler.
+//! The multi-threaded work-stealing scheduler, and (in `current_thread.rs`) the current-thread
+//! one, which shares `Shared`'s injector, owner list, driver and shutdown steps.
 //!
 //! The files of this module specify the design (`docs/architecture.md` maps them); in short:
 //!
@@ -28,6 +29,8 @@ use crate::loom::sync::Arc;
 use crate::runtime::Config;
 use crate::task::{Notified, Task};
 
+pub(crate) mod block_in_place;
+pub(crate) mod current_thread;
 pub(crate) mod idle;
 pub(crate) mod owned;
 pub(crate) mod park;
@@ -62,6 +65,9 @@ pub(crate) struct Remote {
     /// The id of the task being polled (meaningful while `polling` is non-null).
     pub(crate) polling_id: AtomicUsize,
     pub(crate) unparker: Unparker,
+    /// Set while the worker runs `task::block_in_place`: the monitor treats it as stuck at
+    /// once, without a report (`block_in_place.rs`).
+    pub(crate) in_place: AtomicBool,
 }
 
 impl Remote {
@@ -116,6 +122,9 @@ pub(crate) struct Shared {
     pub(crate) driver: Arc<SharedDriver>,
     pub(crate) blocking: BlockingPool,
     pub(crate) config: Config,
+    /// `Some` for a current-thread runtime (`current_thread.rs`): then there are no workers
+    /// (`remotes` is empty) and `Handle`'s scheduling goes there instead of to `schedule`.
+    pub(crate) current_thread: Option<current_thread::CurrentThread>,
     shutdown: AtomicBool,
     /// Set once shutdown has drained the injector for the last time; a push that sees it drains
     /// again itself (see `schedule_remote`).
@@ -142,6 +151,7 @@ impl Shared {
             driver,
             blocking,
             config,
+            current_thread: None,
             shutdown: AtomicBool::new(false),
             drained: AtomicBool::new(false),
         }
@@ -213,7 +223,7 @@ impl Shared {
     }
 
     /// Pushes to the injector; during shutdown, after the final drain, drains it again itself.
-    fn push_injector(&self, task: Notified) {
+    pub(crate) fn push_injector(&self, task: Notified) {
         self.injector.push(task);
         if self.is_shutdown() {
             // Pairs with the fence in `final_drain`: either it sees our push, or we see its flag

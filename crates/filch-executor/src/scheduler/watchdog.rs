@@ -362,13 +362,25 @@ pub(crate) fn run_monitor(handle: &Handle, latch: &Arc<WorkerLatch>) {
         let mut all_core_stuck = true;
         let mut core_stuck_since = None::<Instant>;
         let mut stuck_extras = 0;
+        let mut in_place_core = 0;
         for (index, remote) in shared.remotes.iter().enumerate() {
+            let is_extra = index >= shared.num_core;
+            if remote.in_place.load(SeqCst) {
+                // In `block_in_place`: blocking on purpose, its queue already handed over.
+                // Stuck from the start, never reported (`block_in_place.rs`).
+                seen[index].forget();
+                if is_extra {
+                    stuck_extras += 1;
+                } else {
+                    in_place_core += 1;
+                }
+                continue;
+            }
             let ticks = remote.ticks.load(Relaxed);
             let location = remote.polling.load(Acquire);
             let id = remote.polling_id.load(Relaxed);
             // A tick that moved while we read means the worker moved on: not stuck.
             let polling = !location.is_null() && remote.ticks.load(Relaxed) == ticks;
-            let is_extra = index >= shared.num_core;
             match seen[index].check(ticks, polling, now) {
                 WorkerHealth::Fine => {
                     if !is_extra {
@@ -400,10 +412,12 @@ pub(crate) fn run_monitor(handle: &Handle, latch: &Arc<WorkerLatch>) {
 
         // 3. Every worker stuck past the threshold: one more extra worker. Any core worker free
         // again: the extras retire.
-        let Some(threshold) = threshold else { continue };
-        let all_stuck_long = all_core_stuck
-            && core_stuck_since.is_some_and(|s| now.saturating_duration_since(s) >= threshold)
-            && stuck_extras == shared.extras.active();
+        // A worker in `block_in_place` needs its compensation at once, whatever the threshold
+        // (even with stall handling off).
+        let stuck_long = in_place_core > 0
+            || core_stuck_since
+                .is_some_and(|s| threshold.is_some_and(|t| now.saturating_duration_since(s) >= t));
+        let all_stuck_long = all_core_stuck && stuck_long && stuck_extras == shared.extras.active();
         if all_stuck_long {
             let due =
                 last_start.is_none_or(|t| now.saturating_duration_since(t) >= WATCHDOG_PERIOD);

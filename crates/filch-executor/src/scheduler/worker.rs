@@ -408,6 +408,7 @@ pub(crate) fn new_parts(driver: Arc<super::park::SharedDriver>) -> (Queues, supe
         polling: crate::loom::sync::atomic::AtomicPtr::new(std::ptr::null_mut()),
         polling_id: crate::loom::sync::atomic::AtomicUsize::new(0),
         unparker: parker.unparker(),
+        in_place: crate::loom::sync::atomic::AtomicBool::new(false),
     };
     (Queues { local }, remote, parker)
 }

@@ -75,6 +75,8 @@ pub use join_set::JoinSet;
 // Only re-exported for the public paths `filch_executor::task::{spawn, spawn_blocking}`: spawning needs a
 // runtime, which lives above this module (`runtime/spawn.rs`); nothing in `task/` calls it.
 pub use crate::runtime::spawn::{spawn, spawn_blocking};
+// Likewise for `block_in_place`, which needs the scheduler's hand-over.
+pub use crate::scheduler::block_in_place::block_in_place;
 
 use raw::Header;
 

@@ -236,9 +236,7 @@ pub(crate) fn pause_unchecked(handle: &driver::Handle, what: &str) {
 /// A socket event still wakes a paused runtime. The details are in the module documentation of
 /// `crates/filch-io/src/time/clock.rs`.
 ///
-/// ```ignore
-/// // CT-PENDING: needs the current-thread runtime (`Builder::new_current_thread`); un-ignore
-/// // once it is merged.
+/// ```
 /// use std::time::Duration;
 /// use filch::time::{pause, sleep, Instant};
 ///

@@ -1,5 +1,5 @@
 // `#[filch::main]` on the forms the documentation promises: no return value, `Result` with `?`
-// and an early `return`, and the `worker_threads` argument. trybuild runs this program, so the
+// and an early `return`, the `worker_threads` and `flavor` arguments. trybuild runs this program, so the
 // assertions execute.
 
 mod plain {
@@ -41,8 +41,33 @@ mod with_workers {
     }
 }
 
+mod flavors {
+    use filch::runtime::{Handle, RuntimeFlavor};
+
+    #[filch::main(flavor = "current_thread")]
+    pub async fn current() {
+        assert_eq!(Handle::current().runtime_flavor(), RuntimeFlavor::CurrentThread);
+        let here = std::thread::current().id();
+        assert_eq!(filch::spawn(async { std::thread::current().id() }).await.unwrap(), here);
+    }
+
+    #[filch::main(flavor = "multi_thread", worker_threads = 3)]
+    pub async fn multi() {
+        assert_eq!(Handle::current().runtime_flavor(), RuntimeFlavor::MultiThread);
+        assert_eq!(Handle::current().worker_threads(), 3);
+    }
+
+    #[filch::main]
+    pub async fn default() {
+        assert_eq!(Handle::current().runtime_flavor(), RuntimeFlavor::MultiThread);
+    }
+}
+
 fn main() {
     plain::run();
     with_result::run().unwrap();
     with_workers::run().unwrap();
+    flavors::current();
+    flavors::multi();
+    flavors::default();
 }

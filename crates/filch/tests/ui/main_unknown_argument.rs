@@ -1,2 +1,2 @@
-#[filch::main(flavor = "current_thread")]
+#[filch::main(workers = 2)]
 async fn main() {}

@@ -1,4 +1,4 @@
 #[filch::test(core_threads = 2)]
-async fn paused() {}
+async fn unknown() {}
 
 fn main() {}
