@@ -643,3 +643,217 @@ where
         context.spawn(future, location)
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    //! The local-task paths of the task cell, without a runtime (so they run under miri with the
+    //! rest of `task::`): a set driven by `futures_lite::future::block_on`, wakes and last
+    //! references from other threads, shutdown.
+
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+    use std::thread::{self, ThreadId};
+
+    use futures_lite::future::block_on;
+
+    /// Counts its drops and records the thread of each.
+    struct Probe {
+        drops: Arc<AtomicUsize>,
+        threads: Arc<Mutex<Vec<ThreadId>>>,
+        _not_send: Rc<()>,
+    }
+
+    impl Probe {
+        fn new(drops: &Arc<AtomicUsize>, threads: &Arc<Mutex<Vec<ThreadId>>>) -> Probe {
+            Probe {
+                drops: drops.clone(),
+                threads: threads.clone(),
+                _not_send: Rc::new(()),
+            }
+        }
+    }
+
+    impl Drop for Probe {
+        fn drop(&mut self) {
+            self.threads.lock().push(thread::current().id());
+            self.drops.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    /// Pending until `flag` is set; hands its waker out through `slot` on every poll.
+    fn wait_for(
+        flag: Arc<AtomicBool>,
+        slot: Arc<Mutex<Option<Waker>>>,
+        probe: Probe,
+    ) -> impl Future<Output = Rc<u32>> {
+        std::future::poll_fn(move |cx| {
+            let _keep = &probe;
+            if flag.load(Ordering::SeqCst) {
+                Poll::Ready(Rc::new(5))
+            } else {
+                *slot.lock() = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        })
+    }
+
+    #[test]
+    fn not_send_outputs_and_detached_tasks() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let threads = Arc::new(Mutex::new(Vec::new()));
+        let local = LocalSet::new();
+        let out = block_on(local.run_until(async {
+            // Detached: its `Rc` output is dropped by `complete`, on this thread.
+            let probe = Probe::new(&drops, &threads);
+            drop(spawn_local(async move {
+                let _probe = probe;
+                Rc::new(1)
+            }));
+            // Awaited.
+            let handle = spawn_local(async { Rc::new(2) });
+            // Completed, then its handle dropped without reading the output.
+            let unread = spawn_local(async { Rc::new(3) });
+            crate::task::yield_now().await;
+            assert!(unread.is_finished());
+            drop(unread);
+            *handle.await.unwrap()
+        }));
+        assert_eq!(out, 2);
+        assert_eq!(drops.load(Ordering::SeqCst), 1);
+        block_on(local);
+    }
+
+    #[test]
+    fn wake_from_another_thread_and_last_reference_there() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let threads = Arc::new(Mutex::new(Vec::new()));
+        let owner = thread::current().id();
+        let local = LocalSet::new();
+        let flag = Arc::new(AtomicBool::new(false));
+        let slot: Arc<Mutex<Option<Waker>>> = Arc::default();
+
+        // Woken from another thread: completes.
+        let handle = local.spawn_local(wait_for(
+            flag.clone(),
+            slot.clone(),
+            Probe::new(&drops, &threads),
+        ));
+        let waker_thread = {
+            let (flag, slot) = (flag.clone(), slot.clone());
+            thread::spawn(move || loop {
+                if let Some(waker) = slot.lock().take() {
+                    flag.store(true, Ordering::SeqCst);
+                    waker.wake();
+                    return;
+                }
+                thread::yield_now();
+            })
+        };
+        assert_eq!(*block_on(local.run_until(handle)).unwrap(), 5);
+        waker_thread.join().unwrap();
+
+        // Never woken: its waker outlives the set and is dropped on another thread, last.
+        let flag = Arc::new(AtomicBool::new(false));
+        let slot: Arc<Mutex<Option<Waker>>> = Arc::default();
+        let handle = local.spawn_local(wait_for(flag, slot.clone(), Probe::new(&drops, &threads)));
+        block_on(local.run_until(crate::task::yield_now()));
+        let waker = slot.lock().take().expect("polled once");
+        drop(local);
+        assert_eq!(drops.load(Ordering::SeqCst), 2);
+        // The handle (its output is `Rc`, so it stays here) goes first, so the waker holds the
+        // last reference and frees the cell over there.
+        assert!(block_on(handle).unwrap_err().is_cancelled());
+        thread::spawn(move || waker.wake()).join().unwrap();
+        assert_eq!(drops.load(Ordering::SeqCst), 2);
+        assert!(threads.lock().iter().all(|t| *t == owner));
+    }
+
+    #[test]
+    fn abort_from_another_thread_is_carried_out_here() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let threads = Arc::new(Mutex::new(Vec::new()));
+        let local = LocalSet::new();
+        let probe = Probe::new(&drops, &threads);
+        let handle = local.spawn_local(async move {
+            let _probe = probe;
+            std::future::pending::<u8>().await
+        });
+        block_on(local.run_until(crate::task::yield_now()));
+        let abort = handle.abort_handle();
+        thread::spawn(move || abort.abort()).join().unwrap();
+        assert_eq!(
+            drops.load(Ordering::SeqCst),
+            0,
+            "cancelled on the wrong thread"
+        );
+        // Joined on another thread (the output is `Send`): the set must run to cancel it.
+        let joiner = thread::spawn(move || block_on(handle));
+        let result = block_on(local.run_until(async {
+            while !joiner.is_finished() {
+                crate::task::yield_now().await;
+            }
+            joiner.join().unwrap()
+        }));
+        assert!(result.unwrap_err().is_cancelled());
+        assert_eq!(*threads.lock(), [thread::current().id()]);
+    }
+
+    #[test]
+    fn drop_cancels_queued_idle_and_late_tasks() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let threads = Arc::new(Mutex::new(Vec::new()));
+        let local = LocalSet::new();
+        let late: Rc<RefCell<Option<JoinHandle<()>>>> = Rc::default();
+        // Idle after one poll; spawns from its destructor.
+        struct SpawnOnDrop(Rc<RefCell<Option<JoinHandle<()>>>>);
+        impl Drop for SpawnOnDrop {
+            fn drop(&mut self) {
+                *self.0.borrow_mut() = Some(spawn_local(async {}));
+            }
+        }
+        let on_drop = SpawnOnDrop(late.clone());
+        let probe = Probe::new(&drops, &threads);
+        let idle = local.spawn_local(async move {
+            let _guard = on_drop;
+            let _probe = probe;
+            std::future::pending::<()>().await
+        });
+        block_on(local.run_until(crate::task::yield_now()));
+        // Queued, never polled.
+        let probe = Probe::new(&drops, &threads);
+        let queued = local.spawn_local(async move {
+            let _probe = probe;
+        });
+        // Woken remotely while idle: a `Notified` waits in the remote queue at the drop.
+        let abort = idle.abort_handle();
+        thread::spawn(move || abort.abort()).join().unwrap();
+        drop(local);
+        assert_eq!(drops.load(Ordering::SeqCst), 2);
+        assert!(block_on(idle).unwrap_err().is_cancelled());
+        assert!(block_on(queued).unwrap_err().is_cancelled());
+        let late = late.borrow_mut().take().expect("destructor ran");
+        assert!(block_on(late).unwrap_err().is_cancelled());
+    }
+
+    #[test]
+    fn a_panicking_local_task_and_a_panicking_destructor() {
+        struct PanicOnDrop;
+        impl Drop for PanicOnDrop {
+            fn drop(&mut self) {
+                panic!("destructor");
+            }
+        }
+        let local = LocalSet::new();
+        let panics = local.spawn_local(async {
+            let _rc = Rc::new(());
+            panic!("poll");
+        });
+        let idle = local.spawn_local(async {
+            let _guard = PanicOnDrop;
+            std::future::pending::<()>().await
+        });
+        assert!(block_on(local.run_until(panics)).unwrap_err().is_panic());
+        drop(local);
+        assert!(block_on(idle).unwrap_err().is_panic());
+    }
+}
