@@ -386,12 +386,13 @@ fn nested_sets_spawn_into_the_innermost() {
                     // The outer set's task is woken while the inner one runs.
                     tx.send(()).unwrap();
                     assert_eq!(task::spawn_local(async { 1 }).await.unwrap(), 1);
-                    pending
+                    // Wrapped, so the block does not return a bare future (clippy).
+                    Some(pending)
                 })
                 .await;
             // The task spawned inside belongs to the inner set: dropping it cancels the task.
             drop(inner);
-            assert!(inner_task.await.unwrap_err().is_cancelled());
+            assert!(inner_task.unwrap().await.unwrap_err().is_cancelled());
             // Back in the outer set: spawn_local goes there again.
             assert_eq!(task::spawn_local(async { 2 }).await.unwrap(), 2);
             assert_eq!(outer_task.await.unwrap(), "outer");
