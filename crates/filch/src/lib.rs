@@ -96,6 +96,8 @@ mod guides {
     struct MigratingFromTokio;
     #[doc = include_str!("../../../docs/coordinating-tasks.md")]
     struct CoordinatingTasks;
+    #[doc = include_str!("../../../docs/runtime-flavours.md")]
+    struct RuntimeFlavours;
 }
 
 /// What the `#[filch::main]` and `#[filch::test]` expansions call. Not part of the public API:
