@@ -616,3 +616,66 @@ fn join_set_spawn_local_and_spawn_local_on() {
         assert_eq!(threads.lock().unwrap()[0], thread::current().id());
     });
 }
+
+#[test]
+fn a_set_in_a_thread_local_is_dropped_at_thread_exit_on_that_thread() {
+    guard(
+        "a_set_in_a_thread_local_is_dropped_at_thread_exit_on_that_thread",
+        || {
+            thread_local! {
+                static SET: RefCell<Option<LocalSet>> = const { RefCell::new(None) };
+            }
+            let drops = Arc::new(AtomicUsize::new(0));
+            let threads = Arc::new(Mutex::new(Vec::new()));
+            let (d, t) = (drops.clone(), threads.clone());
+            let owner = thread::spawn(move || {
+                let rt = runtime();
+                SET.with(|set| {
+                    let local = LocalSet::new();
+                    let probe = DropProbe::new(&d, &t);
+                    local.block_on(&rt, async move {
+                        task::spawn_local(async move {
+                            let _probe = probe;
+                            std::future::pending::<()>().await;
+                        });
+                        task::yield_now().await;
+                    });
+                    *set.borrow_mut() = Some(local);
+                });
+                thread::current().id()
+                // The set is dropped with the thread's thread-locals, maybe after the set's own
+                // `CURRENT` slot is gone.
+            })
+            .join()
+            .unwrap();
+            assert_eq!(drops.load(SeqCst), 1);
+            assert_eq!(*threads.lock().unwrap(), [owner]);
+        },
+    );
+}
+
+#[test]
+fn local_tasks_use_timers_and_workers() {
+    guard("local_tasks_use_timers_and_workers", || {
+        let rt = runtime();
+        let local = LocalSet::new();
+        let out = local.block_on(&rt, async {
+            let mut handles = Vec::new();
+            for i in 0..4u64 {
+                let state = Rc::new(Cell::new(i));
+                handles.push(task::spawn_local(async move {
+                    filch::time::sleep(Duration::from_millis(5 * (4 - i))).await;
+                    let doubled = filch::spawn(async move { i * 2 }).await.unwrap();
+                    state.set(state.get() + doubled);
+                    state.get()
+                }));
+            }
+            let mut out = Vec::new();
+            for handle in handles {
+                out.push(handle.await.unwrap());
+            }
+            out
+        });
+        assert_eq!(out, [0, 3, 6, 9]);
+    });
+}
