@@ -131,6 +131,20 @@ thread_local! {
 /// });
 /// assert_eq!(total, 10);
 /// ```
+///
+/// A set cannot leave its thread, and neither can the handle of a task whose output is not
+/// `Send`:
+///
+/// ```compile_fail
+/// let local = filch_executor::task::LocalSet::new();
+/// std::thread::spawn(move || drop(local));
+/// ```
+///
+/// ```compile_fail
+/// let local = filch_executor::task::LocalSet::new();
+/// let handle = local.spawn_local(async { std::rc::Rc::new(1) });
+/// std::thread::spawn(move || drop(handle));
+/// ```
 pub struct LocalSet {
     context: Rc<LocalContext>,
 }
