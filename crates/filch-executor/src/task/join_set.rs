@@ -11,6 +11,9 @@
 //! generation makes a late wake for a slot that was emptied and reused harmless. The idea of
 //! per-member wakers comes from tokio's `JoinSet` (which uses intrusive lists); this is our own
 //! simpler design.
+//!
+//! Local tasks (`spawn_local`, `spawn_local_on`) join a set the same way: their `JoinHandle`s
+//! take the same member wakers, which may be woken from the `LocalSet`'s thread.
 
 use std::collections::VecDeque;
 use std::fmt;
