@@ -13,6 +13,8 @@
 //! * [`main`] and [`test`] (feature `macros`): attributes that run an `async fn` on a runtime.
 //! * [`join!`], [`try_join!`] and [`pin!`], and [`select!`] (feature `macros`): waiting on
 //!   several futures at once on the current task.
+//! * [`task::LocalSet`] and [`task::spawn_local`]: futures that are not `Send`, run on one
+//!   thread; [`task_local!`]: values that follow a task from worker to worker.
 //!
 //! ```
 //! use filch::io::prelude::*;
@@ -113,6 +115,16 @@ pub mod __private {
     pub use core::pin::{pin, Pin};
     pub use core::result::Result::{self, Err, Ok};
     pub use core::task::Poll;
+    pub use core::{cell::RefCell, stringify};
+    pub use std::thread_local;
+
+    /// The `LocalKey` a `task_local!` declaration expands to.
+    pub const fn task_local_key<T: 'static>(
+        slot: std::thread::LocalKey<RefCell<Option<T>>>,
+        name: &'static str,
+    ) -> crate::task::LocalKey<T> {
+        crate::task::LocalKey::__new(slot, name)
+    }
     #[cfg(feature = "macros")]
     pub use filch_macros::select_clean_pattern;
 

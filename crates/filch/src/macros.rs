@@ -451,3 +451,54 @@ macro_rules! __select_impl {
         }
     }};
 }
+
+/// Declares task-local keys: `static` items of type [`task::LocalKey`](crate::task::LocalKey),
+/// whose value is set for the duration of a future with
+/// [`LocalKey::scope`](crate::task::LocalKey::scope) (or of a closure with
+/// [`sync_scope`](crate::task::LocalKey::sync_scope)) and follows that future from worker to
+/// worker.
+///
+/// Several keys may be declared at once; each may carry attributes (doc comments) and a
+/// visibility. The value is not inherited by tasks spawned from inside the scope, nor visible
+/// in `spawn_blocking`: pass it explicitly there.
+///
+/// ```
+/// use filch::task;
+///
+/// filch::task_local! {
+///     /// The request being served.
+///     pub static REQUEST_ID: u64;
+///     static TRACE: Vec<&'static str>;
+/// }
+///
+/// #[filch::main]
+/// async fn main() {
+///     REQUEST_ID
+///         .scope(42, async {
+///             for _ in 0..10 {
+///                 task::yield_now().await; // may move to another worker
+///                 assert_eq!(REQUEST_ID.get(), 42);
+///             }
+///             // A spawned task does not inherit it.
+///             let inner = filch::spawn(async { REQUEST_ID.try_get().is_err() });
+///             assert!(inner.await.unwrap());
+///         })
+///         .await;
+///     assert!(TRACE.try_with(|trace| trace.len()).is_err());
+/// }
+/// ```
+#[macro_export]
+macro_rules! task_local {
+    ($($(#[$attr:meta])* $vis:vis static $name:ident : $ty:ty);+ $(;)?) => {
+        $(
+            $(#[$attr])*
+            $vis static $name: $crate::task::LocalKey<$ty> = {
+                $crate::__private::thread_local! {
+                    static SLOT: $crate::__private::RefCell<$crate::__private::Option<$ty>> =
+                        const { $crate::__private::RefCell::new($crate::__private::None) };
+                }
+                $crate::__private::task_local_key(SLOT, $crate::__private::stringify!($name))
+            };
+        )+
+    };
+}

@@ -440,6 +440,13 @@ pub struct Runtime {
     inner: filch_executor::runtime::Runtime,
 }
 
+/// So that `LocalSet::block_on(&runtime, ..)` accepts this runtime, as it does the executor's.
+impl AsRef<filch_executor::runtime::Runtime> for Runtime {
+    fn as_ref(&self) -> &filch_executor::runtime::Runtime {
+        &self.inner
+    }
+}
+
 impl Runtime {
     /// Builds a runtime with the default settings and the environment's overrides; the same as
     /// `Builder::new().build()`.

@@ -12,6 +12,11 @@
 //! Blocking code (file system calls, CPU-heavy work, a synchronous library) belongs on the
 //! blocking pool through [`spawn_blocking`], so that it does not hold up the workers.
 //!
+//! Futures that are not `Send` (they hold an `Rc` or a `RefCell` across an `.await`) run as
+//! *local tasks*: [`spawn_local`] inside a [`LocalSet`], which runs them all on one thread. A
+//! value can be attached to a task, and follow it from worker to worker, with
+//! [`task_local!`](crate::task_local) and [`LocalKey::scope`].
+//!
 //! ```
 //! use filch::task;
 //!
@@ -29,6 +34,11 @@
 //! ```
 
 pub use filch_executor::task::{
-    block_in_place, id, spawn, spawn_blocking, try_id, yield_now, AbortHandle, Id, JoinError,
-    JoinHandle, JoinSet,
+    block_in_place, id, spawn, spawn_blocking, spawn_local, try_id, yield_now, AbortHandle,
+    AccessError, Id, JoinError, JoinHandle, JoinSet, LocalEnterGuard, LocalKey, LocalSet,
 };
+
+/// Futures returned by the task module's functions.
+pub mod futures {
+    pub use filch_executor::task::futures::TaskLocalFuture;
+}

@@ -518,3 +518,58 @@ fn a_runtime_dropped_while_another_thread_drives_it_cancels_that_threads_tasks()
         },
     );
 }
+
+/// `spawn_local` works inside a current-thread runtime's `block_on` (tasks that are not `Send`),
+/// and the local tasks still pending when it returns are cancelled on this thread.
+#[test]
+fn spawn_local_inside_a_current_thread_block_on() {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    common::guard("spawn_local_inside_a_current_thread_block_on", || {
+        let rt = filch::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let shared = Rc::new(RefCell::new(Vec::new()));
+        let s = shared.clone();
+        let sum = rt.block_on(async move {
+            let mut handles = Vec::new();
+            for i in 0..10 {
+                let s = s.clone();
+                handles.push(filch::task::spawn_local(async move {
+                    filch::task::yield_now().await;
+                    s.borrow_mut().push(i);
+                    i
+                }));
+            }
+            let mut sum = 0;
+            for h in handles {
+                sum += h.await.unwrap();
+            }
+            sum
+        });
+        assert_eq!(sum, 45);
+        assert_eq!(shared.borrow().len(), 10);
+
+        struct OnDrop(Rc<RefCell<Vec<i32>>>, std::thread::ThreadId);
+        impl Drop for OnDrop {
+            fn drop(&mut self) {
+                assert_eq!(std::thread::current().id(), self.1);
+                self.0.borrow_mut().push(-1);
+            }
+        }
+        let s = shared.clone();
+        let pending = rt.block_on(async move {
+            let guard = OnDrop(s, std::thread::current().id());
+            filch::task::spawn_local(async move {
+                let _guard = guard;
+                std::future::pending::<()>().await
+            })
+        });
+        assert_eq!(
+            shared.borrow().last(),
+            Some(&-1),
+            "the pending local task was dropped"
+        );
+        assert!(rt.block_on(pending).unwrap_err().is_cancelled());
+    });
+}

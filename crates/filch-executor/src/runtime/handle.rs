@@ -208,7 +208,13 @@ impl Handle {
     pub(crate) fn enter_and_block_on<F: Future>(&self, future: F) -> F::Output {
         let _current = context::set_current(self);
         match &self.shared.current_thread {
-            Some(ct) => ct.block_on(self, future),
+            Some(ct) => {
+                // `task::spawn_local` works inside a current-thread `block_on`: the future runs
+                // inside a `LocalSet` of its own, whose tasks are polled with it and cancelled
+                // (their futures dropped here, on this thread) when `block_on` returns.
+                let local = crate::task::LocalSet::new();
+                ct.block_on(self, local.run_until(future))
+            }
             None => super::block_on::block_on(future),
         }
     }

@@ -259,6 +259,14 @@ impl Runtime {
     }
 }
 
+/// So that APIs that take a runtime (`LocalSet::block_on`) accept both this type and the
+/// `filch` facade's `Runtime`, which wraps it.
+impl AsRef<Runtime> for Runtime {
+    fn as_ref(&self) -> &Runtime {
+        self
+    }
+}
+
 impl Drop for Runtime {
     /// Shuts the runtime down; see [`Runtime`] (including when this panics).
     fn drop(&mut self) {

@@ -11,6 +11,9 @@
 //! generation makes a late wake for a slot that was emptied and reused harmless. The idea of
 //! per-member wakers comes from tokio's `JoinSet` (which uses intrusive lists); this is our own
 //! simpler design.
+//!
+//! Local tasks (`spawn_local`, `spawn_local_on`) join a set the same way: their `JoinHandle`s
+//! take the same member wakers, which may be woken from the `LocalSet`'s thread.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -21,7 +24,7 @@ use std::task::{ready, Context, Poll, Wake, Waker};
 
 use parking_lot::Mutex;
 
-use super::{AbortHandle, Id, JoinError, JoinHandle};
+use super::{AbortHandle, Id, JoinError, JoinHandle, LocalSet};
 use crate::runtime::Handle;
 
 /// A set of tasks spawned onto a runtime, awaited in the order they complete.
@@ -519,6 +522,60 @@ impl<T: Send + 'static> JoinSet<T> {
         F: FnOnce() -> T + Send + 'static,
     {
         self.insert(handle.spawn_blocking(f))
+    }
+}
+
+impl<T: 'static> JoinSet<T> {
+    /// Spawns `task`, a future that need not be `Send`, onto the current
+    /// [`LocalSet`](crate::task::LocalSet), into the set; returns a handle that can abort it.
+    ///
+    /// # Panics
+    ///
+    /// Outside a `LocalSet`, like [`spawn_local`](crate::task::spawn_local).
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    /// use filch_executor::task::{JoinSet, LocalSet};
+    ///
+    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// LocalSet::new().block_on(&rt, async {
+    ///     let mut set = JoinSet::new();
+    ///     for i in 0..3 {
+    ///         let shared = Rc::new(i); // not Send
+    ///         set.spawn_local(async move { *shared * 10 });
+    ///     }
+    ///     let mut outputs = set.join_all().await;
+    ///     outputs.sort();
+    ///     assert_eq!(outputs, [0, 10, 20]);
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn spawn_local<F>(&mut self, task: F) -> AbortHandle
+    where
+        F: Future<Output = T> + 'static,
+    {
+        self.insert(crate::task::spawn_local(task))
+    }
+
+    /// Spawns `task`, a future that need not be `Send`, onto `local_set`, into the set. The task
+    /// runs when `local_set` is driven.
+    ///
+    /// ```
+    /// use filch_executor::task::{JoinSet, LocalSet};
+    ///
+    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// let local = LocalSet::new();
+    /// let mut set = JoinSet::new();
+    /// set.spawn_local_on(async { std::rc::Rc::new(4) }, &local);
+    /// let four = local.block_on(&rt, set.join_next()).unwrap().unwrap();
+    /// assert_eq!(*four, 4);
+    /// ```
+    #[track_caller]
+    pub fn spawn_local_on<F>(&mut self, task: F, local_set: &LocalSet) -> AbortHandle
+    where
+        F: Future<Output = T> + 'static,
+    {
+        self.insert(local_set.spawn_local(task))
     }
 }
 

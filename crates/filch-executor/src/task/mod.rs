@@ -1,4 +1,5 @@
-//! Tasks: spawning, joining, aborting, yielding.
+//! Tasks: spawning, joining, aborting, yielding; local tasks (`local.rs`) and task-local values
+//! (`task_local.rs`).
 //!
 //! # The task allocation
 //!
@@ -47,6 +48,37 @@
 //! * Panics while polling or while dropping the future are caught and become a [`JoinError`].
 //!   A future whose poll panics is dropped during that unwind (as in tokio), so its destructor
 //!   sees `std::thread::panicking()`; a panic of that destructor is caught and discarded.
+//!
+//! # Local tasks
+//!
+//! A task spawned with `spawn_local` (`local.rs`) uses the same cell, vtable and transitions, but
+//! its future (and maybe its output) is not `Send`: it must never be polled or dropped on a thread
+//! other than the one that owns its `LocalSet`. The cell does not know which kind it holds; the
+//! guarantee comes from who may call what, reference kind by reference kind:
+//!
+//! * `Notified` (`poll`): the set's scheduler queues it (a local `VecDeque`, or a mutex-guarded
+//!   queue when the wake came from another thread) and only the set's `tick`, which runs on the
+//!   owning thread (the `LocalSet` is `!Send`), calls `Notified::run`. A queued `Notified`
+//!   dropped elsewhere (a wake racing with the set's shutdown) only decrements the count.
+//! * `Task` in the set's owner list (`shutdown`): taken out and shut down only by `LocalSet`'s
+//!   `Drop`, on the owning thread. The list holds this reference from spawn until the task is
+//!   complete (`release` hands it back inside `complete`, which runs on the owning thread, since
+//!   it is reached only from `poll` and `shutdown`).
+//! * Waker, `AbortHandle`: on any thread, they touch the state word; a wake or an abort that must
+//!   submit calls the vtable's `schedule`, which only queues. An abort is carried out by the
+//!   next `poll` on the owning thread (`TransitionToRunning::Cancelled`).
+//! * `JoinHandle<T>`: `Send` only when `T` is. On another thread it reads or drops the output
+//!   (a `T: Send`), aborts (above) or drops a reference.
+//!
+//! So the future is only dropped in `poll`, `cancel_and_complete` or `shutdown`, all on the owning
+//! thread. What remains is the last reference: whoever drops it runs `dealloc`, which drops the
+//! whole cell. Because the owner list's reference lives until COMPLETE, and the future is dropped
+//! before COMPLETE is set, `dealloc` never finds a future, whichever thread runs it; it finds an
+//! output only if the `JoinHandle` never took it, and then the handle drops it (`drop_join_handle`)
+//! on its own thread, or `complete` already did on the owning thread. A `LocalSet` that is
+//! forgotten (`mem::forget`) keeps its owner list, so its tasks leak rather than being dropped
+//! elsewhere. The scheduler object in the cell (`Arc` of the set's thread-safe part) may be
+//! dropped on any thread.
 
 use std::fmt;
 use std::future::Future;
@@ -59,8 +91,10 @@ mod error;
 mod id;
 mod join;
 mod join_set;
+mod local;
 pub(crate) mod raw;
 pub(crate) mod state;
+mod task_local;
 mod waker;
 
 #[cfg(all(test, loom))]
@@ -72,6 +106,13 @@ pub use error::JoinError;
 pub use id::{id, try_id, Id};
 pub use join::{AbortHandle, JoinHandle};
 pub use join_set::JoinSet;
+pub use local::{spawn_local, LocalEnterGuard, LocalSet};
+pub use task_local::{AccessError, LocalKey};
+
+/// Futures returned by the task module's functions (tokio's path for `TaskLocalFuture`).
+pub mod futures {
+    pub use super::task_local::TaskLocalFuture;
+}
 // Only re-exported for the public paths `filch_executor::task::{spawn, spawn_blocking}`: spawning needs a
 // runtime, which lives above this module (`runtime/spawn.rs`); nothing in `task/` calls it.
 pub use crate::runtime::spawn::{spawn, spawn_blocking};
@@ -125,8 +166,13 @@ pub(crate) struct Task {
     raw: RawTask,
 }
 
-// SAFETY: tasks are `Send` (spawn requires `F: Send`, `F::Output: Send`) and everything a `Task`
-// reference can do goes through the atomic state word or the thread-safe vtable functions.
+// SAFETY: everything a `Task` reference can do goes through the atomic state word or the
+// thread-safe vtable functions. For tasks made by `spawn` (`F: Send`, `F::Output: Send`) any
+// thread may do any of it. For local tasks (see "Local tasks" above) the `Task`s that run or shut
+// down the task (`Notified::run`, `Task::shutdown`) are only used on the owning thread; on other
+// threads a `Task` (a queued `Notified`, an `AbortHandle`) only reads the state word, aborts
+// (which schedules through the thread-safe queue) or drops a reference, and the last reference
+// is only dropped once the future is gone.
 unsafe impl Send for Task {}
 // SAFETY: as above; `&Task` only reads the header.
 unsafe impl Sync for Task {}
@@ -277,7 +323,40 @@ where
     S: Schedule,
 {
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-    let ptr = raw::allocate(future, scheduler, id, location);
+    // SAFETY: `F` and `F::Output` are `Send` (the first case of `allocate`'s contract).
+    let ptr = unsafe { raw::allocate(future, scheduler, id, location) };
+    // SAFETY: a new task holds exactly three references, one for each of these.
+    unsafe {
+        (
+            Task::from_raw(ptr),
+            Notified::from_raw(ptr),
+            JoinHandle::from_raw(ptr),
+        )
+    }
+}
+
+/// Allocates a *local* task, whose future (and output) need not be `Send`; returns the same three
+/// references as [`new_task_at`].
+///
+/// # Safety
+///
+/// The caller (a `LocalSet`, `task/local.rs`) upholds the local-task contract of
+/// `raw::allocate`: the task is polled and shut down only on this thread, its owner list holds
+/// the returned `Task` until the task is complete, and the `JoinHandle<F::Output>` only leaves
+/// this thread when `F::Output: Send` (which its type enforces).
+pub(crate) unsafe fn new_local_task_at<F, S>(
+    future: F,
+    scheduler: S,
+    location: &'static std::panic::Location<'static>,
+) -> (Task, Notified, JoinHandle<F::Output>)
+where
+    F: Future + 'static,
+    F::Output: 'static,
+    S: Schedule,
+{
+    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    // SAFETY: forwarded from the caller (the local-task case of `allocate`'s contract).
+    let ptr = unsafe { raw::allocate(future, scheduler, id, location) };
     // SAFETY: a new task holds exactly three references, one for each of these.
     unsafe {
         (

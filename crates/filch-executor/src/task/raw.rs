@@ -87,8 +87,7 @@ struct VtableOf<F, S>(F, S);
 
 impl<F, S> VtableOf<F, S>
 where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F: Future + 'static,
     S: Schedule,
 {
     const VTABLE: Vtable = Vtable {
@@ -102,15 +101,31 @@ where
 }
 
 /// Allocates a task with the initial state (notified, join interest, three references).
-pub(crate) fn allocate<F, S>(
+///
+/// Nothing here requires `F: Send` or `F::Output: Send`: which threads may touch the future and
+/// the output is a promise of whoever allocates the task, stated below.
+///
+/// # Safety
+///
+/// Either `F` and `F::Output` are `Send`, or (a *local task*, `task/local.rs`) the caller and
+/// the scheduler `S` guarantee that:
+///
+/// 1. the task is only polled (the vtable's `poll`) and only shut down (the vtable's
+///    `shutdown`) on the thread that calls `allocate`;
+/// 2. the scheduler's owner list holds a `Task` reference from before the first poll until the
+///    task is complete (it hands it back in `release` or takes it out to shut the task down on
+///    that thread), so that the last reference, wherever it is dropped, is dropped after the
+///    future is gone (see "Local tasks" in `task/mod.rs` for the whole argument);
+/// 3. if `F::Output` is not `Send`, the `JoinHandle` stays on that thread (its type is then
+///    `!Send`, so this holds for any handle the caller returns to safe code).
+pub(crate) unsafe fn allocate<F, S>(
     future: F,
     scheduler: S,
     id: u64,
     location: &'static std::panic::Location<'static>,
 ) -> NonNull<Header>
 where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F: Future + 'static,
     S: Schedule,
 {
     let mut cell = Box::<Cell<F, S>>::new_uninit();
@@ -168,8 +183,7 @@ unsafe fn drop_stage<F: Future>(stage: *mut Stage<F>) -> std::thread::Result<()>
 
 unsafe fn poll<F, S>(ptr: NonNull<Header>)
 where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F: Future + 'static,
     S: Schedule,
 {
     // SAFETY: this function is only reachable through `VtableOf::<F, S>`.
@@ -297,8 +311,7 @@ unsafe fn poll_future<F: Future, S>(cell: &Cell<F, S>, ptr: NonNull<Header>) -> 
 #[must_use]
 unsafe fn cancel_and_complete<F, S>(cell: &Cell<F, S>, ptr: NonNull<Header>) -> bool
 where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F: Future + 'static,
     S: Schedule,
 {
     // The future's destructor runs as part of its task, so `task::id()` works there too.
@@ -327,8 +340,7 @@ where
 #[must_use]
 unsafe fn complete<F, S>(cell: &Cell<F, S>, ptr: NonNull<Header>) -> bool
 where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F: Future + 'static,
     S: Schedule,
 {
     let before = cell.header.state.transition_to_complete();
@@ -369,8 +381,7 @@ fn swallow<T>(result: std::thread::Result<T>) {
 
 unsafe fn schedule<F, S>(ptr: NonNull<Header>)
 where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F: Future + 'static,
     S: Schedule,
 {
     // SAFETY: reachable only through `VtableOf::<F, S>`.
@@ -382,8 +393,7 @@ where
 
 unsafe fn dealloc<F, S>(ptr: NonNull<Header>)
 where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F: Future + 'static,
     S: Schedule,
 {
     // SAFETY: the reference count is zero, so this is the only pointer left to an allocation made
@@ -396,8 +406,7 @@ where
 
 unsafe fn try_read_output<F, S>(ptr: NonNull<Header>, dst: *mut (), waker: &Waker)
 where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F: Future + 'static,
     S: Schedule,
 {
     // SAFETY: reachable only through `VtableOf::<F, S>`.
@@ -435,8 +444,7 @@ where
 
 unsafe fn drop_join_handle<F, S>(ptr: NonNull<Header>)
 where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F: Future + 'static,
     S: Schedule,
 {
     // SAFETY: reachable only through `VtableOf::<F, S>`.
@@ -456,8 +464,7 @@ where
 
 unsafe fn shutdown<F, S>(ptr: NonNull<Header>)
 where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F: Future + 'static,
     S: Schedule,
 {
     // SAFETY: reachable only through `VtableOf::<F, S>`.
