@@ -56,10 +56,12 @@ pub(crate) mod loom;
 
 pub mod driver;
 mod error;
+pub mod fs;
 mod io_source;
 pub mod net;
 mod reactor;
 mod scheduled_io;
+pub mod stdio;
 pub mod time;
 mod timer;
 
