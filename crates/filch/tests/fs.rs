@@ -44,12 +44,14 @@ impl Drop for TempDir {
 fn run<F, Fut>(name: &'static str, make: F)
 where
     F: FnOnce(TempDir) -> Fut + Send + 'static,
-    Fut: Future<Output = std::io::Result<()>>,
+    Fut: Future<Output = std::io::Result<()>> + Send + 'static,
 {
     common::guard(name, move || {
         let dir = TempDir::new(name);
         let rt = filch::runtime::Runtime::new().unwrap();
-        rt.block_on(make(dir)).unwrap();
+        // In a task, as most file work runs.
+        let task = rt.spawn(make(dir));
+        rt.block_on(task).unwrap().unwrap();
     });
 }
 
@@ -321,12 +323,19 @@ fn small_reads_and_writes_do_not_wait_for_the_pool() {
             let mut f = File::open(dir.join("small")).await?;
             let mut byte = [0u8; 1];
             f.read_exact(&mut byte).await?;
-            // The first read filled the buffer: the next ones are ready on their first poll.
-            for i in 1..1000 {
-                let got = poll_once(f.read(&mut byte)).await;
-                assert!(matches!(got, Some(Ok(1))), "read {i} had to wait");
-                assert_eq!(byte[0], (i % 251) as u8);
-            }
+            // The first read filled the buffer. The next ones are served from it: they even work on
+            // a thread outside any runtime, where a trip to the blocking pool would be an error.
+            let f = std::thread::spawn(move || {
+                for i in 1..1000 {
+                    let got = futures_lite::future::block_on(f.read(&mut byte));
+                    assert_eq!(got.unwrap(), 1, "read {i}");
+                    assert_eq!(byte[0], (i % 251) as u8);
+                }
+                f
+            })
+            .join()
+            .unwrap();
+            drop(f);
             // A write with nothing in flight is ready at once (deferred to the pool).
             let mut w = File::create(dir.join("w")).await?;
             assert!(matches!(poll_once(w.write(b"abc")).await, Some(Ok(3))));
@@ -335,6 +344,29 @@ fn small_reads_and_writes_do_not_wait_for_the_pool() {
             Ok(())
         },
     );
+}
+
+#[test]
+fn buffered_reads_spend_the_coop_budget() {
+    run("buffered_reads_spend_the_coop_budget", |dir| async move {
+        fs::write(dir.join("b"), pattern(5000)).await?;
+        let mut f = File::open(dir.join("b")).await?;
+        let mut byte = [0u8; 1];
+        f.read_exact(&mut byte).await?;
+        filch::task::yield_now().await;
+        // Reads served from the buffer never wait, yet the task is made to yield eventually.
+        let mut ready = 0;
+        while poll_once(f.read(&mut byte)).await.is_some() {
+            ready += 1;
+            assert!(ready < 4000, "buffered reads never ran out of budget");
+        }
+        assert!(ready > 0);
+        // After yielding, reading carries on where it was.
+        filch::task::yield_now().await;
+        f.read_exact(&mut byte).await?;
+        assert_eq!(byte[0], ((ready + 1) % 251) as u8);
+        Ok(())
+    });
 }
 
 #[test]

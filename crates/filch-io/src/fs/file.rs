@@ -49,7 +49,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{ready, Context, Poll, Wake, Waker};
 
-use filch_executor::JoinHandle;
+use filch_executor::{coop, JoinHandle};
 use futures_io::{AsyncRead, AsyncSeek, AsyncWrite};
 
 use super::{asyncify, current, join_error, path_error, OpenOptions};
@@ -473,13 +473,59 @@ impl File {
     }
 }
 
+/// Spends one unit of the task's cooperative budget on `op` if it completes, so that a task
+/// whose file operations are always ready (served from the buffer, or jobs that finish at once)
+/// still yields to the other tasks of its worker now and then.
+fn budgeted<T>(cx: &mut Context<'_>, op: impl FnOnce(&mut Context<'_>) -> Poll<T>) -> Poll<T> {
+    let budget = ready!(coop::poll_proceed(cx));
+    let result = op(cx);
+    if result.is_ready() {
+        budget.made_progress();
+    }
+    result
+}
+
 impl AsyncRead for File {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         dst: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        let this = &*self;
+        budgeted(cx, |cx| self.poll_read_inner(cx, dst))
+    }
+}
+
+impl AsyncWrite for File {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        src: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        budgeted(cx, |cx| self.poll_write_inner(cx, src))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        budgeted(cx, |cx| self.poll_flush_inner(cx))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        budgeted(cx, |cx| self.poll_flush_inner(cx))
+    }
+}
+
+impl AsyncSeek for File {
+    fn poll_seek(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        pos: SeekFrom,
+    ) -> Poll<io::Result<u64>> {
+        budgeted(cx, |cx| self.poll_seek_inner(cx, pos))
+    }
+}
+
+impl File {
+    fn poll_read_inner(&self, cx: &mut Context<'_>, dst: &mut [u8]) -> Poll<io::Result<usize>> {
+        let this = self;
         let mut inner = this.lock();
         loop {
             match &mut inner.state {
@@ -510,15 +556,9 @@ impl AsyncRead for File {
             }
         }
     }
-}
 
-impl AsyncWrite for File {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        src: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        let this = &*self;
+    fn poll_write_inner(&self, cx: &mut Context<'_>, src: &[u8]) -> Poll<io::Result<usize>> {
+        let this = self;
         let mut inner = this.lock();
         loop {
             if let Some(e) = inner.write_err.take() {
@@ -558,8 +598,8 @@ impl AsyncWrite for File {
         }
     }
 
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let this = &*self;
+    fn poll_flush_inner(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self;
         let mut inner = this.lock();
         loop {
             if let Some(e) = inner.write_err.take() {
@@ -575,18 +615,8 @@ impl AsyncWrite for File {
         }
     }
 
-    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.poll_flush(cx)
-    }
-}
-
-impl AsyncSeek for File {
-    fn poll_seek(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        pos: SeekFrom,
-    ) -> Poll<io::Result<u64>> {
-        let this = &*self;
+    fn poll_seek_inner(&self, cx: &mut Context<'_>, pos: SeekFrom) -> Poll<io::Result<u64>> {
+        let this = self;
         let mut inner = this.lock();
         loop {
             match &mut inner.state {
