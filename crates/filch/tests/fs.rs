@@ -348,39 +348,48 @@ fn small_reads_and_writes_do_not_wait_for_the_pool() {
 
 #[test]
 fn small_writes_while_a_write_runs_do_not_wait() {
-    run("small_writes_while_a_write_runs_do_not_wait", |dir| async move {
-        let mut f = File::create(dir.join("many")).await?;
-        let mut expected = Vec::new();
-        let mut waited = 0;
-        // Fewer polls than the coop budget, so a wait can only come from the pool.
-        for i in 0..100 {
-            let line = format!("line {i:03}\n");
-            match poll_once(f.write(line.as_bytes())).await {
-                Some(n) => assert_eq!(n?, line.len()),
-                None => {
-                    waited += 1;
-                    f.write_all(line.as_bytes()).await?;
+    run(
+        "small_writes_while_a_write_runs_do_not_wait",
+        |dir| async move {
+            let mut f = File::create(dir.join("many")).await?;
+            let mut expected = Vec::new();
+            let mut waited = 0;
+            // Fewer polls than the coop budget, so a wait can only come from the pool.
+            for i in 0..100 {
+                let line = format!("line {i:03}\n");
+                match poll_once(f.write(line.as_bytes())).await {
+                    Some(n) => assert_eq!(n?, line.len()),
+                    None => {
+                        waited += 1;
+                        f.write_all(line.as_bytes()).await?;
+                    }
                 }
+                expected.extend_from_slice(line.as_bytes());
             }
-            expected.extend_from_slice(line.as_bytes());
-        }
-        f.flush().await?;
-        assert_eq!(fs::read(dir.join("many")).await?, expected);
-        // Only the rare poll that catches a job between draining and reporting may wait.
-        assert!(waited <= 10, "{waited} of 100 small writes waited for the pool");
-        // Dropping a file with appended bytes in flight still writes them.
-        let mut f = File::create(dir.join("dropped")).await?;
-        for _ in 0..50 {
-            f.write_all(b"0123456789").await?;
-        }
-        drop(f);
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        while fs::metadata(dir.join("dropped")).await?.len() < 500 {
-            assert!(std::time::Instant::now() < deadline, "bytes of a dropped File were lost");
-            filch::task::yield_now().await;
-        }
-        Ok(())
-    });
+            f.flush().await?;
+            assert_eq!(fs::read(dir.join("many")).await?, expected);
+            // Only the rare poll that catches a job between draining and reporting may wait.
+            assert!(
+                waited <= 10,
+                "{waited} of 100 small writes waited for the pool"
+            );
+            // Dropping a file with appended bytes in flight still writes them.
+            let mut f = File::create(dir.join("dropped")).await?;
+            for _ in 0..50 {
+                f.write_all(b"0123456789").await?;
+            }
+            drop(f);
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+            while fs::metadata(dir.join("dropped")).await?.len() < 500 {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "bytes of a dropped File were lost"
+                );
+                filch::task::yield_now().await;
+            }
+            Ok(())
+        },
+    );
 }
 
 #[test]

@@ -11,8 +11,11 @@
 //!   position the user has read to; every operation that depends on the position corrects for
 //!   that (below).
 //! * **Writes** are deferred: `poll_write` copies up to the maximum into the buffer, starts a job
-//!   that writes all of it, and returns `Ready(n)` at once. The next write waits only if that
-//!   job is still running. An error of a deferred write is kept and reported by the next
+//!   that writes all of it, and returns `Ready(n)` at once. A write made while that job still
+//!   runs is appended (up to the maximum) to a second buffer that the same job writes before it
+//!   ends, and also returns at once; so a stream of small writes costs one trip to the pool per
+//!   job, not per write (tokio makes each such write wait for the previous one). Only when the
+//!   job has ended, or the second buffer is full, does a write wait. An error of a deferred write is kept and reported by the next
 //!   `poll_write`, `poll_flush`, `poll_close`, `poll_seek`, [`sync_all`](File::sync_all) or
 //!   [`sync_data`](File::sync_data) (reads do not report it; they leave it for the next flush).
 //!   When the `File` was opened by path, that error names the path:
@@ -91,11 +94,15 @@ pub struct File {
     wakers: Arc<WakerSet>,
     /// A waker for `wakers`, with which the job's `JoinHandle` is polled.
     job_waker: Waker,
+    /// Bytes written while a write job runs, which that job writes before it ends.
+    queue: Arc<Mutex<WriteQueue>>,
     max_buf_size: usize,
 }
 
 struct Inner {
     state: State,
+    /// The job in flight is a write (which drains `File::queue` before it ends).
+    write_in_flight: bool,
     /// The error of a deferred write, not yet reported.
     write_err: Option<io::Error>,
     /// The result of a seek job completed while its `poll_seek` was not the one polling.
@@ -182,6 +189,18 @@ impl Buf {
     }
 }
 
+/// Bytes appended by `poll_write` while a write job runs.
+#[derive(Default)]
+struct WriteQueue {
+    pending: Vec<u8>,
+    /// A write job is running and will look at `pending` again before it ends.
+    running: bool,
+}
+
+fn queue_lock(queue: &Mutex<WriteQueue>) -> MutexGuard<'_, WriteQueue> {
+    queue.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 /// The wakers of the tasks waiting on the job in flight.
 #[derive(Default)]
 struct WakerSet(Mutex<Vec<Waker>>);
@@ -256,12 +275,14 @@ impl File {
             path,
             inner: Mutex::new(Inner {
                 state: State::Idle(Some(Buf::default())),
+                write_in_flight: false,
                 write_err: None,
                 seek_done: None,
                 done: Vec::new(),
                 next_id: 0,
             }),
             job_waker: Waker::from(wakers.clone()),
+            queue: Arc::new(Mutex::new(WriteQueue::default())),
             wakers,
             max_buf_size: DEFAULT_MAX_BUF_SIZE,
         }
@@ -383,6 +404,7 @@ impl File {
         self.wakers.register(cx.waker());
         let mut job_cx = Context::from_waker(&self.job_waker);
         let result = ready!(Pin::new(job).poll(&mut job_cx));
+        inner.write_in_flight = false;
         match result {
             Ok((op, buf)) => {
                 inner.state = State::Idle(Some(buf));
@@ -390,6 +412,10 @@ impl File {
             }
             Err(e) => {
                 inner.state = State::Idle(Some(Buf::default()));
+                // A write job that did not finish drains nothing more.
+                let mut queue = queue_lock(&self.queue);
+                queue.pending.clear();
+                queue.running = false;
                 Poll::Ready(Err(join_error("filch::fs::File", e)))
             }
         }
@@ -590,23 +616,53 @@ impl File {
                     buf.data.extend_from_slice(&src[..n]);
                     let std = this.std.clone();
                     let path = this.path.clone();
+                    let queue = this.queue.clone();
+                    queue_lock(&queue).running = true;
                     inner.seek_done = None;
+                    inner.write_in_flight = true;
                     inner.state = State::Busy(handle.spawn_blocking(move || {
-                        let result = (|| {
-                            if back > 0 {
-                                (&*std).seek(SeekFrom::Current(-(back as i64)))?;
+                        let mut result = if back > 0 {
+                            (&*std).seek(SeekFrom::Current(-(back as i64))).map(drop)
+                        } else {
+                            Ok(())
+                        };
+                        loop {
+                            if result.is_ok() {
+                                result = buf.write_to(&std);
                             }
-                            buf.write_to(&std)
-                        })();
+                            let mut queue = queue_lock(&queue);
+                            if result.is_err() || queue.pending.is_empty() {
+                                // After an error the appended bytes are dropped with it.
+                                queue.pending.clear();
+                                queue.running = false;
+                                break;
+                            }
+                            // `buf` was emptied by `write_to`: swap, keeping both capacities.
+                            std::mem::swap(&mut buf.data, &mut queue.pending);
+                        }
                         let result = result.map_err(|e| File::write_error(&path, e));
                         (Op::Write(result), buf)
                     }));
                     return Poll::Ready(Ok(n));
                 }
-                State::Busy(_) => match ready!(this.poll_job(&mut inner, cx))? {
-                    Op::Write(Err(e)) => return Poll::Ready(Err(e)),
-                    other => File::stash(&mut inner, other),
-                },
+                State::Busy(_) => {
+                    if inner.write_in_flight && !src.is_empty() {
+                        // Append to the bytes the running write job takes next, if it has
+                        // not finished yet: a stream of small writes costs one trip per job,
+                        // not one per write.
+                        let mut queue = queue_lock(&this.queue);
+                        let room = this.max_buf_size.saturating_sub(queue.pending.len());
+                        if queue.running && room > 0 {
+                            let n = src.len().min(room);
+                            queue.pending.extend_from_slice(&src[..n]);
+                            return Poll::Ready(Ok(n));
+                        }
+                    }
+                    match ready!(this.poll_job(&mut inner, cx))? {
+                        Op::Write(Err(e)) => return Poll::Ready(Err(e)),
+                        other => File::stash(&mut inner, other),
+                    }
+                }
             }
         }
     }
