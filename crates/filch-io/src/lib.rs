@@ -57,11 +57,13 @@ pub(crate) mod loom;
 mod async_fd;
 pub mod driver;
 mod error;
+pub mod fs;
 mod interest;
 mod io_source;
 pub mod net;
 mod reactor;
 mod scheduled_io;
+pub mod stdio;
 pub mod time;
 mod timer;
 

@@ -46,6 +46,25 @@ use filch_executor::coop;
 /// Readiness: what a `ready(Interest)` call waits for and what it found (feature `net`).
 #[cfg(feature = "net")]
 pub use filch_io::io::{Interest, Ready};
+
+/// The process's standard streams (feature `fs`): each read or write runs on the runtime's
+/// blocking pool; a write returns once its bytes are copied, and `flush` waits for them and
+/// reports a failed write. The details are in `filch-io`'s `stdio.rs`.
+///
+/// ```
+/// use filch::io::prelude::*;
+///
+/// #[filch::main]
+/// async fn main() -> std::io::Result<()> {
+///     let mut out = filch::io::stdout();
+///     out.write_all(b"hello\n").await?;
+///     out.flush().await?;
+///     Ok(())
+/// }
+/// ```
+#[cfg(feature = "fs")]
+pub use filch_io::stdio::{stderr, stdin, stdout, Stderr, Stdin, Stdout};
+
 pub use futures_io::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite};
 
 /// Unix descriptors on filch's reactor (feature `net`): [`AsyncFd`](unix::AsyncFd) waits for

@@ -8,6 +8,8 @@
 //!   that build their runtime by hand, multi-thread or current-thread;
 //! * `net` (feature `net`): TCP, UDP and Unix sockets with tokio's names;
 //! * `time` (feature `time`): `sleep`, `timeout`, `interval` and friends;
+//! * `fs` (feature `fs`): files and directories with tokio's names, on the blocking pool, and
+//!   `io::{stdin, stdout, stderr}`;
 //! * [`io`]: the `AsyncRead`/`AsyncWrite` traits and the extension traits that give
 //!   `read(&mut buf).await` and `write_all(..).await`;
 //! * [`main`] and [`test`] (feature `macros`): attributes that run an `async fn` on a runtime.
@@ -60,6 +62,7 @@
 //! |----------|---------|---------------------------------------------------------|
 //! | `net`    | yes     | `filch::net` and the I/O driver in every runtime         |
 //! | `time`   | yes     | `filch::time` and the I/O driver (which runs the timers) |
+//! | `fs`     | yes     | `filch::fs` and `filch::io::{stdin, stdout, stderr}`     |
 //! | `macros` | yes     | `#[filch::main]`, `#[filch::test]` and `select!`         |
 //!
 //! Without `net` and `time` no reactor is created: a runtime's idle workers sleep on a condition
@@ -67,6 +70,8 @@
 
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "fs")]
+pub mod fs;
 pub mod io;
 mod macros;
 #[cfg(feature = "net")]
@@ -101,6 +106,9 @@ mod guides {
     struct Testing;
     #[doc = include_str!("../../../docs/runtime-flavours.md")]
     struct RuntimeFlavours;
+    #[cfg(feature = "fs")]
+    #[doc = include_str!("../../../docs/files-processes-signals.md")]
+    struct FilesProcessesSignals;
 }
 
 /// What the `#[filch::main]` and `#[filch::test]` expansions call. Not part of the public API:

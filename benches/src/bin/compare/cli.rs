@@ -173,6 +173,9 @@ fn list() {
     for name in crate::sync::names() {
         println!("{name:<24} {}", sync_workloads::describe(name));
     }
+    for name in crate::fs::NAMES {
+        println!("{name:<24} {}", crate::fs::describe(name));
+    }
     for config in net_configs() {
         println!("{:<24} {}", config.name(), config.describe());
     }

@@ -10,10 +10,11 @@
 //! generator is one tokio-based implementation in this process, the same for every server.
 //!
 //! The modules: [`cli`] parses the arguments, [`executor`] runs the executor and timer
-//! workloads, [`sync`] the `filch::sync` ones, [`loopback`] the servers and their load, and [`report`] prints the table.
+//! workloads, [`sync`] the `filch::sync` ones, [`fs`] the file workloads, [`loopback`] the servers and their load, and [`report`] prints the table.
 
 mod cli;
 mod executor;
+mod fs;
 mod loopback;
 mod report;
 mod sync;
@@ -29,6 +30,9 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("--serve") {
         return loopback::serve(&args[1..]);
+    }
+    if args.first().map(String::as_str) == Some("--fs-threads") {
+        return fs::count_threads(&args[1..]);
     }
     match parse(&args) {
         Ok(Some(options)) => match run(&options) {
@@ -79,6 +83,7 @@ fn run(options: &Options) -> io::Result<()> {
     let mut notes = Vec::new();
     executor::run_executor(options, &mut rows)?;
     sync::run_sync(options, &mut rows)?;
+    fs::run_fs(options, &mut rows)?;
     loopback::run_net(options, &mut rows, &mut notes)?;
     if rows.is_empty() {
         return Err(io::Error::new(

@@ -17,6 +17,8 @@ pub(crate) enum Unit {
     Micros,
     /// Operations per second; higher is better.
     PerSec,
+    /// A count (threads); lower is better.
+    Count,
 }
 
 /// One line of the table: every sample of every runtime.
@@ -102,7 +104,7 @@ pub(crate) fn print_table(options: &Options, rows: &[Row], notes: &[String], too
 fn value(value: Option<f64>, unit: Unit) -> String {
     match value {
         None => "n/a".into(),
-        Some(v) if unit == Unit::PerSec => format!("{v:.0}"),
+        Some(v) if unit == Unit::PerSec || unit == Unit::Count => format!("{v:.0}"),
         Some(v) if v >= 100.0 => format!("{v:.0}"),
         Some(v) if v >= 10.0 => format!("{v:.1}"),
         Some(v) => format!("{v:.2}"),
