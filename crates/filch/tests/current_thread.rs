@@ -558,6 +558,7 @@ fn spawn_local_inside_a_current_thread_block_on() {
             }
         }
         let s = shared.clone();
+        #[allow(clippy::async_yields_async)] // the handle is awaited later, on purpose
         let pending = rt.block_on(async move {
             let guard = OnDrop(s, std::thread::current().id());
             filch::task::spawn_local(async move {
