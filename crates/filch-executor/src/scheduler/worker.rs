@@ -25,9 +25,9 @@
 //! `yield_now` waiting for a socket sees the socket's event at its next turn, and it still runs
 //! after every task that was ready when it yielded. tokio has the same guarantee (it keeps
 //! yielded tasks in a deferred list until its driver has been polled); a stamp instead of a
-//! list costs a round of yields one driver poll and no moving of tasks between queues. That
-//! poll is also when the worker wakes a sleeping one if its deque holds more than one task,
-//! since a yield itself wakes nobody.
+//! list costs a round of yields one driver poll and no moving of tasks between queues. A yield
+//! itself wakes nobody; the first yielder of a round, when it comes up, also asks a sleeping
+//! worker to help if other tasks are queued behind it (`before_yielder`).
 //!
 //! # Stuck workers
 //!
@@ -256,16 +256,15 @@ impl WorkerCtx {
     }
 
     /// About to run a task that yielded when the driver had been entered as many times as
-    /// now: unless a thread is in it now, poll it first (`# Yielding`).
+    /// now: unless a thread is in it now, poll it first (`# Yielding`). Yields wake nobody, so
+    /// this is also where a sleeping worker is asked to help when more tasks are queued here.
     #[cold]
     fn before_yielder(&self) {
         let shared = self.shared();
-        if shared.driver.is_locked() {
-            return;
+        if !shared.driver.is_locked() {
+            self.poll_driver_now();
         }
-        self.poll_driver_now();
-        if self.local.len() > 1 {
-            // Yields wake nobody: now that a round of them is queued, let a sleeper help.
+        if !self.local.is_empty() {
             shared.notify_parked();
         }
     }
