@@ -8,6 +8,8 @@
 //!   that build their runtime by hand;
 //! * `net` (feature `net`): TCP, UDP and Unix sockets with tokio's names;
 //! * `time` (feature `time`): `sleep`, `timeout`, `interval` and friends;
+//! * `process` (feature `process`): `Command` and `Child`, with pipes and exits on the reactor;
+//! * `signal` (feature `signal`): `ctrl_c` and Unix signals, delivered through the reactor;
 //! * [`io`]: the `AsyncRead`/`AsyncWrite` traits and the extension traits that give
 //!   `read(&mut buf).await` and `write_all(..).await`;
 //! * [`main`] and [`test`] (feature `macros`): attributes that run an `async fn` on a runtime.
@@ -58,8 +60,10 @@
 //! | `net`    | yes     | `filch::net` and the I/O driver in every runtime         |
 //! | `time`   | yes     | `filch::time` and the I/O driver (which runs the timers) |
 //! | `macros` | yes     | `#[filch::main]`, `#[filch::test]` and `select!`         |
+//! | `signal` | yes     | `filch::signal` and the I/O driver                       |
+//! | `process`| yes     | `filch::process` and the I/O driver                      |
 //!
-//! Without `net` and `time` no reactor is created: a runtime's idle workers sleep on a condition
+//! Without `net`, `time`, `signal` and `process` no reactor is created: a runtime's idle workers sleep on a condition
 //! variable.
 
 #![forbid(unsafe_code)]
@@ -68,7 +72,11 @@ pub mod io;
 mod macros;
 #[cfg(feature = "net")]
 pub mod net;
+#[cfg(feature = "process")]
+pub mod process;
 pub mod runtime;
+#[cfg(feature = "signal")]
+pub mod signal;
 pub mod sync;
 pub mod task;
 #[cfg(feature = "time")]
