@@ -102,6 +102,8 @@ mod guides {
     struct MigratingFromTokio;
     #[doc = include_str!("../../../docs/coordinating-tasks.md")]
     struct CoordinatingTasks;
+    #[doc = include_str!("../../../docs/files-processes-signals.md")]
+    struct FilesProcessesSignals;
 }
 
 /// What the `#[filch::main]` and `#[filch::test]` expansions call. Not part of the public API:
