@@ -383,3 +383,19 @@ fn pipes_hand_over_to_another_child() {
         });
     });
 }
+
+#[test]
+fn types_are_send_and_sync_and_pipes_unwind_safe() {
+    use std::panic::{RefUnwindSafe, UnwindSafe};
+    fn send_sync<T: Send + Sync>() {}
+    fn unwind_safe<T: UnwindSafe + RefUnwindSafe>() {}
+    send_sync::<Command>();
+    send_sync::<filch::process::Child>();
+    send_sync::<filch::process::ChildStdin>();
+    send_sync::<filch::process::ChildStdout>();
+    send_sync::<filch::process::ChildStderr>();
+    send_sync::<filch::signal::unix::Signal>();
+    unwind_safe::<filch::process::ChildStdin>();
+    unwind_safe::<filch::process::ChildStdout>();
+    unwind_safe::<filch::process::ChildStderr>();
+}
