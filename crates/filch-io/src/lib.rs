@@ -8,6 +8,10 @@
 //! * [`net`]: [`TcpListener`](net::TcpListener), [`TcpStream`](net::TcpStream),
 //!   [`UdpSocket`](net::UdpSocket), [`UnixListener`](net::UnixListener),
 //!   [`UnixStream`](net::UnixStream), [`UnixDatagram`](net::UnixDatagram).
+//! * [`process`]: [`Command`](process::Command) and [`Child`](process::Child), with pipes and
+//!   exit notification on the reactor.
+//! * [`signal`]: [`ctrl_c`](signal::ctrl_c) and [`unix::signal`](signal::unix::signal),
+//!   delivered through the reactor.
 //!
 //! Most users get all of this through the `filch` crate. Used directly, the driver is plugged
 //! into the executor's builder:
@@ -61,8 +65,10 @@ pub mod fs;
 mod interest;
 mod io_source;
 pub mod net;
+pub mod process;
 mod reactor;
 mod scheduled_io;
+pub mod signal;
 pub mod stdio;
 pub mod time;
 mod timer;

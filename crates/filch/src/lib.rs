@@ -10,6 +10,8 @@
 //! * `time` (feature `time`): `sleep`, `timeout`, `interval` and friends;
 //! * `fs` (feature `fs`): files and directories with tokio's names, on the blocking pool, and
 //!   `io::{stdin, stdout, stderr}`;
+//! * `process` (feature `process`): `Command` and `Child`, with pipes and exits on the reactor;
+//! * `signal` (feature `signal`): `ctrl_c` and Unix signals, delivered through the reactor;
 //! * [`io`]: the `AsyncRead`/`AsyncWrite` traits and the extension traits that give
 //!   `read(&mut buf).await` and `write_all(..).await`;
 //! * [`main`] and [`test`] (feature `macros`): attributes that run an `async fn` on a runtime.
@@ -64,8 +66,10 @@
 //! | `time`   | yes     | `filch::time` and the I/O driver (which runs the timers) |
 //! | `fs`     | yes     | `filch::fs` and `filch::io::{stdin, stdout, stderr}`     |
 //! | `macros` | yes     | `#[filch::main]`, `#[filch::test]` and `select!`         |
+//! | `signal` | yes     | `filch::signal` and the I/O driver                       |
+//! | `process`| yes     | `filch::process` and the I/O driver                      |
 //!
-//! Without `net` and `time` no reactor is created: a runtime's idle workers sleep on a condition
+//! Without `net`, `time`, `signal` and `process` no reactor is created: a runtime's idle workers sleep on a condition
 //! variable.
 
 #![forbid(unsafe_code)]
@@ -76,7 +80,11 @@ pub mod io;
 mod macros;
 #[cfg(feature = "net")]
 pub mod net;
+#[cfg(feature = "process")]
+pub mod process;
 pub mod runtime;
+#[cfg(feature = "signal")]
+pub mod signal;
 pub mod sync;
 pub mod task;
 #[cfg(feature = "time")]
@@ -106,7 +114,7 @@ mod guides {
     struct Testing;
     #[doc = include_str!("../../../docs/runtime-flavours.md")]
     struct RuntimeFlavours;
-    #[cfg(feature = "fs")]
+    #[cfg(all(feature = "fs", feature = "process", feature = "signal"))]
     #[doc = include_str!("../../../docs/files-processes-signals.md")]
     struct FilesProcessesSignals;
 }

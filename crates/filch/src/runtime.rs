@@ -5,9 +5,9 @@
 //! code inside a synchronous API, a test harness, a program that needs two runtimes).
 //!
 //! [`Runtime`] and [`Builder`] wrap the executor's types so that every runtime built through the
-//! facade has the I/O driver installed when the `net` or `time` feature is on: its idle workers
-//! block in the operating system's poller and fire timers. [`Handle`], [`EnterGuard`] and
-//! [`TryCurrentError`] are the executor's own.
+//! facade has the I/O driver installed when any of the `net`, `time`, `signal` or `process`
+//! features is on: its idle workers block in the operating system's poller and fire timers.
+//! [`Handle`], [`EnterGuard`] and [`TryCurrentError`] are the executor's own.
 //!
 //! # Flavours
 //!
@@ -388,8 +388,8 @@ impl Builder {
     /// Builds the runtime and starts its worker threads.
     ///
     /// Settings left unset are read from the environment (`FILCH_WORKER_THREADS`,
-    /// `FILCH_MAX_BLOCKING_THREADS`) or take their defaults. When the `net` or `time` feature is
-    /// on, the runtime gets filch's I/O driver.
+    /// `FILCH_MAX_BLOCKING_THREADS`) or take their defaults. When the `net`, `time`, `signal` or
+    /// `process` feature is on, the runtime gets filch's I/O driver.
     ///
     /// # Errors
     ///
@@ -406,7 +406,12 @@ impl Builder {
     /// assert!(runtime.is_ok());
     /// ```
     pub fn build(&mut self) -> io::Result<Runtime> {
-        #[cfg(any(feature = "net", feature = "time"))]
+        #[cfg(any(
+            feature = "net",
+            feature = "time",
+            feature = "signal",
+            feature = "process"
+        ))]
         self.inner.driver(filch_io::new_driver);
         let inner = self.inner.build()?;
         #[cfg(feature = "time")]
@@ -419,7 +424,7 @@ impl Builder {
 }
 
 /// A running filch runtime: its worker threads (none for a current-thread runtime), blocking
-/// pool and (with `net` or `time`) its I/O driver.
+/// pool and (with `net`, `time`, `fs`, `signal` or `process`) its I/O driver.
 ///
 /// Dropping the runtime shuts it down: the workers stop and are joined, every unfinished task is
 /// cancelled (its future dropped, its `JoinHandle` resolving to a cancelled

@@ -179,4 +179,9 @@ fn list() {
     for config in net_configs() {
         println!("{:<24} {}", config.name(), config.describe());
     }
+    println!(
+        "{:<24} spawn 500 `true` children at once, then wait for each (filch::process, \
+         tokio::process, async-process on smol)",
+        crate::process::NAME
+    );
 }

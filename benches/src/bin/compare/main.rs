@@ -10,12 +10,14 @@
 //! generator is one tokio-based implementation in this process, the same for every server.
 //!
 //! The modules: [`cli`] parses the arguments, [`executor`] runs the executor and timer
-//! workloads, [`sync`] the `filch::sync` ones, [`fs`] the file workloads, [`loopback`] the servers and their load, and [`report`] prints the table.
+//! workloads, [`sync`] the `filch::sync` ones, [`fs`] the file workloads, [`loopback`] the
+//! servers and their load, [`process`] the child-process one, and [`report`] prints the table.
 
 mod cli;
 mod executor;
 mod fs;
 mod loopback;
+mod process;
 mod report;
 mod sync;
 
@@ -85,6 +87,7 @@ fn run(options: &Options) -> io::Result<()> {
     sync::run_sync(options, &mut rows)?;
     fs::run_fs(options, &mut rows)?;
     loopback::run_net(options, &mut rows, &mut notes)?;
+    process::run_process(options, &mut rows)?;
     if rows.is_empty() {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
