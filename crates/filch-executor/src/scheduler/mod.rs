@@ -25,6 +25,7 @@ use crossbeam_utils::CachePadded;
 use crate::blocking::BlockingPool;
 use crate::loom::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 use crate::loom::sync::Arc;
+use crate::runtime::metrics::{bump, MetricsCells};
 use crate::runtime::Config;
 use crate::task::{Notified, Task};
 
@@ -75,7 +76,7 @@ impl Remote {
         NonNull::new(ptr).map(|p| unsafe { Notified::from_raw(p) })
     }
 
-    fn has_lifo(&self) -> bool {
+    pub(crate) fn has_lifo(&self) -> bool {
         !self.lifo.load(Ordering::Acquire).is_null()
     }
 
@@ -118,6 +119,8 @@ pub(crate) struct Shared {
     pub(crate) driver: Arc<SharedDriver>,
     pub(crate) blocking: BlockingPool,
     pub(crate) config: Config,
+    /// The counters of `RuntimeMetrics` that live nowhere else (`runtime/metrics.rs`).
+    pub(crate) metrics: MetricsCells,
     shutdown: AtomicBool,
     /// Set once shutdown has drained the injector for the last time; a push that sees it drains
     /// again itself (see `schedule_remote`).
@@ -133,7 +136,9 @@ impl Shared {
         config: Config,
     ) -> Shared {
         let n = config.worker_threads;
+        let metrics = MetricsCells::new(remotes.len(), config.histogram);
         Shared {
+            metrics,
             remotes,
             num_core: n,
             monitor: Monitor::new(),
@@ -174,8 +179,10 @@ impl Shared {
             // yields while it waits for a socket or a timer must let the driver run first.
             worker.deferred.push(task);
             worker.has_deferred.set(true);
+            bump(&worker.metrics().local_schedules, 1);
             return;
         } else {
+            bump(&worker.metrics().local_schedules, 1);
             let remote = &self.remotes[worker.index];
             let prev = remote.lifo.swap(task.into_raw().as_ptr(), Ordering::AcqRel);
             let Some(prev) = NonNull::new(prev) else {
@@ -304,6 +311,11 @@ impl Shared {
     pub(crate) fn rescue(&self, index: usize) -> usize {
         let moved = self.remotes[index].take_all(|task| self.push_injector(task));
         if moved > 0 {
+            // Rare (a stuck or retiring worker), and written by the monitor or the retiring
+            // worker: a read-modify-write is fine here (`runtime/metrics.rs`).
+            self.metrics.workers[index]
+                .overflows
+                .fetch_add(moved as u64, std::sync::atomic::Ordering::Relaxed);
             self.notify_parked();
         }
         moved

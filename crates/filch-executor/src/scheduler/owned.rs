@@ -3,13 +3,28 @@
 //!
 //! Sharded by task id; each shard is a slab under its own mutex (tokio shards its owned-task
 //! list the same way to keep spawns on different workers from contending).
+//!
+//! Each shard also counts the tasks inserted into it and the tasks in it, for
+//! `RuntimeMetrics::spawned_tasks_count` and `num_alive_tasks`: written with a relaxed load and
+//! store while the shard's lock is held (a spawn takes that lock anyway, so counting adds no
+//! atomic read-modify-write and no cache line), read without the lock and summed over the
+//! shards.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 
 use crate::loom::sync::Mutex;
 use crate::task::Task;
 
 pub(crate) struct OwnedTasks {
-    shards: Box<[Mutex<Shard>]>,
+    shards: Box<[ShardCell]>,
     mask: usize,
+}
+
+/// A shard and its counters (written under `lock` only).
+struct ShardCell {
+    lock: Mutex<Shard>,
+    spawned: AtomicU64,
+    alive: AtomicUsize,
 }
 
 /// # Invariant
@@ -27,21 +42,53 @@ impl OwnedTasks {
     pub(crate) fn new(workers: usize) -> OwnedTasks {
         let n = (workers * 4).next_power_of_two().clamp(4, 64);
         OwnedTasks {
-            shards: (0..n).map(|_| Mutex::new(Shard::default())).collect(),
+            shards: (0..n)
+                .map(|_| ShardCell {
+                    lock: Mutex::new(Shard::default()),
+                    spawned: AtomicU64::new(0),
+                    alive: AtomicUsize::new(0),
+                })
+                .collect(),
             mask: n - 1,
         }
     }
 
-    fn shard(&self, task: &Task) -> &Mutex<Shard> {
+    fn shard(&self, task: &Task) -> &ShardCell {
         &self.shards[task.header().id as usize & self.mask]
+    }
+
+    /// Tasks inserted so far (`RuntimeMetrics::spawned_tasks_count`).
+    pub(crate) fn spawned(&self) -> u64 {
+        self.shards
+            .iter()
+            .map(|s| s.spawned.load(Relaxed))
+            .fold(0, u64::wrapping_add)
+    }
+
+    /// Tasks in the list now (`RuntimeMetrics::num_alive_tasks`).
+    pub(crate) fn alive(&self) -> usize {
+        self.shards.iter().map(|s| s.alive.load(Relaxed)).sum()
+    }
+
+    /// Calls `f` on every task in the list, one shard at a time under its lock (`Handle::dump`).
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&Task)) {
+        for cell in self.shards.iter() {
+            let shard = cell.lock.lock();
+            shard.slots.iter().flatten().for_each(&mut f);
+        }
     }
 
     /// Adds a task; gives it back if the list is closed (the runtime is shutting down).
     pub(crate) fn insert(&self, task: Task) -> Result<(), Task> {
-        let mut shard = self.shard(&task).lock();
+        let cell = self.shard(&task);
+        let mut shard = cell.lock.lock();
         if shard.closed {
             return Err(task);
         }
+        // Under the lock: the only writer (see the module docs).
+        cell.spawned
+            .store(cell.spawned.load(Relaxed).wrapping_add(1), Relaxed);
+        cell.alive.store(cell.alive.load(Relaxed) + 1, Relaxed);
         let slot = match shard.free.pop() {
             Some(slot) => slot,
             None => {
@@ -59,7 +106,8 @@ impl OwnedTasks {
     /// Removes a task, returning the list's reference, or `None` if it is not (or no longer)
     /// in the list.
     pub(crate) fn remove(&self, task: &Task) -> Option<Task> {
-        let mut shard = self.shard(task).lock();
+        let cell = self.shard(task);
+        let mut shard = cell.lock.lock();
         let slot = task
             .header()
             .owner_slot
@@ -68,6 +116,7 @@ impl OwnedTasks {
             Some(entry) if entry.as_ref().map(|t| t.raw()) == Some(task.raw()) => {
                 let taken = entry.take();
                 shard.free.push(slot);
+                cell.alive.store(cell.alive.load(Relaxed) - 1, Relaxed);
                 taken
             }
             _ => None,
@@ -77,9 +126,10 @@ impl OwnedTasks {
     /// Closes the list (later inserts fail) and takes every task out of it.
     pub(crate) fn close_and_drain(&self) -> Vec<Task> {
         let mut all = Vec::new();
-        for shard in self.shards.iter() {
-            let mut shard = shard.lock();
+        for cell in self.shards.iter() {
+            let mut shard = cell.lock.lock();
             shard.closed = true;
+            cell.alive.store(0, Relaxed);
             let free = &mut shard.free;
             free.clear();
             let slots = std::mem::take(&mut shard.slots);

@@ -25,6 +25,14 @@
 //! sees the socket's event at its next turn, and it still runs after every task that was ready
 //! when it yielded. (tokio defers yielded tasks the same way.)
 //!
+//! # Metrics
+//!
+//! The worker keeps its counters in its own cache-padded cell (`runtime/metrics.rs` says who
+//! writes what): a poll count per poll; park, no-op wake-up and busy-time figures around each
+//! park (and busy time at each maintenance tick); steal figures per successful steal. The clock
+//! is read around a poll only when timing is on (`WorkerCtx::timing`, cached at start): then
+//! the poll's duration feeds the histogram and the slow-poll check.
+//!
 //! # Stuck workers
 //!
 //! A worker stuck in one long poll is the monitor's business (`watchdog.rs`): it takes the
@@ -59,13 +67,15 @@
 //! 7. `Driver::shutdown` wakes everything still registered with the I/O driver.
 
 use std::cell::Cell;
-use std::time::Duration;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::{Duration, Instant};
 
 use crossbeam_deque::{Steal, Worker};
 
 use crate::context;
 use crate::loom::sync::atomic::Ordering;
 use crate::loom::sync::Arc;
+use crate::runtime::metrics::{bump, report_slow_poll, SlowPollReport, WorkerMetrics};
 use crate::runtime::Handle;
 use crate::scheduler::idle::AfterWake;
 use crate::scheduler::park::Parker;
@@ -91,6 +101,9 @@ pub(crate) struct WorkerCtx {
     pub(crate) deferred: Worker<Notified>,
     /// Set when a task is deferred, cleared when the deferred tasks are requeued.
     pub(crate) has_deferred: Cell<bool>,
+    /// Whether polls are timed (histogram or slow-poll threshold on), cached at start so the
+    /// poll path pays one branch on it.
+    timing: bool,
 }
 
 /// A worker's two deques: its run queue and its deferred yielders.
@@ -103,6 +116,11 @@ impl WorkerCtx {
     pub(crate) fn shared(&self) -> &Shared {
         &self.handle.shared
     }
+
+    /// This worker slot's metric counters (written only by this thread).
+    pub(crate) fn metrics(&self) -> &WorkerMetrics {
+        &self.handle.shared.metrics.workers[self.index]
+    }
 }
 
 /// The counters a worker keeps for itself while it loops.
@@ -112,11 +130,18 @@ struct LoopState {
     is_searching: bool,
     /// Picks the first victim of a steal.
     rng: fastrand::Rng,
+    /// Start of the current busy stretch (since the last wake-up or busy-time flush).
+    busy_since: Instant,
+    /// The poll count when the worker last woke up: unchanged at the next park means the
+    /// wake-up was a no-op.
+    polls_at_wake: Option<u64>,
 }
 
 impl WorkerCtx {
     fn new(handle: Handle, index: usize, queues: Queues) -> WorkerCtx {
+        let timing = handle.shared.config.timing();
         WorkerCtx {
+            timing,
             handle,
             index,
             local: queues.local,
@@ -127,6 +152,7 @@ impl WorkerCtx {
 
     /// Runs `f` with this worker registered as the thread's worker and its runtime current.
     fn enter<R>(&self, f: impl FnOnce() -> R) -> R {
+        crate::task::raw::set_timed(self.timing);
         context::set_worker(self, || {
             let _current = context::set_current(&self.handle);
             let _entered = context::enter_runtime();
@@ -145,6 +171,8 @@ fn loop_state(index: usize) -> LoopState {
         lifo_polls: 0,
         is_searching: false,
         rng: fastrand::Rng::with_seed(index as u64),
+        busy_since: Instant::now(),
+        polls_at_wake: None,
     }
 }
 
@@ -214,6 +242,7 @@ impl WorkerCtx {
             state.tick = state.tick.wrapping_add(1);
             remote.ticks.store(state.tick as usize, Ordering::Relaxed);
             if state.tick % EVENT_INTERVAL == 0 {
+                self.flush_busy(state);
                 self.maintenance();
             }
             if let Some(task) = self.next_task(state) {
@@ -230,7 +259,9 @@ impl WorkerCtx {
             if extra {
                 // Not on the parked list: never sleep longer than a period, so a retire request
                 // or work nobody woke us for is seen soon.
+                self.before_park(state);
                 parker.park(Some(WATCHDOG_PERIOD));
+                self.after_park(state);
             } else {
                 self.park(state, parker);
             }
@@ -249,17 +280,81 @@ impl WorkerCtx {
                 .stop_searching(|| shared.work_pending(), || shared.notify_parked());
         }
         let remote = &self.shared().remotes[self.index];
-        remote
-            .polling_id
-            .store(task.id() as usize, Ordering::Relaxed);
+        let id = task.id();
+        let location = task.location();
+        remote.polling_id.store(id as usize, Ordering::Relaxed);
         remote.polling.store(
-            task.location() as *const std::panic::Location<'static> as *mut _,
+            location as *const std::panic::Location<'static> as *mut _,
             Ordering::Release,
         );
         task.run();
         remote
             .polling
             .store(std::ptr::null_mut(), Ordering::Relaxed);
+        let metrics = self.metrics();
+        bump(&metrics.polls, 1);
+        if self.timing {
+            self.after_timed_poll(metrics, id, location);
+        }
+    }
+
+    /// With timing on: the histogram, the mean poll time and the slow-poll check.
+    #[cold]
+    fn after_timed_poll(
+        &self,
+        metrics: &WorkerMetrics,
+        id: u64,
+        location: &'static std::panic::Location<'static>,
+    ) {
+        // `None` when the task was not actually polled (cancelled, or already running).
+        let Some(elapsed) = crate::task::raw::take_last_poll() else {
+            return;
+        };
+        let config = &self.shared().config;
+        metrics.record_poll_time(self.shared().metrics.histogram.as_ref(), elapsed);
+        if config.slow_poll_threshold.is_some_and(|t| elapsed >= t) {
+            let report = SlowPollReport {
+                id: crate::task::Id::from_u64(id),
+                location,
+                duration: elapsed,
+                worker: self.index,
+            };
+            report_slow_poll(config.on_slow_poll.as_ref(), &report);
+        }
+    }
+
+    /// Busy time up to now goes into the worker's figure; a park right after a wake-up with no
+    /// poll in between is a no-op wake-up.
+    fn before_park(&self, state: &mut LoopState) {
+        let metrics = self.metrics();
+        let now = Instant::now();
+        let busy = now.saturating_duration_since(state.busy_since);
+        bump(
+            &metrics.busy_nanos,
+            u64::try_from(busy.as_nanos()).unwrap_or(u64::MAX),
+        );
+        state.busy_since = now;
+        let polls = metrics.polls.load(Relaxed);
+        if state.polls_at_wake == Some(polls) {
+            bump(&metrics.noops, 1);
+        }
+        bump(&metrics.parks, 1);
+    }
+
+    fn after_park(&self, state: &mut LoopState) {
+        state.busy_since = Instant::now();
+        state.polls_at_wake = Some(self.metrics().polls.load(Relaxed));
+    }
+
+    /// At maintenance ticks: busy time so far, so a worker that never parks still shows busy.
+    fn flush_busy(&self, state: &mut LoopState) {
+        let now = Instant::now();
+        let busy = now.saturating_duration_since(state.busy_since);
+        bump(
+            &self.metrics().busy_nanos,
+            u64::try_from(busy.as_nanos()).unwrap_or(u64::MAX),
+        );
+        state.busy_since = now;
     }
 
     /// Polls the driver if nobody is in it, then moves the deferred yielders to the back of the
@@ -348,7 +443,15 @@ impl WorkerCtx {
                     .stealer
                     .steal_batch_and_pop(&self.local)
                 {
-                    Steal::Success(task) => return Some(task),
+                    Steal::Success(task) => {
+                        // The deque was empty before (nothing else was found locally), and
+                        // only this thread pushes to it: what is in it now came with the
+                        // steal (less what other thieves took meanwhile).
+                        let metrics = self.metrics();
+                        bump(&metrics.steal_operations, 1);
+                        bump(&metrics.steals, 1 + self.local.len() as u64);
+                        return Some(task);
+                    }
                     Steal::Empty => break,
                     Steal::Retry => continue,
                 }
@@ -374,7 +477,9 @@ impl WorkerCtx {
         );
         state.is_searching = false;
         loop {
+            self.before_park(state);
             parker.park(None);
+            self.after_park(state);
             let has_work = self.has_local_work() || shared.is_shutdown();
             match shared.idle.after_wake(self.index, has_work) {
                 AfterWake::Run { searching } => {
