@@ -357,6 +357,11 @@ fn the_poll_time_histogram_counts_each_poll_in_its_bucket() {
         // The last bucket is open-ended: a 50 ms poll lands there.
         rt.block_on(rt.spawn(async { thread::sleep(Duration::from_millis(50)) }))
             .unwrap();
+        // Recorded right after each poll returns, maybe after `block_on` saw the output.
+        let total = |c: &[u64]| c.iter().sum::<u64>();
+        wait_until("both polls are counted", || {
+            total(&counts(&m)) == total(&before) + 2
+        });
         let after = counts(&m);
         assert_eq!(after[0], before[0] + 1, "{before:?} -> {after:?}");
         assert_eq!(after[3], before[3] + 1, "{before:?} -> {after:?}");
@@ -409,6 +414,13 @@ fn a_50ms_poll_is_reported_once_with_its_spawn_line() {
         let slow = rt.spawn(async { thread::sleep(Duration::from_millis(50)) });
         let id = slow.id();
         rt.block_on(slow).unwrap();
+        // The report comes right after the poll returns, which may be after the `JoinHandle`
+        // saw the output.
+        wait_until("the slow poll is reported", || {
+            !reports.lock().unwrap().is_empty()
+        });
+        // Give a wrong second report (of the fast task, say) time to show.
+        thread::sleep(Duration::from_millis(20));
         let reports = reports.lock().unwrap();
         assert_eq!(reports.len(), 1, "only the slow poll: {reports:?}");
         let r = &reports[0];

@@ -223,7 +223,7 @@ impl Builder {
     ///     std::thread::sleep(Duration::from_millis(40));
     /// }))
     /// .unwrap();
-    /// drop(rt);
+    /// drop(rt); // joins the workers: the report has been made
     /// assert!(seen.lock().unwrap()[0] >= Duration::from_millis(40));
     /// ```
     pub fn slow_poll_threshold(&mut self, threshold: Duration) -> &mut Self {
@@ -232,7 +232,8 @@ impl Builder {
     }
 
     /// Replaces the default slow-poll report (one line on standard error) with `f`, called on
-    /// the worker thread right after the slow poll. A panic in `f` is caught and reported on
+    /// the worker thread right after the slow poll returns (so a task that finished in that poll
+    /// may already have delivered its output to its `JoinHandle`). A panic in `f` is caught and reported on
     /// standard error. Has no effect without a threshold ([`slow_poll_threshold`](Self::slow_poll_threshold)
     /// or `FILCH_SLOW_POLL_MS`).
     pub fn on_slow_poll<F>(&mut self, f: F) -> &mut Self
