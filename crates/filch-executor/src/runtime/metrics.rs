@@ -517,13 +517,11 @@ impl RuntimeMetrics {
     pub fn worker_mean_poll_time(&self, worker: usize) -> Duration {
         let w = self.worker(worker);
         let timed = w.timed_polls.load(Relaxed);
-        if timed > 0 {
-            return Duration::from_nanos(w.poll_nanos.load(Relaxed) / timed);
+        if let Some(mean) = w.poll_nanos.load(Relaxed).checked_div(timed) {
+            return Duration::from_nanos(mean);
         }
-        match w.polls.load(Relaxed) {
-            0 => Duration::ZERO,
-            polls => Duration::from_nanos(w.busy_nanos.load(Relaxed) / polls),
-        }
+        let polls = w.polls.load(Relaxed);
+        Duration::from_nanos(w.busy_nanos.load(Relaxed).checked_div(polls).unwrap_or(0))
     }
 
     /// Whether the poll-time histogram is on
