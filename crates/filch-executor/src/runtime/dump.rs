@@ -24,7 +24,7 @@
 //!
 //! # Per-task counters: the decision
 //!
-//! The header carries the poll count (`u32`, relaxed load + store by the thread holding
+//! The header carries the poll count (`u64`, relaxed load + store by the thread holding
 //! RUNNING: the header's line is already in that thread's cache because the poll just changed
 //! the state word), the total poll time (`u64`, written only while timing is on) and the spawn
 //! instant. Their cost was measured (`docs/benchmarks.md`, "Cost of metrics") and is within the

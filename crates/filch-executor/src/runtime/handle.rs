@@ -177,7 +177,7 @@ impl Handle {
             .collect();
         let taken_at = std::time::Instant::now();
         let mut tasks = Vec::with_capacity(shared.owned.alive());
-        shared.owned.for_each(|task| {
+        shared.owned.for_each(|task, spawned_at| {
             let header = task.header();
             let snapshot = header.state.load();
             let state = if snapshot.is_complete() {
@@ -198,7 +198,7 @@ impl Handle {
                 id: crate::task::Id::from_u64(header.id),
                 location: header.location,
                 state,
-                spawned_at: header.spawned_at,
+                spawned_at,
                 polls: u64::from(header.polls.load(std::sync::atomic::Ordering::Relaxed)),
                 poll_time: std::time::Duration::from_nanos(
                     header.poll_nanos.load(std::sync::atomic::Ordering::Relaxed),

@@ -11,6 +11,7 @@
 //! shards.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::time::Instant;
 
 use crate::loom::sync::Mutex;
 use crate::task::Task;
@@ -18,6 +19,13 @@ use crate::task::Task;
 pub(crate) struct OwnedTasks {
     shards: Box<[ShardCell]>,
     mask: usize,
+}
+
+/// A task in the list, and when it was spawned (`TaskInfo::age`; kept here rather than in the
+/// task header so that the task allocation does not grow, see `runtime/dump.rs`).
+struct Entry {
+    task: Task,
+    spawned_at: Instant,
 }
 
 /// A shard and its counters (written under `lock` only).
@@ -29,11 +37,11 @@ struct ShardCell {
 
 /// # Invariant
 ///
-/// For every `Some(task)` at index `i` of `slots`, `task.header().owner_slot == i` (written under
-/// this shard's lock), and `i` is not in `free`.
+/// For every `Some(entry)` at index `i` of `slots`, `entry.task.header().owner_slot == i`
+/// (written under this shard's lock), and `i` is not in `free`.
 #[derive(Default)]
 struct Shard {
-    slots: Vec<Option<Task>>,
+    slots: Vec<Option<Entry>>,
     free: Vec<usize>,
     closed: bool,
 }
@@ -71,15 +79,18 @@ impl OwnedTasks {
     }
 
     /// Calls `f` on every task in the list, one shard at a time under its lock (`Handle::dump`).
-    pub(crate) fn for_each(&self, mut f: impl FnMut(&Task)) {
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&Task, Instant)) {
         for cell in self.shards.iter() {
             let shard = cell.lock.lock();
-            shard.slots.iter().flatten().for_each(&mut f);
+            for entry in shard.slots.iter().flatten() {
+                f(&entry.task, entry.spawned_at);
+            }
         }
     }
 
     /// Adds a task; gives it back if the list is closed (the runtime is shutting down).
     pub(crate) fn insert(&self, task: Task) -> Result<(), Task> {
+        let spawned_at = Instant::now();
         let cell = self.shard(&task);
         let mut shard = cell.lock.lock();
         if shard.closed {
@@ -96,10 +107,10 @@ impl OwnedTasks {
                 shard.slots.len() - 1
             }
         };
-        task.header()
-            .owner_slot
-            .store(slot, std::sync::atomic::Ordering::Relaxed);
-        shard.slots[slot] = Some(task);
+        // A shard would need 2^32 live tasks (hundreds of GiB) to get here.
+        let slot32 = u32::try_from(slot).expect("more than 2^32 live tasks in one shard");
+        task.header().owner_slot.store(slot32, Relaxed);
+        shard.slots[slot] = Some(Entry { task, spawned_at });
         Ok(())
     }
 
@@ -108,13 +119,10 @@ impl OwnedTasks {
     pub(crate) fn remove(&self, task: &Task) -> Option<Task> {
         let cell = self.shard(task);
         let mut shard = cell.lock.lock();
-        let slot = task
-            .header()
-            .owner_slot
-            .load(std::sync::atomic::Ordering::Relaxed);
+        let slot = task.header().owner_slot.load(Relaxed) as usize;
         match shard.slots.get_mut(slot) {
-            Some(entry) if entry.as_ref().map(|t| t.raw()) == Some(task.raw()) => {
-                let taken = entry.take();
+            Some(entry) if entry.as_ref().map(|e| e.task.raw()) == Some(task.raw()) => {
+                let taken = entry.take().map(|e| e.task);
                 shard.free.push(slot);
                 cell.alive.store(cell.alive.load(Relaxed) - 1, Relaxed);
                 taken
@@ -133,7 +141,7 @@ impl OwnedTasks {
             let free = &mut shard.free;
             free.clear();
             let slots = std::mem::take(&mut shard.slots);
-            all.extend(slots.into_iter().flatten());
+            all.extend(slots.into_iter().flatten().map(|e| e.task));
         }
         all
     }

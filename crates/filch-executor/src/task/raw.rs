@@ -35,15 +35,14 @@ pub(crate) struct Header {
     /// Unique per process, for `JoinError`'s message and the owner list's sharding.
     pub(crate) id: u64,
     /// Where the owner list keeps this task; written under the owner shard's lock only.
-    pub(crate) owner_slot: std::sync::atomic::AtomicUsize,
+    /// 32 bits, so that it shares a word with `polls` (see `runtime/dump.rs`, "the decision").
+    pub(crate) owner_slot: AtomicU32,
+    /// Polls that have returned (wrapping at 2^32). Written only by the thread holding RUNNING
+    /// (relaxed load + store, no read-modify-write), read by task dumps.
+    pub(crate) polls: AtomicU32,
     /// Where the task was spawned (`#[track_caller]` on the spawn functions), for stall reports,
     /// slow-poll reports and task dumps.
     pub(crate) location: &'static std::panic::Location<'static>,
-    /// When the task was allocated (`TaskInfo::age` in task dumps).
-    pub(crate) spawned_at: std::time::Instant,
-    /// Polls that have returned. Written only by the thread holding RUNNING (relaxed load +
-    /// store, no read-modify-write), read by task dumps.
-    pub(crate) polls: AtomicU32,
     /// Total measured poll time in nanoseconds, kept only while the polling thread has timing on
     /// (see [`set_timed`]); written like `polls`.
     pub(crate) poll_nanos: AtomicU64,
@@ -151,10 +150,9 @@ where
             state: State::new(),
             vtable: &VtableOf::<F, S>::VTABLE,
             id,
-            owner_slot: std::sync::atomic::AtomicUsize::new(usize::MAX),
-            location,
-            spawned_at: std::time::Instant::now(),
+            owner_slot: AtomicU32::new(u32::MAX),
             polls: AtomicU32::new(0),
+            location,
             poll_nanos: AtomicU64::new(0),
         });
         ptr::addr_of_mut!((*p).scheduler).write(scheduler);
