@@ -580,3 +580,33 @@ mod env {
         }
     }
 }
+
+#[test]
+fn a_task_spawned_on_a_worker_ages_from_its_spawn() {
+    guard("dump_age", || {
+        let rt = runtime(1);
+        let (tx, rx) = filch::sync::oneshot::channel::<()>();
+        let id = rt
+            .block_on(rt.spawn(async move {
+                // Spawned on the worker: its spawn time is the worker's latest clock reading.
+                filch::spawn(async move {
+                    rx.await.ok();
+                })
+                .id()
+            }))
+            .unwrap();
+        thread::sleep(Duration::from_millis(200));
+        let dump = rt.handle().dump();
+        let t = dump
+            .tasks()
+            .iter()
+            .find(|t| t.id() == id)
+            .expect("the child is listed");
+        assert!(
+            t.age() >= Duration::from_millis(200) && t.age() < Duration::from_secs(10),
+            "age {:?}",
+            t.age()
+        );
+        tx.send(()).unwrap();
+    });
+}

@@ -13,7 +13,8 @@
 //! | `worker_poll_count`, `worker_park_count`, `worker_noop_count`, `worker_steal_count`, `worker_steal_operations`, `worker_local_schedule_count`, `worker_total_busy_duration`, the poll-time histogram | the worker's [`WorkerMetrics`], one `CachePadded` cell per worker slot in `Shared::metrics` | the owning worker thread only | relaxed load + relaxed store |
 //! | `budget_forced_yield_count` | the worker's `WorkerMetrics`; one shared cell for forced yields outside a worker (`block_on`) | the owning worker; any thread for the shared cell | load + store; `fetch_add` on the shared cell |
 //! | `worker_overflow_count` | the worker's `WorkerMetrics` | the monitor thread (and a retiring compensating worker) | `fetch_add`: this path is rare (see below) |
-//! | `spawned_tasks_count`, `num_alive_tasks` | one pair of counters beside each shard lock of the owner list (`scheduler/owned.rs`) | whoever holds that shard's lock (a spawn inserts the task there anyway) | load + store under the lock |
+//! | `spawned_tasks_count` | one counter beside each shard lock of the owner list (`scheduler/owned.rs`) | whoever holds that shard's lock (a spawn inserts the task there anyway) | load + store under the lock |
+//! | `num_alive_tasks` | not counted: the occupied slots of the owner list | — | read under each shard's lock when asked |
 //! | `stall_count` | the monitor (`scheduler/watchdog.rs`) | the monitor thread | load + store |
 //! | `global_queue_depth`, `worker_local_queue_depth` | the queues themselves | — | `len()` of the injector / deque, read when asked |
 //! | `num_blocking_threads`, `num_idle_blocking_threads`, `blocking_queue_depth` | the blocking pool's state (`blocking.rs`) | — | read under the pool's lock when asked |
@@ -85,7 +86,8 @@
 use std::fmt;
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use crossbeam_utils::CachePadded;
 
@@ -143,8 +145,9 @@ impl WorkerMetrics {
 
 /// The runtime's metric cells that are not elsewhere (see the module docs' table).
 pub(crate) struct MetricsCells {
-    /// One per worker slot (core workers, then the compensating workers' slots).
-    pub(crate) workers: Box<[CachePadded<WorkerMetrics>]>,
+    /// One per worker slot (core workers, then the compensating workers' slots). In an `Arc`
+    /// so the worker thread keeps a direct pointer to its own cell.
+    pub(crate) workers: Box<[Arc<CachePadded<WorkerMetrics>>]>,
     /// Forced yields of futures run outside a worker (`block_on`).
     pub(crate) outside_forced_yields: AtomicU64,
     pub(crate) histogram: Option<Histogram>,
@@ -154,12 +157,35 @@ impl MetricsCells {
     pub(crate) fn new(slots: usize, histogram: Option<Histogram>) -> MetricsCells {
         MetricsCells {
             workers: (0..slots)
-                .map(|_| CachePadded::new(WorkerMetrics::new(histogram.as_ref())))
+                .map(|_| Arc::new(CachePadded::new(WorkerMetrics::new(histogram.as_ref()))))
                 .collect(),
             outside_forced_yields: AtomicU64::new(0),
             histogram,
         }
     }
+}
+
+thread_local! {
+    /// A worker thread's latest clock reading (taken at its wake-ups, parks and maintenance
+    /// ticks anyway): the spawn time of tasks spawned on that worker, so a spawn reads no clock.
+    static RECENT_NOW: std::cell::Cell<Option<Instant>> = const { std::cell::Cell::new(None) };
+}
+
+/// Records the worker's latest clock reading (worker threads only).
+#[inline]
+pub(crate) fn set_recent_now(now: Instant) {
+    RECENT_NOW.with(|c| c.set(Some(now)));
+}
+
+/// The spawn time of a new task: the worker's latest clock reading on a worker thread (at most
+/// one maintenance interval old, or one poll if that poll is long), a fresh reading elsewhere.
+#[inline]
+pub(crate) fn spawn_time() -> Instant {
+    RECENT_NOW
+        .try_with(|c| c.get())
+        .ok()
+        .flatten()
+        .unwrap_or_else(Instant::now)
 }
 
 /// Counts a forced yield of the coop budget (`coop::poll_proceed` when the budget is spent):

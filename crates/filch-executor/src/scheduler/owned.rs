@@ -4,13 +4,14 @@
 //! Sharded by task id; each shard is a slab under its own mutex (tokio shards its owned-task
 //! list the same way to keep spawns on different workers from contending).
 //!
-//! Each shard also counts the tasks inserted into it and the tasks in it, for
-//! `RuntimeMetrics::spawned_tasks_count` and `num_alive_tasks`: written with a relaxed load and
-//! store while the shard's lock is held (a spawn takes that lock anyway, so counting adds no
-//! atomic read-modify-write and no cache line), read without the lock and summed over the
-//! shards.
+//! Each shard also counts the tasks inserted into it, for `RuntimeMetrics::spawned_tasks_count`:
+//! written with a relaxed load and store while the shard's lock is held (a spawn takes that lock
+//! anyway, so counting adds no atomic read-modify-write and no cache line), read without the
+//! lock and summed over the shards. `num_alive_tasks` is not counted at all: it is the number
+//! of occupied slots, read under each shard's lock in turn when asked. Each entry keeps the
+//! task's spawn time (`metrics::spawn_time`: no clock read for a spawn on a worker).
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Instant;
 
 use crate::loom::sync::Mutex;
@@ -32,7 +33,6 @@ struct Entry {
 struct ShardCell {
     lock: Mutex<Shard>,
     spawned: AtomicU64,
-    alive: AtomicUsize,
 }
 
 /// # Invariant
@@ -54,7 +54,6 @@ impl OwnedTasks {
                 .map(|_| ShardCell {
                     lock: Mutex::new(Shard::default()),
                     spawned: AtomicU64::new(0),
-                    alive: AtomicUsize::new(0),
                 })
                 .collect(),
             mask: n - 1,
@@ -73,9 +72,16 @@ impl OwnedTasks {
             .fold(0, u64::wrapping_add)
     }
 
-    /// Tasks in the list now (`RuntimeMetrics::num_alive_tasks`).
+    /// Tasks in the list now (`RuntimeMetrics::num_alive_tasks`): counted under each shard's
+    /// lock in turn, so spawns and completions pay nothing for it.
     pub(crate) fn alive(&self) -> usize {
-        self.shards.iter().map(|s| s.alive.load(Relaxed)).sum()
+        self.shards
+            .iter()
+            .map(|cell| {
+                let shard = cell.lock.lock();
+                shard.slots.len() - shard.free.len()
+            })
+            .sum()
     }
 
     /// Calls `f` on every task in the list, one shard at a time under its lock (`Handle::dump`).
@@ -90,7 +96,7 @@ impl OwnedTasks {
 
     /// Adds a task; gives it back if the list is closed (the runtime is shutting down).
     pub(crate) fn insert(&self, task: Task) -> Result<(), Task> {
-        let spawned_at = Instant::now();
+        let spawned_at = crate::runtime::metrics::spawn_time();
         let cell = self.shard(&task);
         let mut shard = cell.lock.lock();
         if shard.closed {
@@ -99,7 +105,7 @@ impl OwnedTasks {
         // Under the lock: the only writer (see the module docs).
         cell.spawned
             .store(cell.spawned.load(Relaxed).wrapping_add(1), Relaxed);
-        cell.alive.store(cell.alive.load(Relaxed) + 1, Relaxed);
+
         let slot = match shard.free.pop() {
             Some(slot) => slot,
             None => {
@@ -124,7 +130,6 @@ impl OwnedTasks {
             Some(entry) if entry.as_ref().map(|e| e.task.raw()) == Some(task.raw()) => {
                 let taken = entry.take().map(|e| e.task);
                 shard.free.push(slot);
-                cell.alive.store(cell.alive.load(Relaxed) - 1, Relaxed);
                 taken
             }
             _ => None,
@@ -137,7 +142,6 @@ impl OwnedTasks {
         for cell in self.shards.iter() {
             let mut shard = cell.lock.lock();
             shard.closed = true;
-            cell.alive.store(0, Relaxed);
             let free = &mut shard.free;
             free.clear();
             let slots = std::mem::take(&mut shard.slots);

@@ -104,6 +104,8 @@ pub(crate) struct WorkerCtx {
     /// Whether polls are timed (histogram or slow-poll threshold on), cached at start so the
     /// poll path pays one branch on it.
     timing: bool,
+    /// This worker slot's metric cell (the same `Arc` as in `Shared::metrics`).
+    metrics: std::sync::Arc<crossbeam_utils::CachePadded<WorkerMetrics>>,
 }
 
 /// A worker's two deques: its run queue and its deferred yielders.
@@ -118,8 +120,9 @@ impl WorkerCtx {
     }
 
     /// This worker slot's metric counters (written only by this thread).
+    #[inline]
     pub(crate) fn metrics(&self) -> &WorkerMetrics {
-        &self.handle.shared.metrics.workers[self.index]
+        &self.metrics
     }
 }
 
@@ -140,8 +143,10 @@ struct LoopState {
 impl WorkerCtx {
     fn new(handle: Handle, index: usize, queues: Queues) -> WorkerCtx {
         let timing = handle.shared.config.timing();
+        let metrics = handle.shared.metrics.workers[index].clone();
         WorkerCtx {
             timing,
+            metrics,
             handle,
             index,
             local: queues.local,
@@ -171,7 +176,11 @@ fn loop_state(index: usize) -> LoopState {
         lifo_polls: 0,
         is_searching: false,
         rng: fastrand::Rng::with_seed(index as u64),
-        busy_since: Instant::now(),
+        busy_since: {
+            let now = Instant::now();
+            crate::runtime::metrics::set_recent_now(now);
+            now
+        },
         polls_at_wake: None,
     }
 }
@@ -334,6 +343,7 @@ impl WorkerCtx {
             u64::try_from(busy.as_nanos()).unwrap_or(u64::MAX),
         );
         state.busy_since = now;
+        crate::runtime::metrics::set_recent_now(now);
         let polls = metrics.polls.load(Relaxed);
         if state.polls_at_wake == Some(polls) {
             bump(&metrics.noops, 1);
@@ -342,7 +352,9 @@ impl WorkerCtx {
     }
 
     fn after_park(&self, state: &mut LoopState) {
-        state.busy_since = Instant::now();
+        let now = Instant::now();
+        state.busy_since = now;
+        crate::runtime::metrics::set_recent_now(now);
         state.polls_at_wake = Some(self.metrics().polls.load(Relaxed));
     }
 
@@ -355,6 +367,7 @@ impl WorkerCtx {
             u64::try_from(busy.as_nanos()).unwrap_or(u64::MAX),
         );
         state.busy_since = now;
+        crate::runtime::metrics::set_recent_now(now);
     }
 
     /// Polls the driver if nobody is in it, then moves the deferred yielders to the back of the
