@@ -15,20 +15,32 @@
 //!   left the list. The worker of a running task is found by looking for its id among the
 //!   workers' "polling now" records; a task that just started or finished its poll may show as
 //!   `Running { worker: None }`.
-//! * `polls` counts polls that have returned (kept in the task header by the polling thread).
+//! * `polls` counts polls that have returned (kept in the task header by the polling thread;
+//!   32 bits, so it wraps after 2^32 polls).
 //! * `total_poll_time` is measured only while timing is on (the poll-time histogram or a
 //!   slow-poll threshold, see `metrics.rs`); otherwise it is zero.
-//! * `age` is the time since the spawn (a clock read at spawn).
+//! * `age` is the time since the spawn. A task spawned on a worker gets that worker's latest
+//!   clock reading as its spawn time (taken at its last wake-up or maintenance tick, so it may be
+//!   early by up to one long poll); a task spawned elsewhere, a fresh reading.
 //!
 //! Blocking work (`spawn_blocking`) is not in the owner list and not in the dump.
 //!
 //! # Per-task counters: the decision
 //!
-//! The header carries the poll count (`u64`, relaxed load + store by the thread holding
-//! RUNNING: the header's line is already in that thread's cache because the poll just changed
-//! the state word), the total poll time (`u64`, written only while timing is on) and the spawn
-//! instant. Their cost was measured (`docs/benchmarks.md`, "Cost of metrics") and is within the
-//! noise of the executor benchmarks, so they are always on.
+//! The dump needs, per task, a poll count, a poll time and a spawn time. Measured first as 32
+//! more header bytes (spawn `Instant`, 64-bit poll count, poll time), they cost +21 % of
+//! instructions on the `spawn_many_local` benchmark, nearly all in `malloc`/`free`: the task
+//! allocation grew past glibc's fastbin limit. So the header grows by one word only:
+//!
+//! * the poll count is 32 bits (it wraps after 2^32 polls) and shares a word with the owner
+//!   list's slot index, which became 32 bits too; written with a relaxed load + store by the
+//!   thread holding RUNNING, on the header line the poll has just written;
+//! * the poll time (`u64` nanoseconds) is written only while timing is on;
+//! * the spawn time lives in the owner list's entry, not in the task, and a spawn on a worker
+//!   takes it from the worker's latest clock reading (`metrics::spawn_time`), so it reads no
+//!   clock; a spawn from another thread reads the clock once.
+//!
+//! `docs/benchmarks.md`, "Cost of metrics", has the figures.
 
 use std::fmt;
 use std::time::{Duration, Instant};
