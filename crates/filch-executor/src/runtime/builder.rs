@@ -219,7 +219,7 @@ impl Builder {
     ///     .on_slow_poll(move |report| seen2.lock().unwrap().push(report.duration()))
     ///     .build()
     ///     .unwrap();
-    /// rt.block_on(filch_executor::spawn(async {
+    /// rt.block_on(rt.spawn(async {
     ///     std::thread::sleep(Duration::from_millis(40));
     /// }))
     /// .unwrap();
