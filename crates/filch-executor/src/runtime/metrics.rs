@@ -69,6 +69,18 @@
 //! `budget_forced_yield_count`. An index out of range panics, as in tokio, with a message that
 //! names the range.
 //!
+//! # Another scheduler (the current-thread flavour)
+//!
+//! The hooks are in the multi-thread scheduler's files (`scheduler/worker.rs`, `mod.rs`,
+//! `owned.rs`, `watchdog.rs`). A scheduler that runs tasks on the `block_on` thread keeps one
+//! [`WorkerMetrics`] cell (index 0) and calls the same things: `bump(polls)` after each
+//! `Notified::run`, and, with timing on, the histogram / slow-poll step of
+//! `WorkerCtx::after_timed_poll` (set `task::raw::set_timed` on that thread while it runs
+//! tasks); around each park, what `WorkerCtx::before_park`/`after_park` do (busy time, parks,
+//! no-op wake-ups, `set_recent_now`); `bump(local_schedules)` when it schedules onto its own
+//! queue. Spawn and alive counts and the dump come with `OwnedTasks::insert`; forced yields
+//! fall back to the runtime's shared cell when no `WorkerCtx` is registered.
+//!
 //! # The poll-time histogram
 //!
 //! Off by default (`Builder::enable_metrics_poll_time_histogram`). Buckets are linear
