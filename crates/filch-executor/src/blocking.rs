@@ -134,6 +134,13 @@ impl BlockingPool {
         join
     }
 
+    /// Threads now, idle threads, queued jobs (for `RuntimeMetrics`; read under the lock).
+    /// A thread woken for a job but not yet running it counts as busy.
+    pub(crate) fn counts(&self) -> (usize, usize, usize) {
+        let state = self.inner.state.lock();
+        (state.num_threads, state.num_idle, state.queue.len())
+    }
+
     /// Cancels queued work, then waits until every thread has exited or `deadline` passes.
     pub(crate) fn shutdown(&self, deadline: Option<Instant>) {
         let mut state = self.inner.state.lock();

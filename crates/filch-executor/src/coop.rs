@@ -60,6 +60,7 @@ pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<RestoreOnPending> {
     CURRENT.with(|c| match c.get() {
         None => Poll::Ready(RestoreOnPending(None)),
         Some(0) => {
+            crate::runtime::metrics::count_forced_yield();
             cx.waker().wake_by_ref();
             Poll::Pending
         }

@@ -40,9 +40,37 @@ pub trait Driver: Send + Sync + 'static {
     /// still waiting on it here so that nothing waits on a driver that no thread will run again.
     fn shutdown(&self) {}
 
+    /// The driver's own figures, for [`RuntimeMetrics`](crate::runtime::RuntimeMetrics)'s
+    /// `io_driver_*` and `num_active_timers`. The default (a driver without sockets or timers)
+    /// reports zeros.
+    fn metrics(&self) -> DriverMetrics {
+        DriverMetrics::default()
+    }
+
     /// Returns `self` as [`Any`], so resources can find their concrete driver through
     /// [`Handle::driver`](crate::runtime::Handle::driver).
     fn as_any(&self) -> &dyn Any;
+}
+
+/// What a [`Driver`] reports about itself (see [`Driver::metrics`]). Counters count since the
+/// driver was created.
+///
+/// ```
+/// let mut m = filch_executor::driver::DriverMetrics::default();
+/// m.fd_registered_count = 3;
+/// assert_eq!(m.ready_count, 0);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DriverMetrics {
+    /// Readiness events handed to registered sources.
+    pub ready_count: u64,
+    /// File descriptors registered.
+    pub fd_registered_count: u64,
+    /// File descriptors deregistered.
+    pub fd_deregistered_count: u64,
+    /// Timers waiting now.
+    pub num_active_timers: usize,
 }
 
 impl fmt::Debug for dyn Driver {

@@ -49,7 +49,7 @@ use std::sync::Arc;
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
-use filch_executor::driver::Driver;
+use filch_executor::driver::{Driver, DriverMetrics};
 use filch_executor::runtime::Handle as RuntimeHandle;
 use parking_lot::{Condvar, Mutex};
 use polling::Events;
@@ -424,6 +424,16 @@ impl Driver for IoDriver {
 
     fn shutdown(&self) {
         self.handle.shutdown();
+    }
+
+    fn metrics(&self) -> DriverMetrics {
+        let (registered, deregistered, ready) = self.handle.reactor.counts();
+        let mut m = DriverMetrics::default();
+        m.fd_registered_count = registered;
+        m.fd_deregistered_count = deregistered;
+        m.ready_count = ready;
+        m.num_active_timers = self.handle.timers.lock().wheel.pending();
+        m
     }
 
     fn as_any(&self) -> &dyn Any {

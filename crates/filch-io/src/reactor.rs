@@ -26,6 +26,7 @@
 
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::task::Waker;
 
@@ -63,6 +64,13 @@ pub(crate) struct Reactor {
     /// Sources registered with the poller now (kept beside `sources` so the maintenance poll can
     /// skip the poller without taking the lock when nothing could be ready).
     live: std::sync::atomic::AtomicUsize,
+    /// Registrations so far (`RuntimeMetrics::io_driver_fd_registered_count`).
+    registered_total: AtomicU64,
+    /// Deregistrations so far.
+    deregistered_total: AtomicU64,
+    /// Readiness events handed to sources so far; written under the `sources` lock only
+    /// (load + store, no read-modify-write).
+    ready_total: AtomicU64,
 }
 
 impl Reactor {
@@ -80,6 +88,9 @@ impl Reactor {
             poller,
             sources: Mutex::new(Sources::default()),
             live: std::sync::atomic::AtomicUsize::new(0),
+            registered_total: AtomicU64::new(0),
+            deregistered_total: AtomicU64::new(0),
+            ready_total: AtomicU64::new(0),
         })
     }
 
@@ -128,6 +139,8 @@ impl Reactor {
             self.release(key);
             return Err(e);
         }
+        // Beside a system call, a read-modify-write costs nothing worth avoiding.
+        self.registered_total.fetch_add(1, Relaxed);
         Ok((key, io))
     }
 
@@ -135,6 +148,7 @@ impl Reactor {
     pub(crate) fn deregister(&self, fd: BorrowedFd<'_>, key: usize) -> io::Result<()> {
         let result = self.poller.delete(fd);
         self.release(key);
+        self.deregistered_total.fetch_add(1, Relaxed);
         result
     }
 
@@ -157,6 +171,7 @@ impl Reactor {
     /// Records the events in `events` and moves the wakers they release into `wakers`.
     pub(crate) fn dispatch(&self, events: impl Iterator<Item = Event>, wakers: &mut Vec<Waker>) {
         let sources = self.sources.lock();
+        let mut ready_events = 0;
         for event in events {
             let index = event.key & INDEX_MASK;
             let Some(slot) = sources.slots.get(index) else {
@@ -175,7 +190,22 @@ impl Reactor {
                 ready |= WRITABLE;
             }
             io.set_readiness(ready, wakers);
+            ready_events += 1;
         }
+        // Under the `sources` lock: the only writer.
+        self.ready_total.store(
+            self.ready_total.load(Relaxed).wrapping_add(ready_events),
+            Relaxed,
+        );
+    }
+
+    /// (registered so far, deregistered so far, ready events so far).
+    pub(crate) fn counts(&self) -> (u64, u64, u64) {
+        (
+            self.registered_total.load(Relaxed),
+            self.deregistered_total.load(Relaxed),
+            self.ready_total.load(Relaxed),
+        )
     }
 
     /// Marks every source as shut down, refuses new registrations, and collects all wakers.

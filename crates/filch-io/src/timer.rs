@@ -177,8 +177,7 @@ impl Wheel {
         self.ops
     }
 
-    /// Number of entries waiting in the wheel.
-    #[cfg(test)]
+    /// Number of entries waiting in the wheel (`RuntimeMetrics::num_active_timers`).
     pub(crate) fn pending(&self) -> usize {
         self.pending
     }

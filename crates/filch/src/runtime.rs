@@ -48,7 +48,10 @@ use std::time::Duration;
 
 use crate::task::JoinHandle;
 
-pub use filch_executor::runtime::{EnterGuard, Handle, RuntimeFlavor, TryCurrentError};
+pub use filch_executor::runtime::{
+    EnterGuard, Handle, HistogramConfiguration, LogHistogram, RuntimeFlavor, RuntimeMetrics,
+    SlowPollReport, TaskDump, TaskInfo, TaskState, TryCurrentError,
+};
 
 /// Whether `err` is the error a socket returns because the runtime that owns it has shut down
 /// (rather than an error of the operating system or of the peer).
@@ -385,11 +388,82 @@ impl Builder {
         self
     }
 
+    /// Turns on the poll-time histogram of [`RuntimeMetrics`] (`Handle::metrics`): every poll
+    /// is timed and counted in a bucket. Off by default (it costs two clock reads per poll).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use filch::runtime::{Builder, HistogramConfiguration};
+    ///
+    /// let runtime = Builder::new()
+    ///     .worker_threads(1)
+    ///     .enable_metrics_poll_time_histogram()
+    ///     .metrics_poll_time_histogram_configuration(HistogramConfiguration::linear(
+    ///         Duration::from_millis(1),
+    ///         5,
+    ///     ))
+    ///     .build()
+    ///     .unwrap();
+    /// runtime.block_on(async { filch::spawn(async {}).await.unwrap() });
+    /// let metrics = runtime.handle().metrics();
+    /// assert_eq!(metrics.poll_time_histogram_num_buckets(), 5);
+    /// assert!(metrics.worker_poll_time_histogram_bucket_count(0, 0) >= 1);
+    /// ```
+    pub fn enable_metrics_poll_time_histogram(&mut self) -> &mut Self {
+        self.inner.enable_metrics_poll_time_histogram();
+        self
+    }
+
+    /// The poll-time histogram's buckets: [`HistogramConfiguration::linear`] or
+    /// [`HistogramConfiguration::log`] (default: 10 linear buckets of 100 µs).
+    pub fn metrics_poll_time_histogram_configuration(
+        &mut self,
+        configuration: HistogramConfiguration,
+    ) -> &mut Self {
+        self.inner
+            .metrics_poll_time_histogram_configuration(configuration);
+        self
+    }
+
+    /// Reports each poll longer than `threshold` once, with the task's id, spawn location and
+    /// the poll's duration (one line on stderr unless [`on_slow_poll`](Builder::on_slow_poll)
+    /// is set). Takes precedence over `FILCH_SLOW_POLL_MS`; off by default; zero turns it off.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let runtime = filch::runtime::Builder::new()
+    ///     .slow_poll_threshold(Duration::from_millis(10))
+    ///     .on_slow_poll(|report| println!("{report}"))
+    ///     .build()
+    ///     .unwrap();
+    /// runtime.block_on(async {
+    ///     filch::spawn(async { std::thread::sleep(Duration::from_millis(20)) })
+    ///         .await
+    ///         .unwrap()
+    /// });
+    /// ```
+    pub fn slow_poll_threshold(&mut self, threshold: Duration) -> &mut Self {
+        self.inner.slow_poll_threshold(threshold);
+        self
+    }
+
+    /// Receives slow-poll reports instead of the default line on stderr; called on the worker
+    /// right after the slow poll (a panic in `f` is caught and reported).
+    pub fn on_slow_poll<F>(&mut self, f: F) -> &mut Self
+    where
+        F: Fn(&SlowPollReport) + Send + Sync + 'static,
+    {
+        self.inner.on_slow_poll(f);
+        self
+    }
+
     /// Builds the runtime and starts its worker threads.
     ///
     /// Settings left unset are read from the environment (`FILCH_WORKER_THREADS`,
-    /// `FILCH_MAX_BLOCKING_THREADS`) or take their defaults. When the `net`, `time`, `signal` or
-    /// `process` feature is on, the runtime gets filch's I/O driver.
+    /// `FILCH_MAX_BLOCKING_THREADS`, `FILCH_STALL_THRESHOLD_MS`, `FILCH_SLOW_POLL_MS`) or take
+    /// their defaults. When the `net`, `time`, `fs`, `signal` or `process` feature is on, the
+    /// runtime gets filch's I/O driver.
     ///
     /// # Errors
     ///

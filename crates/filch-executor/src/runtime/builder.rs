@@ -6,6 +6,7 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::metrics::{Histogram, HistogramConfiguration, SlowPollCallback, SlowPollReport};
 use super::{
     run_start_hook, run_stop_hook, thread_start_error, Callback, Config, Handle, Runtime,
     WorkerLatch,
@@ -23,6 +24,10 @@ pub const MAX_BLOCKING_THREADS_ENV: &str = "FILCH_MAX_BLOCKING_THREADS";
 /// Environment variable read by [`Builder::build`] for the stall threshold, in milliseconds
 /// (`0` turns stall handling off).
 pub const STALL_THRESHOLD_ENV: &str = "FILCH_STALL_THRESHOLD_MS";
+
+/// Environment variable read by [`Builder::build`] for the slow-poll threshold, in
+/// milliseconds (`0` or unset: no slow-poll reports).
+pub const SLOW_POLL_ENV: &str = "FILCH_SLOW_POLL_MS";
 
 const DEFAULT_MAX_BLOCKING: usize = 512;
 const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(10);
@@ -77,6 +82,10 @@ pub struct Builder {
     on_thread_start: Option<Callback>,
     on_thread_stop: Option<Callback>,
     stall_threshold: Option<Duration>,
+    histogram_enabled: bool,
+    histogram: Option<HistogramConfiguration>,
+    slow_poll_threshold: Option<Duration>,
+    on_slow_poll: Option<SlowPollCallback>,
     driver: Option<DriverFactory>,
     /// Built by `new_current_thread`: no workers (`scheduler/current_thread.rs`).
     current_thread: bool,
@@ -225,6 +234,67 @@ impl Builder {
         self
     }
 
+    /// Turns on the poll-time histogram of [`RuntimeMetrics`](super::RuntimeMetrics): each
+    /// worker times every poll and counts it in a bucket (layout:
+    /// [`metrics_poll_time_histogram_configuration`](Self::metrics_poll_time_histogram_configuration),
+    /// default 10 linear buckets of 100 µs). Costs two clock reads per poll; off by default.
+    pub fn enable_metrics_poll_time_histogram(&mut self) -> &mut Self {
+        self.histogram_enabled = true;
+        self
+    }
+
+    /// The poll-time histogram's buckets (linear or logarithmic). Has no effect unless
+    /// [`enable_metrics_poll_time_histogram`](Self::enable_metrics_poll_time_histogram) is
+    /// called too.
+    pub fn metrics_poll_time_histogram_configuration(
+        &mut self,
+        configuration: HistogramConfiguration,
+    ) -> &mut Self {
+        self.histogram = Some(configuration);
+        self
+    }
+
+    /// Reports every poll that takes longer than `threshold`, once, with the task's id, spawn
+    /// location and the poll's duration: one line on standard error, or a call of the
+    /// [`on_slow_poll`](Self::on_slow_poll) callback. Overrides `FILCH_SLOW_POLL_MS`. Off by
+    /// default; `Duration::ZERO` turns it off. With it on, each poll costs two clock reads.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use std::time::Duration;
+    ///
+    /// let seen = Arc::new(Mutex::new(Vec::new()));
+    /// let seen2 = seen.clone();
+    /// let rt = filch_executor::runtime::Builder::new()
+    ///     .slow_poll_threshold(Duration::from_millis(20))
+    ///     .on_slow_poll(move |report| seen2.lock().unwrap().push(report.duration()))
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(rt.spawn(async {
+    ///     std::thread::sleep(Duration::from_millis(40));
+    /// }))
+    /// .unwrap();
+    /// drop(rt); // joins the workers: the report has been made
+    /// assert!(seen.lock().unwrap()[0] >= Duration::from_millis(40));
+    /// ```
+    pub fn slow_poll_threshold(&mut self, threshold: Duration) -> &mut Self {
+        self.slow_poll_threshold = Some(threshold);
+        self
+    }
+
+    /// Replaces the default slow-poll report (one line on standard error) with `f`, called on
+    /// the worker thread right after the slow poll returns (so a task that finished in that poll
+    /// may already have delivered its output to its `JoinHandle`). A panic in `f` is caught and reported on
+    /// standard error. Has no effect without a threshold ([`slow_poll_threshold`](Self::slow_poll_threshold)
+    /// or `FILCH_SLOW_POLL_MS`).
+    pub fn on_slow_poll<F>(&mut self, f: F) -> &mut Self
+    where
+        F: Fn(&SlowPollReport) + Send + Sync + 'static,
+    {
+        self.on_slow_poll = Some(Arc::new(f));
+        self
+    }
+
     /// Installs an I/O driver: `build` calls `factory` once and idle workers block in the driver
     /// it returns (see [`Driver`]). Without this, idle workers sleep on a condition variable.
     /// The `filch` facade installs its reactor here.
@@ -301,9 +371,21 @@ impl Builder {
             Some(d) => d,
             None => match std::env::var_os(STALL_THRESHOLD_ENV) {
                 None => crate::scheduler::watchdog::DEFAULT_STALL_THRESHOLD,
-                Some(value) => Duration::from_millis(parse_millis(STALL_THRESHOLD_ENV, value)?),
+                Some(value) => {
+                    Duration::from_millis(parse_millis(STALL_THRESHOLD_ENV, value, "100")?)
+                }
             },
         };
+        let slow_poll_threshold = match self.slow_poll_threshold {
+            Some(d) => d,
+            None => match std::env::var_os(SLOW_POLL_ENV) {
+                None => Duration::ZERO,
+                Some(value) => Duration::from_millis(parse_millis(SLOW_POLL_ENV, value, "0, off")?),
+            },
+        };
+        let histogram = self
+            .histogram_enabled
+            .then(|| Histogram::new(self.histogram.unwrap_or_default()));
         Ok(Config {
             // No monitor on a current-thread runtime (`scheduler/current_thread.rs`).
             stall_threshold: (!stall_threshold.is_zero() && !self.current_thread)
@@ -314,6 +396,9 @@ impl Builder {
             stack_size,
             on_thread_start: self.on_thread_start.clone(),
             on_thread_stop: self.on_thread_stop.clone(),
+            histogram,
+            slow_poll_threshold: (!slow_poll_threshold.is_zero()).then_some(slow_poll_threshold),
+            on_slow_poll: self.on_slow_poll.clone(),
         })
     }
 }
@@ -374,14 +459,15 @@ fn parse_env(name: &str, value: OsString, max: usize, default: &str) -> io::Resu
     }
 }
 
-/// Reads a duration in milliseconds (`0` allowed: it turns the feature off).
-fn parse_millis(name: &str, value: OsString) -> io::Result<u64> {
+/// Reads a duration in milliseconds (`0` allowed: it turns the feature off). `default` is what
+/// the message says unsetting gives.
+fn parse_millis(name: &str, value: OsString, default: &str) -> io::Result<u64> {
     let invalid = |what: String| {
         io::Error::new(
             io::ErrorKind::InvalidInput,
             format!(
                 "{what}; set it to a whole number of milliseconds (for example {name}=100, or \
-                 {name}=0 to turn it off), or unset it to use the default (100)"
+                 {name}=0 to turn it off), or unset it to use the default ({default})"
             ),
         )
     };
@@ -567,6 +653,8 @@ impl fmt::Debug for Builder {
             .field("thread_keep_alive", &self.keep_alive)
             .field("thread_stack_size", &self.stack_size)
             .field("stall_threshold", &self.stall_threshold)
+            .field("poll_time_histogram", &self.histogram_enabled)
+            .field("slow_poll_threshold", &self.slow_poll_threshold)
             .field("driver", &self.driver.is_some())
             .field("current_thread", &self.current_thread)
             .finish_non_exhaustive()
@@ -611,7 +699,7 @@ mod tests {
 
     #[test]
     fn stall_threshold_values() {
-        let ms = |v: &str| parse_millis("FILCH_STALL_THRESHOLD_MS", v.into());
+        let ms = |v: &str| parse_millis("FILCH_STALL_THRESHOLD_MS", v.into(), "100");
         assert_eq!(ms("0").unwrap(), 0, "0 turns it off");
         assert_eq!(ms(" 250 ").unwrap(), 250);
         for (value, needle) in [

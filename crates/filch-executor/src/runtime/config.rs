@@ -22,6 +22,19 @@ pub(crate) struct Config {
     pub(crate) on_thread_stop: Option<Callback>,
     /// `None`: stall handling off (`Builder::stall_threshold`).
     pub(crate) stall_threshold: Option<Duration>,
+    /// The poll-time histogram's layout; `None`: off.
+    pub(crate) histogram: Option<super::metrics::Histogram>,
+    /// `None`: slow-poll reports off (`Builder::slow_poll_threshold`).
+    pub(crate) slow_poll_threshold: Option<Duration>,
+    /// Replaces the default stderr line of a slow-poll report.
+    pub(crate) on_slow_poll: Option<super::metrics::SlowPollCallback>,
+}
+
+impl Config {
+    /// Whether workers time each poll (`runtime/metrics.rs`).
+    pub(crate) fn timing(&self) -> bool {
+        self.histogram.is_some() || self.slow_poll_threshold.is_some()
+    }
 }
 
 /// Runs a thread's start hook, catching a panic; `Err` carries the panic's message.

@@ -151,6 +151,70 @@ impl Handle {
         }
     }
 
+    /// The runtime's figures: workers, queues, tasks, blocking pool, I/O driver (see
+    /// [`RuntimeMetrics`](super::RuntimeMetrics)). Cheap: one `Arc` clone; every figure is read
+    /// live when asked.
+    ///
+    /// ```
+    /// let rt = filch_executor::runtime::Builder::new().worker_threads(2).build().unwrap();
+    /// let metrics = rt.handle().metrics();
+    /// for worker in 0..metrics.num_workers() {
+    ///     let _ = (metrics.worker_poll_count(worker), metrics.worker_park_count(worker));
+    /// }
+    /// ```
+    pub fn metrics(&self) -> super::RuntimeMetrics {
+        super::RuntimeMetrics::new(self.clone())
+    }
+
+    /// Every alive task, with its id, spawn location, state, age, polls and poll time (see
+    /// [`TaskDump`](super::TaskDump) for how approximate it is). Safe to call from any thread,
+    /// inside or outside the runtime, while it runs.
+    pub fn dump(&self) -> super::TaskDump {
+        use super::dump::{TaskInfo, TaskState};
+        use crate::loom::sync::atomic::Ordering;
+        let shared = &*self.shared;
+        // Which worker polls which task now (ids as the workers store them).
+        let running: Vec<(usize, usize)> = shared
+            .remotes
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| !r.polling.load(Ordering::Acquire).is_null())
+            .map(|(i, r)| (r.polling_id.load(Ordering::Relaxed), i))
+            .collect();
+        let taken_at = std::time::Instant::now();
+        let mut tasks = Vec::with_capacity(shared.owned.alive());
+        shared.owned.for_each(|task, spawned_at| {
+            let header = task.header();
+            let snapshot = header.state.load();
+            let state = if snapshot.is_complete() {
+                TaskState::Complete
+            } else if snapshot.is_running() {
+                TaskState::Running {
+                    worker: running
+                        .iter()
+                        .find(|(id, _)| *id == header.id as usize)
+                        .map(|&(_, w)| w),
+                }
+            } else if snapshot.is_notified() {
+                TaskState::Scheduled
+            } else {
+                TaskState::Idle
+            };
+            tasks.push(TaskInfo {
+                id: crate::task::Id::from_u64(header.id),
+                location: header.location,
+                state,
+                spawned_at,
+                polls: u64::from(header.polls.load(std::sync::atomic::Ordering::Relaxed)),
+                poll_time: std::time::Duration::from_nanos(
+                    header.poll_nanos.load(std::sync::atomic::Ordering::Relaxed),
+                ),
+                taken_at,
+            });
+        });
+        super::TaskDump { tasks }
+    }
+
     /// The number of worker threads this runtime runs; 1 for a current-thread runtime (the
     /// thread inside `block_on`).
     pub fn worker_threads(&self) -> usize {

@@ -12,12 +12,18 @@
 pub(crate) mod block_on;
 mod builder;
 mod config;
+mod dump;
 mod handle;
+pub(crate) mod metrics;
 pub(crate) mod spawn;
 
 pub(crate) use builder::spawn_runtime_thread;
-pub use builder::{Builder, MAX_BLOCKING_THREADS_ENV, STALL_THRESHOLD_ENV, WORKER_THREADS_ENV};
+pub use builder::{
+    Builder, MAX_BLOCKING_THREADS_ENV, SLOW_POLL_ENV, STALL_THRESHOLD_ENV, WORKER_THREADS_ENV,
+};
+pub use dump::{TaskDump, TaskInfo, TaskState};
 pub use handle::{EnterGuard, Handle, TryCurrentError};
+pub use metrics::{HistogramConfiguration, LogHistogram, RuntimeMetrics, SlowPollReport};
 
 /// Which scheduler a runtime runs: see [`Handle::runtime_flavor`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -26,6 +26,7 @@ use crossbeam_utils::CachePadded;
 use crate::blocking::BlockingPool;
 use crate::loom::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 use crate::loom::sync::Arc;
+use crate::runtime::metrics::{bump, MetricsCells};
 use crate::runtime::Config;
 use crate::task::{Notified, Task};
 
@@ -81,7 +82,7 @@ impl Remote {
         NonNull::new(ptr).map(|p| unsafe { Notified::from_raw(p) })
     }
 
-    fn has_lifo(&self) -> bool {
+    pub(crate) fn has_lifo(&self) -> bool {
         !self.lifo.load(Ordering::Acquire).is_null()
     }
 
@@ -125,6 +126,8 @@ pub(crate) struct Shared {
     /// `Some` for a current-thread runtime (`current_thread.rs`): then there are no workers
     /// (`remotes` is empty) and `Handle`'s scheduling goes there instead of to `schedule`.
     pub(crate) current_thread: Option<current_thread::CurrentThread>,
+    /// The counters of `RuntimeMetrics` that live nowhere else (`runtime/metrics.rs`).
+    pub(crate) metrics: MetricsCells,
     shutdown: AtomicBool,
     /// Set once shutdown has drained the injector for the last time; a push that sees it drains
     /// again itself (see `schedule_remote`).
@@ -140,7 +143,9 @@ impl Shared {
         config: Config,
     ) -> Shared {
         let n = config.worker_threads;
+        let metrics = MetricsCells::new(remotes.len(), config.histogram);
         Shared {
+            metrics,
             remotes,
             num_core: n,
             monitor: Monitor::new(),
@@ -186,6 +191,7 @@ impl Shared {
             // injector. Only if the injector holds more than a few hundred tasks does the
             // yielder queue at its back.
             task.set_yielded_at(self.driver.entries());
+            bump(&worker.metrics().local_schedules, 1);
             let mut batches = 0;
             while batches < YIELD_INJECTOR_BATCHES && !self.injector.is_empty() {
                 match self.injector.steal_batch(&worker.local) {
@@ -203,6 +209,7 @@ impl Shared {
                 self.injector.push(task);
             }
         } else {
+            bump(&worker.metrics().local_schedules, 1);
             let remote = &self.remotes[worker.index];
             let prev = remote.lifo.swap(task.into_raw().as_ptr(), Ordering::AcqRel);
             let Some(prev) = NonNull::new(prev) else {
@@ -331,6 +338,11 @@ impl Shared {
     pub(crate) fn rescue(&self, index: usize) -> usize {
         let moved = self.remotes[index].take_all(|task| self.push_injector(task));
         if moved > 0 {
+            // Rare (a stuck or retiring worker), and written by the monitor or the retiring
+            // worker: a read-modify-write is fine here (`runtime/metrics.rs`).
+            self.metrics.workers[index]
+                .overflows
+                .fetch_add(moved as u64, std::sync::atomic::Ordering::Relaxed);
             self.notify_parked();
         }
         moved

@@ -3,22 +3,45 @@
 //!
 //! Sharded by task id; each shard is a slab under its own mutex (tokio shards its owned-task
 //! list the same way to keep spawns on different workers from contending).
+//!
+//! Each shard also counts the tasks inserted into it, for `RuntimeMetrics::spawned_tasks_count`:
+//! written with a relaxed load and store while the shard's lock is held (a spawn takes that lock
+//! anyway, so counting adds no atomic read-modify-write and no cache line), read without the
+//! lock and summed over the shards. `num_alive_tasks` is not counted at all: it is the number
+//! of occupied slots, read under each shard's lock in turn when asked. Each entry keeps the
+//! task's spawn time (`metrics::spawn_time`: no clock read for a spawn on a worker).
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Instant;
 
 use crate::loom::sync::Mutex;
 use crate::task::Task;
 
 pub(crate) struct OwnedTasks {
-    shards: Box<[Mutex<Shard>]>,
+    shards: Box<[ShardCell]>,
     mask: usize,
+}
+
+/// A task in the list, and when it was spawned (`TaskInfo::age`; kept here rather than in the
+/// task header so that the task allocation does not grow, see `runtime/dump.rs`).
+struct Entry {
+    task: Task,
+    spawned_at: Instant,
+}
+
+/// A shard and its counters (written under `lock` only).
+struct ShardCell {
+    lock: Mutex<Shard>,
+    spawned: AtomicU64,
 }
 
 /// # Invariant
 ///
-/// For every `Some(task)` at index `i` of `slots`, `task.header().owner_slot == i` (written under
-/// this shard's lock), and `i` is not in `free`.
+/// For every `Some(entry)` at index `i` of `slots`, `entry.task.header().owner_slot == i`
+/// (written under this shard's lock), and `i` is not in `free`.
 #[derive(Default)]
 struct Shard {
-    slots: Vec<Option<Task>>,
+    slots: Vec<Option<Entry>>,
     free: Vec<usize>,
     closed: bool,
 }
@@ -27,21 +50,62 @@ impl OwnedTasks {
     pub(crate) fn new(workers: usize) -> OwnedTasks {
         let n = (workers * 4).next_power_of_two().clamp(4, 64);
         OwnedTasks {
-            shards: (0..n).map(|_| Mutex::new(Shard::default())).collect(),
+            shards: (0..n)
+                .map(|_| ShardCell {
+                    lock: Mutex::new(Shard::default()),
+                    spawned: AtomicU64::new(0),
+                })
+                .collect(),
             mask: n - 1,
         }
     }
 
-    fn shard(&self, task: &Task) -> &Mutex<Shard> {
+    fn shard(&self, task: &Task) -> &ShardCell {
         &self.shards[task.header().id as usize & self.mask]
+    }
+
+    /// Tasks inserted so far (`RuntimeMetrics::spawned_tasks_count`).
+    pub(crate) fn spawned(&self) -> u64 {
+        self.shards
+            .iter()
+            .map(|s| s.spawned.load(Relaxed))
+            .fold(0, u64::wrapping_add)
+    }
+
+    /// Tasks in the list now (`RuntimeMetrics::num_alive_tasks`): counted under each shard's
+    /// lock in turn, so spawns and completions pay nothing for it.
+    pub(crate) fn alive(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|cell| {
+                let shard = cell.lock.lock();
+                shard.slots.len() - shard.free.len()
+            })
+            .sum()
+    }
+
+    /// Calls `f` on every task in the list, one shard at a time under its lock (`Handle::dump`).
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&Task, Instant)) {
+        for cell in self.shards.iter() {
+            let shard = cell.lock.lock();
+            for entry in shard.slots.iter().flatten() {
+                f(&entry.task, entry.spawned_at);
+            }
+        }
     }
 
     /// Adds a task; gives it back if the list is closed (the runtime is shutting down).
     pub(crate) fn insert(&self, task: Task) -> Result<(), Task> {
-        let mut shard = self.shard(&task).lock();
+        let spawned_at = crate::runtime::metrics::spawn_time();
+        let cell = self.shard(&task);
+        let mut shard = cell.lock.lock();
         if shard.closed {
             return Err(task);
         }
+        // Under the lock: the only writer (see the module docs).
+        cell.spawned
+            .store(cell.spawned.load(Relaxed).wrapping_add(1), Relaxed);
+
         let slot = match shard.free.pop() {
             Some(slot) => slot,
             None => {
@@ -49,24 +113,22 @@ impl OwnedTasks {
                 shard.slots.len() - 1
             }
         };
-        task.header()
-            .owner_slot
-            .store(slot, std::sync::atomic::Ordering::Relaxed);
-        shard.slots[slot] = Some(task);
+        // A shard would need 2^32 live tasks (hundreds of GiB) to get here.
+        let slot32 = u32::try_from(slot).expect("more than 2^32 live tasks in one shard");
+        task.header().owner_slot.store(slot32, Relaxed);
+        shard.slots[slot] = Some(Entry { task, spawned_at });
         Ok(())
     }
 
     /// Removes a task, returning the list's reference, or `None` if it is not (or no longer)
     /// in the list.
     pub(crate) fn remove(&self, task: &Task) -> Option<Task> {
-        let mut shard = self.shard(task).lock();
-        let slot = task
-            .header()
-            .owner_slot
-            .load(std::sync::atomic::Ordering::Relaxed);
+        let cell = self.shard(task);
+        let mut shard = cell.lock.lock();
+        let slot = task.header().owner_slot.load(Relaxed) as usize;
         match shard.slots.get_mut(slot) {
-            Some(entry) if entry.as_ref().map(|t| t.raw()) == Some(task.raw()) => {
-                let taken = entry.take();
+            Some(entry) if entry.as_ref().map(|e| e.task.raw()) == Some(task.raw()) => {
+                let taken = entry.take().map(|e| e.task);
                 shard.free.push(slot);
                 taken
             }
@@ -77,13 +139,13 @@ impl OwnedTasks {
     /// Closes the list (later inserts fail) and takes every task out of it.
     pub(crate) fn close_and_drain(&self) -> Vec<Task> {
         let mut all = Vec::new();
-        for shard in self.shards.iter() {
-            let mut shard = shard.lock();
+        for cell in self.shards.iter() {
+            let mut shard = cell.lock.lock();
             shard.closed = true;
             let free = &mut shard.free;
             free.clear();
             let slots = std::mem::take(&mut shard.slots);
-            all.extend(slots.into_iter().flatten());
+            all.extend(slots.into_iter().flatten().map(|e| e.task));
         }
         all
     }

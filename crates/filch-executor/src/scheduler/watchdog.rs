@@ -113,6 +113,9 @@ const MAX_REPORTED: usize = 4096;
 /// counts and the end of its untimed wait, and it holds `lock` over that whole stretch except
 /// inside the wait itself.
 pub(crate) struct Monitor {
+    /// Stalls reported so far (`RuntimeMetrics::stall_count`); written by the monitor thread
+    /// only (load + store).
+    stalls: std::sync::atomic::AtomicU64,
     sleeping: AtomicBool,
     stop: AtomicBool,
     lock: Mutex<()>,
@@ -122,11 +125,22 @@ pub(crate) struct Monitor {
 impl Monitor {
     pub(crate) fn new() -> Monitor {
         Monitor {
+            stalls: std::sync::atomic::AtomicU64::new(0),
             sleeping: AtomicBool::new(false),
             stop: AtomicBool::new(false),
             lock: Mutex::new(()),
             condvar: Condvar::new(),
         }
+    }
+
+    /// Stalls reported so far.
+    pub(crate) fn stall_count(&self) -> u64 {
+        self.stalls.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Counts a reported stall (monitor thread only).
+    fn count_stall(&self) {
+        crate::runtime::metrics::bump(&self.stalls, 1);
     }
 
     /// Called after a worker was counted as unparked: wakes the monitor if it sleeps.
@@ -400,6 +414,7 @@ pub(crate) fn run_monitor(handle: &Handle, latch: &Arc<WorkerLatch>) {
                         // SAFETY: `polling` is non-null only while it holds a pointer made from
                         // a `&'static Location<'static>` (see `WorkerCtx::run_task`).
                         let location = unsafe { &*location };
+                        shared.monitor.count_stall();
                         warn(&stall_message(
                             location,
                             stuck_for,

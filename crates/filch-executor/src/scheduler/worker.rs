@@ -29,6 +29,14 @@
 //! itself wakes nobody; the first yielder of a round, when it comes up, also asks a sleeping
 //! worker to help if other tasks are queued behind it (`before_yielder`).
 //!
+//! # Metrics
+//!
+//! The worker keeps its counters in its own cache-padded cell (`runtime/metrics.rs` says who
+//! writes what): a poll count per poll; park, no-op wake-up and busy-time figures around each
+//! park (and busy time at each maintenance tick); steal figures per successful steal. The clock
+//! is read around a poll only when timing is on (`WorkerCtx::timing`, cached at start): then
+//! the poll's duration feeds the histogram and the slow-poll check.
+//!
 //! # Stuck workers
 //!
 //! A worker stuck in one long poll is the monitor's business (`watchdog.rs`): it takes the
@@ -62,13 +70,15 @@
 //!    for (bounded by the timeout).
 //! 7. `Driver::shutdown` wakes everything still registered with the I/O driver.
 
-use std::time::Duration;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::{Duration, Instant};
 
 use crossbeam_deque::{Steal, Worker};
 
 use crate::context;
 use crate::loom::sync::atomic::Ordering;
 use crate::loom::sync::Arc;
+use crate::runtime::metrics::{bump, report_slow_poll, SlowPollReport, WorkerMetrics};
 use crate::runtime::Handle;
 use crate::scheduler::idle::AfterWake;
 use crate::scheduler::park::Parker;
@@ -88,6 +98,11 @@ pub(crate) struct WorkerCtx {
     handle: Handle,
     pub(crate) index: usize,
     pub(crate) local: Worker<Notified>,
+    /// Whether polls are timed (histogram or slow-poll threshold on), cached at start so the
+    /// poll path pays one branch on it.
+    timing: bool,
+    /// This worker slot's metric cell (the same `Arc` as in `Shared::metrics`).
+    metrics: std::sync::Arc<crossbeam_utils::CachePadded<WorkerMetrics>>,
 }
 
 /// A worker's run queue, handed from slot to slot with it.
@@ -99,6 +114,12 @@ impl WorkerCtx {
     pub(crate) fn shared(&self) -> &Shared {
         &self.handle.shared
     }
+
+    /// This worker slot's metric counters (written only by this thread).
+    #[inline]
+    pub(crate) fn metrics(&self) -> &WorkerMetrics {
+        &self.metrics
+    }
 }
 
 /// The counters a worker keeps for itself while it loops.
@@ -108,11 +129,20 @@ struct LoopState {
     is_searching: bool,
     /// Picks the first victim of a steal.
     rng: fastrand::Rng,
+    /// Start of the current busy stretch (since the last wake-up or busy-time flush).
+    busy_since: Instant,
+    /// The poll count when the worker last woke up: unchanged at the next park means the
+    /// wake-up was a no-op.
+    polls_at_wake: Option<u64>,
 }
 
 impl WorkerCtx {
     fn new(handle: Handle, index: usize, queues: Queues) -> WorkerCtx {
+        let timing = handle.shared.config.timing();
+        let metrics = handle.shared.metrics.workers[index].clone();
         WorkerCtx {
+            timing,
+            metrics,
             handle,
             index,
             local: queues.local,
@@ -121,6 +151,7 @@ impl WorkerCtx {
 
     /// Runs `f` with this worker registered as the thread's worker and its runtime current.
     fn enter<R>(&self, f: impl FnOnce() -> R) -> R {
+        crate::task::raw::set_timed(self.timing);
         context::set_worker(self, || {
             let _current = context::set_current(&self.handle);
             let _entered = context::enter_runtime();
@@ -139,6 +170,12 @@ fn loop_state(index: usize) -> LoopState {
         lifo_polls: 0,
         is_searching: false,
         rng: fastrand::Rng::with_seed(index as u64),
+        busy_since: {
+            let now = Instant::now();
+            crate::runtime::metrics::set_recent_now(now);
+            now
+        },
+        polls_at_wake: None,
     }
 }
 
@@ -203,6 +240,7 @@ impl WorkerCtx {
             state.tick = state.tick.wrapping_add(1);
             remote.ticks.store(state.tick as usize, Ordering::Relaxed);
             if state.tick % EVENT_INTERVAL == 0 {
+                self.flush_busy(state);
                 self.maintenance();
             }
             if let Some(task) = self.next_task(state) {
@@ -216,7 +254,9 @@ impl WorkerCtx {
             if extra {
                 // Not on the parked list: never sleep longer than a period, so a retire request
                 // or work nobody woke us for is seen soon.
+                self.before_park(state);
                 parker.park(Some(WATCHDOG_PERIOD));
+                self.after_park(state);
             } else {
                 self.park(state, parker);
             }
@@ -237,22 +277,90 @@ impl WorkerCtx {
         }
         if let Some(entries) = task.take_yielded_at() {
             // Usually another task of the same round of yields has had the driver polled.
-            if entries == self.shared().driver.entries() {
+            if entries == self.shared().driver.entries() as u32 {
                 self.before_yielder();
             }
         }
         let remote = &self.shared().remotes[self.index];
-        remote
-            .polling_id
-            .store(task.id() as usize, Ordering::Relaxed);
+        let id = task.id();
+        let location = task.location();
+        remote.polling_id.store(id as usize, Ordering::Relaxed);
         remote.polling.store(
-            task.location() as *const std::panic::Location<'static> as *mut _,
+            location as *const std::panic::Location<'static> as *mut _,
             Ordering::Release,
         );
         task.run();
         remote
             .polling
             .store(std::ptr::null_mut(), Ordering::Relaxed);
+        let metrics = self.metrics();
+        bump(&metrics.polls, 1);
+        if self.timing {
+            self.after_timed_poll(metrics, id, location);
+        }
+    }
+
+    /// With timing on: the histogram, the mean poll time and the slow-poll check.
+    #[cold]
+    fn after_timed_poll(
+        &self,
+        metrics: &WorkerMetrics,
+        id: u64,
+        location: &'static std::panic::Location<'static>,
+    ) {
+        // `None` when the task was not actually polled (cancelled, or already running).
+        let Some(elapsed) = crate::task::raw::take_last_poll() else {
+            return;
+        };
+        let config = &self.shared().config;
+        metrics.record_poll_time(self.shared().metrics.histogram.as_ref(), elapsed);
+        if config.slow_poll_threshold.is_some_and(|t| elapsed >= t) {
+            let report = SlowPollReport {
+                id: crate::task::Id::from_u64(id),
+                location,
+                duration: elapsed,
+                worker: self.index,
+            };
+            report_slow_poll(config.on_slow_poll.as_ref(), &report);
+        }
+    }
+
+    /// Busy time up to now goes into the worker's figure; a park right after a wake-up with no
+    /// poll in between is a no-op wake-up.
+    fn before_park(&self, state: &mut LoopState) {
+        let metrics = self.metrics();
+        let now = Instant::now();
+        let busy = now.saturating_duration_since(state.busy_since);
+        bump(
+            &metrics.busy_nanos,
+            u64::try_from(busy.as_nanos()).unwrap_or(u64::MAX),
+        );
+        state.busy_since = now;
+        crate::runtime::metrics::set_recent_now(now);
+        let polls = metrics.polls.load(Relaxed);
+        if state.polls_at_wake == Some(polls) {
+            bump(&metrics.noops, 1);
+        }
+        bump(&metrics.parks, 1);
+    }
+
+    fn after_park(&self, state: &mut LoopState) {
+        let now = Instant::now();
+        state.busy_since = now;
+        crate::runtime::metrics::set_recent_now(now);
+        state.polls_at_wake = Some(self.metrics().polls.load(Relaxed));
+    }
+
+    /// At maintenance ticks: busy time so far, so a worker that never parks still shows busy.
+    fn flush_busy(&self, state: &mut LoopState) {
+        let now = Instant::now();
+        let busy = now.saturating_duration_since(state.busy_since);
+        bump(
+            &self.metrics().busy_nanos,
+            u64::try_from(busy.as_nanos()).unwrap_or(u64::MAX),
+        );
+        state.busy_since = now;
+        crate::runtime::metrics::set_recent_now(now);
     }
 
     /// About to run a task that yielded when the driver had been entered as many times as
@@ -324,7 +432,15 @@ impl WorkerCtx {
                     .stealer
                     .steal_batch_and_pop(&self.local)
                 {
-                    Steal::Success(task) => return Some(task),
+                    Steal::Success(task) => {
+                        // The deque was empty before (nothing else was found locally), and
+                        // only this thread pushes to it: what is in it now came with the
+                        // steal (less what other thieves took meanwhile).
+                        let metrics = self.metrics();
+                        bump(&metrics.steal_operations, 1);
+                        bump(&metrics.steals, 1 + self.local.len() as u64);
+                        return Some(task);
+                    }
                     Steal::Empty => break,
                     Steal::Retry => continue,
                 }
@@ -350,7 +466,9 @@ impl WorkerCtx {
         );
         state.is_searching = false;
         loop {
+            self.before_park(state);
             parker.park(None);
+            self.after_park(state);
             let has_work = self.has_local_work() || shared.is_shutdown();
             match shared.idle.after_wake(self.index, has_work) {
                 AfterWake::Run { searching } => {

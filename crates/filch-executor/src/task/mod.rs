@@ -258,16 +258,18 @@ impl Notified {
         self.0.header().id
     }
 
-    /// Marks the task as having yielded when the driver had been entered `entries` times.
+    /// Marks the task as having yielded when the driver had been entered `entries` times (kept
+    /// modulo 2^32; a stamp that wraps to "none" once in 2^32 entries costs one skipped poll).
     pub(crate) fn set_yielded_at(&self, entries: usize) {
         self.0.header().yielded_at.store(
-            entries.wrapping_add(1),
+            (entries as u32).wrapping_add(1),
             std::sync::atomic::Ordering::Relaxed,
         );
     }
 
-    /// The driver-entry count when the task yielded, clearing the mark; `None` if it did not.
-    pub(crate) fn take_yielded_at(&self) -> Option<usize> {
+    /// The driver-entry count (modulo 2^32) when the task yielded, clearing the mark; `None` if
+    /// it did not.
+    pub(crate) fn take_yielded_at(&self) -> Option<u32> {
         let cell = &self.0.header().yielded_at;
         match cell.load(std::sync::atomic::Ordering::Relaxed) {
             0 => None,
