@@ -36,6 +36,7 @@ use parking_lot::Mutex;
 use crate::driver::Handle;
 use crate::io_source::PollEvented;
 use crate::scheduled_io::Direction;
+use crate::scheduled_io::ReadyEvent;
 use crate::signal::unix::{signal_with, Signal, SignalKind};
 
 /// Children whose exit nobody waits for any more, reaped by [`reap_orphans`].
@@ -92,17 +93,17 @@ impl ExitWatch {
     }
 
     /// Waits for the next sign of an exit. `Ready(Ok)` does not promise the child exited, only
-    /// that `try_wait` is worth calling again.
-    fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    /// that `try_wait` is worth calling again; for a pidfd it carries the readiness seen, which
+    /// [`poll_wait`](Self::poll_wait) clears when the child turns out to be still running.
+    fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Option<ReadyEvent>>> {
         match self {
             ExitWatch::Pidfd(io) => {
-                // A pidfd stays readable once the process has exited; the readiness is never
-                // cleared, so every later poll returns at once.
-                ready!(io.poll_ready(cx, Direction::Read))?;
-                Poll::Ready(Ok(()))
+                // A pidfd becomes readable once the process has exited, and stays so.
+                let event = ready!(io.poll_ready(cx, Direction::Read))?;
+                Poll::Ready(Ok(Some(event)))
             }
             ExitWatch::Sigchld(signal) => match ready!(signal.poll_recv(cx)) {
-                Some(()) => Poll::Ready(Ok(())),
+                Some(()) => Poll::Ready(Ok(None)),
                 None => Poll::Ready(Err(io::Error::other(
                     "the runtime that spawned this child has shut down; its exit can no longer \
                      be awaited (call `wait` inside a running runtime)",
@@ -117,24 +118,20 @@ impl ExitWatch {
         cx: &mut Context<'_>,
         child: &mut std::process::Child,
     ) -> Poll<io::Result<ExitStatus>> {
-        let mut spurious = 0;
+        let mut seen: Option<ReadyEvent> = None;
         loop {
             if let Some(status) = child.try_wait()? {
                 reap_orphans();
                 return Poll::Ready(Ok(status));
             }
-            ready!(self.poll_event(cx))?;
-            if let ExitWatch::Pidfd(_) = self {
-                // Readable pidfd but `waitpid` found nothing: cannot normally happen; never
-                // spin on it.
-                spurious += 1;
-                if spurious > 2 {
-                    return Poll::Ready(Err(io::Error::other(
-                        "the child's pidfd says it exited, but waitpid does not report it \
-                         (was it reaped elsewhere, e.g. by a SIGCHLD handler set to SIG_IGN?)",
-                    )));
-                }
+            if let (ExitWatch::Pidfd(io), Some(event)) = (&*self, seen.take()) {
+                // Readable, yet the child runs: the reactor assumes a fresh descriptor ready
+                // until told otherwise (`scheduled_io.rs`). Forget that readiness, unless a
+                // newer event came in, and wait for the edge of the exit. (A child reaped
+                // elsewhere makes `try_wait` fail with ECHILD above instead.)
+                io.clear_readiness(event);
             }
+            seen = ready!(self.poll_event(cx))?;
         }
     }
 }
