@@ -54,6 +54,8 @@ compile_error!("filch-io supports Unix platforms only (epoll or kqueue)");
 
 pub(crate) mod loom;
 
+pub mod compat;
+
 pub mod driver;
 mod error;
 mod io_source;

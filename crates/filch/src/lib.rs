@@ -58,12 +58,22 @@
 //! | `net`    | yes     | `filch::net` and the I/O driver in every runtime         |
 //! | `time`   | yes     | `filch::time` and the I/O driver (which runs the timers) |
 //! | `macros` | yes     | `#[filch::main]`, `#[filch::test]` and `select!`         |
+//! | `hyper`  | no      | hyper 1.x's `rt::Read`/`Write` on the streams, and `filch::hyper` (executor, timer, connector) |
+//! | `tokio-io` | no    | tokio's `AsyncRead`/`AsyncWrite` on the streams (tokio's traits only, no tokio runtime) |
+//!
+//! With `tokio-io`, a module that imports both `filch::io::prelude::*` and
+//! `tokio::io::AsyncReadExt` finds two `read` methods on a stream and the call is ambiguous
+//! (error E0034). Import only the extension trait of the family the code uses, or name it:
+//! `filch::io::prelude::AsyncReadExt::read(&mut stream, &mut buf)`. `docs/ecosystem.md` has the
+//! details and which crates need which feature.
 //!
 //! Without `net` and `time` no reactor is created: a runtime's idle workers sleep on a condition
 //! variable.
 
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "hyper")]
+pub mod hyper;
 pub mod io;
 mod macros;
 #[cfg(feature = "net")]

@@ -67,7 +67,7 @@ use crate::scheduled_io::Direction;
 /// }).unwrap();
 /// ```
 pub struct TcpStream {
-    pub(super) io: PollEvented<std::net::TcpStream>,
+    pub(crate) io: PollEvented<std::net::TcpStream>,
 }
 
 impl TcpStream {
