@@ -10,8 +10,8 @@
 //! cargo run --release -p filch --example http_client --features hyper -- http://127.0.0.1:3000/ 50000 128
 //! ```
 //!
-//! Arguments (all optional): the URL (default: a server started here on a free port), the
-//! number of requests (10000) and how many are in flight at once (64).
+//! Arguments (all optional): the URL (default, or `-`: a server started here on a free port),
+//! the number of requests (10000) and how many are in flight at once (64).
 
 use std::convert::Infallible;
 use std::io::Write as _;
@@ -62,8 +62,8 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 async fn main() -> Result<(), Error> {
     let mut args = std::env::args().skip(1);
     let url: Uri = match args.next() {
-        Some(url) => url.parse()?,
-        None => start_server().await?,
+        Some(url) if url != "-" => url.parse()?,
+        _ => start_server().await?,
     };
     let total: usize = args
         .next()

@@ -14,6 +14,9 @@ use crate::report::{Row, Unit};
 
 /// The child-process entry point: `compare --serve <runtime> <service> --threads N`.
 pub(crate) fn serve(args: &[String]) -> ExitCode {
+    if args.get(1).map(String::as_str) == Some(crate::hyper::NAME) {
+        return crate::hyper::serve(args);
+    }
     let (Some(kind), Some(service), Some("--threads"), Some(threads)) = (
         args.first().and_then(|name| Kind::from_name(name)),
         args.get(1).and_then(|name| Service::from_name(name)),
@@ -53,6 +56,8 @@ pub(crate) enum NetConfig {
     Wrk { connections: usize },
     /// Connect, one request, close, by `concurrency` clients at once.
     Churn { concurrency: usize },
+    /// The same hyper 1.x service on each runtime, loaded by `wrk` (see `hyper.rs`).
+    HyperWrk { connections: usize },
 }
 
 pub(crate) fn net_configs() -> Vec<NetConfig> {
@@ -65,6 +70,7 @@ pub(crate) fn net_configs() -> Vec<NetConfig> {
     configs.push(NetConfig::Http { connections: 64 });
     configs.push(NetConfig::Wrk { connections: 64 });
     configs.push(NetConfig::Churn { concurrency: 16 });
+    configs.push(NetConfig::HyperWrk { connections: 64 });
     configs
 }
 
@@ -82,6 +88,7 @@ impl NetConfig {
             NetConfig::Http { connections } => format!("http keep-alive c={connections}"),
             NetConfig::Wrk { connections } => format!("http wrk c={connections}"),
             NetConfig::Churn { concurrency } => format!("http churn c={concurrency}"),
+            NetConfig::HyperWrk { connections } => format!("http hyper c={connections}"),
         }
     }
 
@@ -95,6 +102,10 @@ impl NetConfig {
                 "HTTP/1.1 keep-alive hello-world, the suite's tokio-based load generator"
             }
             NetConfig::Wrk { .. } => "HTTP/1.1 keep-alive hello-world, loaded by wrk",
+            NetConfig::HyperWrk { .. } => {
+                "the same hyper 1.x hello-world service on each runtime (filch natively, tokio \
+                 through hyper-util's TokioIo, smol through smol-hyper), loaded by wrk"
+            }
             NetConfig::Churn { .. } => {
                 "connect, one request with Connection: close, close: accept, registration and \
                  deregistration of sockets"
@@ -102,10 +113,11 @@ impl NetConfig {
         }
     }
 
-    fn service(self) -> Service {
+    fn server(self) -> Server {
         match self {
-            NetConfig::Echo { .. } => Service::Echo,
-            _ => Service::Http,
+            NetConfig::Echo { .. } => Server::Suite(Service::Echo),
+            NetConfig::HyperWrk { .. } => Server::Hyper,
+            _ => Server::Suite(Service::Http),
         }
     }
 
@@ -118,6 +130,22 @@ impl NetConfig {
     }
 }
 
+/// Which server a child process runs: one of the suite's own (`server.rs`) or the hyper one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Server {
+    Suite(Service),
+    Hyper,
+}
+
+impl Server {
+    fn name(self) -> &'static str {
+        match self {
+            Server::Suite(service) => service.name(),
+            Server::Hyper => crate::hyper::NAME,
+        }
+    }
+}
+
 /// A server in a child process; closing its stdin tells it to exit.
 struct ServerProcess {
     child: Child,
@@ -125,7 +153,7 @@ struct ServerProcess {
 }
 
 impl ServerProcess {
-    fn start(kind: Kind, service: Service, threads: usize) -> io::Result<ServerProcess> {
+    fn start(kind: Kind, service: Server, threads: usize) -> io::Result<ServerProcess> {
         let exe = std::env::current_exe()?;
         // `COMPARE_SERVER_PREFIX="perf record -g -o perf.{runtime}.{service}.data --"` runs
         // each server under a profiler (or strace); `{runtime}` and `{service}` are filled in.
@@ -212,7 +240,7 @@ pub(crate) fn run_net(
     }
     let wrk_ready = if configs
         .iter()
-        .any(|config| matches!(config, NetConfig::Wrk { .. }))
+        .any(|config| matches!(config, NetConfig::Wrk { .. } | NetConfig::HyperWrk { .. }))
     {
         wrk_ready(notes)
     } else {
@@ -220,9 +248,9 @@ pub(crate) fn run_net(
     };
 
     let loadgen = LoadGen::new(options.threads)?;
-    let mut servers: Vec<(Kind, Service, ServerProcess)> = Vec::new();
+    let mut servers: Vec<(Kind, Server, ServerProcess)> = Vec::new();
     for config in configs {
-        if matches!(config, NetConfig::Wrk { .. }) && !wrk_ready {
+        if matches!(config, NetConfig::Wrk { .. } | NetConfig::HyperWrk { .. }) && !wrk_ready {
             continue;
         }
         eprint!("compare: {} ", config.name());
@@ -234,7 +262,7 @@ pub(crate) fn run_net(
         let mut cpu = Row::new(format!("{name}: server CPU/op (us)"), Unit::Micros);
         for _ in 0..options.slow_rounds() {
             for kind in options.kinds() {
-                let service = config.service();
+                let service = config.server();
                 let position = servers
                     .iter()
                     .position(|(k, s, _)| *k == kind && *s == service);
@@ -286,7 +314,7 @@ fn load(
     match config {
         NetConfig::Echo { size, connections } => loadgen.echo(addr, connections, size, window),
         NetConfig::Http { connections } => loadgen.http(addr, connections, window),
-        NetConfig::Wrk { connections } => {
+        NetConfig::Wrk { connections } | NetConfig::HyperWrk { connections } => {
             loadgen::wrk(addr, options.threads, connections, options.wrk_seconds())
         }
         NetConfig::Churn { concurrency } => loadgen.churn(addr, concurrency, window),

@@ -10,10 +10,11 @@
 //! generator is one tokio-based implementation in this process, the same for every server.
 //!
 //! The modules: [`cli`] parses the arguments, [`executor`] runs the executor and timer
-//! workloads, [`sync`] the `filch::sync` ones, [`loopback`] the servers and their load, and [`report`] prints the table.
+//! workloads, [`sync`] the `filch::sync` ones, [`loopback`] the servers and their load, [`hyper`] the hyper server's child entry point, and [`report`] prints the table.
 
 mod cli;
 mod executor;
+mod hyper;
 mod loopback;
 mod report;
 mod sync;
