@@ -1,16 +1,15 @@
 //! The ecosystem's I/O traits on filch's streams, behind Cargo features (all off by default).
 //!
-//! * [`hyper`] (feature `hyper`): `hyper::rt::Read`/`Write` on [`TcpStream`](crate::net::TcpStream),
+//! * `hyper` (feature `hyper`): `hyper::rt::Read`/`Write` on [`TcpStream`](crate::net::TcpStream),
 //!   [`UnixStream`](crate::net::UnixStream) and their split halves, hyper-util's `Connection` on
-//!   the two streams, and [`Executor`](hyper::Executor), [`Timer`](hyper::Timer) and
-//!   [`Connector`](hyper::Connector).
+//!   the two streams, and `Executor`, `Timer` and `Connector`.
 //! * `tokio_io` (feature `tokio-io`): `tokio::io::AsyncRead`/`AsyncWrite` on the same types.
 //!   tokio is a dependency for its traits only, with no tokio feature enabled, so no tokio
 //!   runtime code is compiled in, let alone started.
 //!
 //! The traits are implemented here, in filch-io, because Rust's orphan rule forbids the facade to
 //! implement a foreign trait on a filch-io type. Both read traits hand us an uninitialised
-//! buffer; [`PollEvented::poll_read_uninit`] reads into it with `read(2)` without zeroing it
+//! buffer; `PollEvented::poll_read_uninit` reads into it with `read(2)` without zeroing it
 //! first (zeroing 8 KiB per read is what a safe `&mut [u8]` adapter costs).
 //!
 //! No `AsyncBufRead`: a filch stream buffers nothing of its own (wrap it in a `BufReader` of the
