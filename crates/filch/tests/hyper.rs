@@ -405,3 +405,26 @@ fn connector_opens_tcp_with_nodelay_and_refuses_https() {
         });
     });
 }
+
+#[test]
+fn timer_and_executor_outside_a_runtime_name_the_fix() {
+    guard("timer_and_executor_outside_a_runtime_name_the_fix", || {
+        let message = |payload: Box<dyn std::any::Any + Send>| {
+            payload
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default()
+        };
+        let sleep = std::panic::catch_unwind(|| {
+            drop(filch::hyper::Timer.sleep(Duration::from_millis(1)));
+        })
+        .unwrap_err();
+        assert!(message(sleep).contains("runtime"));
+        let spawn = std::panic::catch_unwind(|| {
+            hyper::rt::Executor::execute(&filch::hyper::Executor, async {});
+        })
+        .unwrap_err();
+        assert!(message(spawn).contains("runtime"));
+    });
+}
