@@ -12,6 +12,7 @@
 //! The `compare` binary runs everything and prints one table; `cargo bench -p filch-benches`
 //! runs the executor workloads under criterion. See `docs/benchmarks.md`.
 
+pub mod hyper_server;
 pub mod loadgen;
 pub mod rt;
 pub mod server;

@@ -59,6 +59,8 @@ compile_error!("filch-io supports Unix platforms only (epoll or kqueue)");
 pub(crate) mod loom;
 
 mod async_fd;
+pub mod compat;
+
 pub mod driver;
 mod error;
 pub mod fs;

@@ -68,6 +68,14 @@
 //! | `macros` | yes     | `#[filch::main]`, `#[filch::test]` and `select!`         |
 //! | `signal` | yes     | `filch::signal` and the I/O driver                       |
 //! | `process`| yes     | `filch::process` and the I/O driver                      |
+//! | `hyper`  | no      | hyper 1.x's `rt::Read`/`Write` on the streams, and `filch::hyper` (executor, timer, connector) |
+//! | `tokio-io` | no    | tokio's `AsyncRead`/`AsyncWrite` on the streams (tokio's traits only, no tokio runtime) |
+//!
+//! With `tokio-io`, a module that imports both `filch::io::prelude::*` and
+//! `tokio::io::AsyncReadExt` finds two `read` methods on a stream and the call is ambiguous
+//! (error E0034). Import only the extension trait of the family the code uses, or name it:
+//! `filch::io::prelude::AsyncReadExt::read(&mut stream, &mut buf)`. `docs/ecosystem.md` has the
+//! details and which crates need which feature.
 //!
 //! Without `net`, `time`, `signal` and `process` no reactor is created: a runtime's idle workers sleep on a condition
 //! variable.
@@ -76,6 +84,8 @@
 
 #[cfg(feature = "fs")]
 pub mod fs;
+#[cfg(feature = "hyper")]
+pub mod hyper;
 pub mod io;
 mod macros;
 #[cfg(feature = "net")]

@@ -15,6 +15,9 @@ use crate::report::{Row, Unit};
 /// The child-process entry point: `compare --serve <runtime> <service> --threads N
 /// [--current-thread]`.
 pub(crate) fn serve(args: &[String]) -> ExitCode {
+    if args.get(1).map(String::as_str) == Some(crate::hyper::NAME) {
+        return crate::hyper::serve(args);
+    }
     let (Some(kind), Some(service), Some("--threads"), Some(threads), flavor) = (
         args.first().and_then(|name| Kind::from_name(name)),
         args.get(1).and_then(|name| Service::from_name(name)),
@@ -83,6 +86,8 @@ pub(crate) enum NetConfig {
     Wrk { connections: usize },
     /// Connect, one request, close, by `concurrency` clients at once.
     Churn { concurrency: usize },
+    /// The same hyper 1.x service on each runtime, loaded by `wrk` (see `hyper.rs`).
+    HyperWrk { connections: usize },
 }
 
 pub(crate) fn net_configs() -> Vec<NetConfig> {
@@ -95,6 +100,7 @@ pub(crate) fn net_configs() -> Vec<NetConfig> {
     configs.push(NetConfig::Http { connections: 64 });
     configs.push(NetConfig::Wrk { connections: 64 });
     configs.push(NetConfig::Churn { concurrency: 16 });
+    configs.push(NetConfig::HyperWrk { connections: 64 });
     configs
 }
 
@@ -112,6 +118,7 @@ impl NetConfig {
             NetConfig::Http { connections } => format!("http keep-alive c={connections}"),
             NetConfig::Wrk { connections } => format!("http wrk c={connections}"),
             NetConfig::Churn { concurrency } => format!("http churn c={concurrency}"),
+            NetConfig::HyperWrk { connections } => format!("http hyper c={connections}"),
         }
     }
 
@@ -125,6 +132,10 @@ impl NetConfig {
                 "HTTP/1.1 keep-alive hello-world, the suite's tokio-based load generator"
             }
             NetConfig::Wrk { .. } => "HTTP/1.1 keep-alive hello-world, loaded by wrk",
+            NetConfig::HyperWrk { .. } => {
+                "the same hyper 1.x hello-world service on each runtime (filch natively, tokio \
+                 through hyper-util's TokioIo, smol through smol-hyper), loaded by wrk"
+            }
             NetConfig::Churn { .. } => {
                 "connect, one request with Connection: close, close: accept, registration and \
                  deregistration of sockets"
@@ -132,10 +143,11 @@ impl NetConfig {
         }
     }
 
-    fn service(self) -> Service {
+    fn server(self) -> Server {
         match self {
-            NetConfig::Echo { .. } => Service::Echo,
-            _ => Service::Http,
+            NetConfig::Echo { .. } => Server::Suite(Service::Echo),
+            NetConfig::HyperWrk { .. } => Server::Hyper,
+            _ => Server::Suite(Service::Http),
         }
     }
 
@@ -144,6 +156,22 @@ impl NetConfig {
             NetConfig::Echo { .. } => "msg/s",
             NetConfig::Churn { .. } => "conn/s",
             _ => "req/s",
+        }
+    }
+}
+
+/// Which server a child process runs: one of the suite's own (`server.rs`) or the hyper one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Server {
+    Suite(Service),
+    Hyper,
+}
+
+impl Server {
+    fn name(self) -> &'static str {
+        match self {
+            Server::Suite(service) => service.name(),
+            Server::Hyper => crate::hyper::NAME,
         }
     }
 }
@@ -157,7 +185,7 @@ struct ServerProcess {
 impl ServerProcess {
     fn start(
         kind: Kind,
-        service: Service,
+        service: Server,
         threads: usize,
         current_thread: bool,
     ) -> io::Result<ServerProcess> {
@@ -248,7 +276,7 @@ pub(crate) fn run_net(
     }
     let wrk_ready = if configs
         .iter()
-        .any(|config| matches!(config, NetConfig::Wrk { .. }))
+        .any(|config| matches!(config, NetConfig::Wrk { .. } | NetConfig::HyperWrk { .. }))
     {
         wrk_ready(notes)
     } else {
@@ -256,9 +284,9 @@ pub(crate) fn run_net(
     };
 
     let loadgen = LoadGen::new(options.threads)?;
-    let mut servers: Vec<(Kind, Service, ServerProcess)> = Vec::new();
+    let mut servers: Vec<(Kind, Server, ServerProcess)> = Vec::new();
     for config in configs {
-        if matches!(config, NetConfig::Wrk { .. }) && !wrk_ready {
+        if matches!(config, NetConfig::Wrk { .. } | NetConfig::HyperWrk { .. }) && !wrk_ready {
             continue;
         }
         eprint!("compare: {} ", config.name());
@@ -270,7 +298,7 @@ pub(crate) fn run_net(
         let mut cpu = Row::new(format!("{name}: server CPU/op (us)"), Unit::Micros);
         for _ in 0..options.slow_rounds() {
             for kind in options.kinds() {
-                let service = config.service();
+                let service = config.server();
                 let position = servers
                     .iter()
                     .position(|(k, s, _)| *k == kind && *s == service);
@@ -327,7 +355,7 @@ fn load(
     match config {
         NetConfig::Echo { size, connections } => loadgen.echo(addr, connections, size, window),
         NetConfig::Http { connections } => loadgen.http(addr, connections, window),
-        NetConfig::Wrk { connections } => {
+        NetConfig::Wrk { connections } | NetConfig::HyperWrk { connections } => {
             loadgen::wrk(addr, options.threads, connections, options.wrk_seconds())
         }
         NetConfig::Churn { concurrency } => loadgen.churn(addr, concurrency, window),

@@ -11,11 +11,13 @@
 //!
 //! The modules: [`cli`] parses the arguments, [`executor`] runs the executor and timer
 //! workloads, [`sync`] the `filch::sync` ones, [`fs`] the file workloads, [`loopback`] the
-//! servers and their load, [`process`] the child-process one, and [`report`] prints the table.
+//! servers and their load, [`hyper`] the hyper server's child entry point, [`process`] the
+//! child-process one, and [`report`] prints the table.
 
 mod cli;
 mod executor;
 mod fs;
+mod hyper;
 mod loopback;
 mod process;
 mod report;

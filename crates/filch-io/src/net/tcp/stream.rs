@@ -88,7 +88,7 @@ use crate::net::tcp::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 /// }).unwrap();
 /// ```
 pub struct TcpStream {
-    pub(super) io: PollEvented<std::net::TcpStream>,
+    pub(crate) io: PollEvented<std::net::TcpStream>,
 }
 
 impl TcpStream {

@@ -32,7 +32,7 @@ use crate::net::unix::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 /// }).unwrap();
 /// ```
 pub struct UnixStream {
-    pub(super) io: PollEvented<std::os::unix::net::UnixStream>,
+    pub(crate) io: PollEvented<std::os::unix::net::UnixStream>,
 }
 
 impl UnixStream {
