@@ -220,10 +220,10 @@ pub fn stdin() -> Stdin {
 /// A handle to standard output.
 ///
 /// ```
-/// use futures_lite::AsyncWriteExt;
-/// # let rt = filch_executor::runtime::Runtime::new().unwrap();
+/// use filch::io::prelude::*;
+/// # let rt = filch::runtime::Runtime::new().unwrap();
 /// # rt.block_on(async {
-/// let mut out = filch_io::stdio::stdout();
+/// let mut out = filch::io::stdout();
 /// out.write_all(b"hello from the blocking pool\n").await?;
 /// out.flush().await?;
 /// # std::io::Result::Ok(()) }).unwrap();

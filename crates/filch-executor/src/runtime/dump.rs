@@ -125,8 +125,8 @@ impl TaskInfo {
 /// The alive tasks of a runtime; see [`Handle::dump`](super::Handle::dump).
 ///
 /// ```
-/// let rt = filch_executor::runtime::Builder::new().worker_threads(1).build().unwrap();
-/// let (tx, rx) = filch_executor::sync::oneshot::channel::<()>();
+/// let rt = filch::runtime::Builder::new().worker_threads(1).build().unwrap();
+/// let (tx, rx) = filch::sync::oneshot::channel::<()>();
 /// let waiter = rt.spawn(async move { rx.await.ok(); });
 /// std::thread::sleep(std::time::Duration::from_millis(50));
 /// let dump = rt.handle().dump();

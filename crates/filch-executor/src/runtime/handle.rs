@@ -156,7 +156,7 @@ impl Handle {
     /// live when asked.
     ///
     /// ```
-    /// let rt = filch_executor::runtime::Builder::new().worker_threads(2).build().unwrap();
+    /// let rt = filch::runtime::Builder::new().worker_threads(2).build().unwrap();
     /// let metrics = rt.handle().metrics();
     /// for worker in 0..metrics.num_workers() {
     ///     let _ = (metrics.worker_poll_count(worker), metrics.worker_park_count(worker));
@@ -243,12 +243,12 @@ impl Handle {
     /// [`block_in_place`](crate::task::block_in_place).
     ///
     /// ```
-    /// use filch_executor::runtime::Runtime;
+    /// use filch::runtime::Runtime;
     ///
     /// let rt = Runtime::new().unwrap();
     /// let handle = rt.handle().clone();
     /// let out = std::thread::spawn(move || {
-    ///     handle.block_on(async { filch_executor::spawn(async { 6 * 7 }).await.unwrap() })
+    ///     handle.block_on(async { filch::spawn(async { 6 * 7 }).await.unwrap() })
     /// })
     /// .join()
     /// .unwrap();

@@ -223,7 +223,7 @@ pub(crate) fn count_forced_yield() {
 ///
 /// ```
 /// use std::time::Duration;
-/// use filch_executor::runtime::{Builder, HistogramConfiguration, LogHistogram};
+/// use filch::runtime::{Builder, HistogramConfiguration, LogHistogram};
 ///
 /// let rt = Builder::new()
 ///     .worker_threads(1)
@@ -379,11 +379,11 @@ impl Histogram {
 /// runtime's shared state alive (not its threads).
 ///
 /// ```
-/// let rt = filch_executor::runtime::Builder::new().worker_threads(2).build().unwrap();
+/// let rt = filch::runtime::Builder::new().worker_threads(2).build().unwrap();
 /// let metrics = rt.handle().metrics();
 /// let before = metrics.spawned_tasks_count();
 /// rt.block_on(async {
-///     filch_executor::spawn(async {}).await.unwrap();
+///     filch::spawn(async {}).await.unwrap();
 /// });
 /// assert_eq!(metrics.spawned_tasks_count(), before + 1);
 /// assert_eq!(metrics.num_workers(), 2);

@@ -49,10 +49,10 @@ use crate::scheduler::Remote;
 /// ```
 /// use std::time::Duration;
 ///
-/// let rt = filch_executor::runtime::Builder::new().worker_threads(1).build().unwrap();
+/// let rt = filch::runtime::Builder::new().worker_threads(1).build().unwrap();
 /// let n = rt.block_on(async {
-///     filch_executor::spawn(async {
-///         filch_executor::task::block_in_place(|| {
+///     filch::spawn(async {
+///         filch::task::block_in_place(|| {
 ///             std::thread::sleep(Duration::from_millis(10));
 ///             5
 ///         })

@@ -535,9 +535,9 @@ impl<T: 'static> JoinSet<T> {
     ///
     /// ```
     /// use std::rc::Rc;
-    /// use filch_executor::task::{JoinSet, LocalSet};
+    /// use filch::task::{JoinSet, LocalSet};
     ///
-    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// LocalSet::new().block_on(&rt, async {
     ///     let mut set = JoinSet::new();
     ///     for i in 0..3 {
@@ -561,9 +561,9 @@ impl<T: 'static> JoinSet<T> {
     /// runs when `local_set` is driven.
     ///
     /// ```
-    /// use filch_executor::task::{JoinSet, LocalSet};
+    /// use filch::task::{JoinSet, LocalSet};
     ///
-    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// let local = LocalSet::new();
     /// let mut set = JoinSet::new();
     /// set.spawn_local_on(async { std::rc::Rc::new(4) }, &local);

@@ -109,9 +109,9 @@ thread_local! {
 /// ```
 /// use std::cell::RefCell;
 /// use std::rc::Rc;
-/// use filch_executor::task::{self, LocalSet};
+/// use filch::task::{self, LocalSet};
 ///
-/// let rt = filch_executor::runtime::Runtime::new().unwrap();
+/// let rt = filch::runtime::Runtime::new().unwrap();
 /// let local = LocalSet::new();
 /// let total = local.block_on(&rt, async {
 ///     let shared = Rc::new(RefCell::new(0)); // not Send
@@ -136,12 +136,12 @@ thread_local! {
 /// `Send`:
 ///
 /// ```compile_fail
-/// let local = filch_executor::task::LocalSet::new();
+/// let local = filch::task::LocalSet::new();
 /// std::thread::spawn(move || drop(local));
 /// ```
 ///
 /// ```compile_fail
-/// let local = filch_executor::task::LocalSet::new();
+/// let local = filch::task::LocalSet::new();
 /// let handle = local.spawn_local(async { std::rc::Rc::new(1) });
 /// std::thread::spawn(move || drop(handle));
 /// ```
@@ -186,7 +186,7 @@ impl LocalSet {
     /// An empty set.
     ///
     /// ```
-    /// let local = filch_executor::task::LocalSet::new();
+    /// let local = filch::task::LocalSet::new();
     /// # drop(local);
     /// ```
     pub fn new() -> LocalSet {
@@ -215,9 +215,9 @@ impl LocalSet {
     /// awaiting the set), which need not be inside a runtime.
     ///
     /// ```
-    /// use filch_executor::task::LocalSet;
+    /// use filch::task::LocalSet;
     ///
-    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// let local = LocalSet::new();
     /// let handle = local.spawn_local(async { std::rc::Rc::new(5) });
     /// let five = local.block_on(&rt, handle).unwrap();
@@ -245,9 +245,9 @@ impl LocalSet {
     /// `block_on`, or await it inside another set's task.
     ///
     /// ```
-    /// use filch_executor::task::{self, LocalSet};
+    /// use filch::task::{self, LocalSet};
     ///
-    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// let local = LocalSet::new();
     /// let out = rt.block_on(local.run_until(async {
     ///     task::spawn_local(async { "from a local task" }).await.unwrap()
@@ -288,13 +288,13 @@ impl LocalSet {
     /// As `Runtime::block_on`: when called inside a task or another `block_on`.
     ///
     /// ```
-    /// use filch_executor::task::{self, LocalSet};
+    /// use filch::task::{self, LocalSet};
     ///
-    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// let local = LocalSet::new();
     /// let (local_out, worker_out) = local.block_on(&rt, async {
     ///     let here = task::spawn_local(async { std::rc::Rc::new(1) });
-    ///     let there = filch_executor::spawn(async { 2 });
+    ///     let there = filch::spawn(async { 2 });
     ///     (*here.await.unwrap(), there.await.unwrap())
     /// });
     /// assert_eq!((local_out, worker_out), (1, 2));
@@ -313,9 +313,9 @@ impl LocalSet {
     /// Guards nest; each restores the set that was current before it.
     ///
     /// ```
-    /// use filch_executor::task::{self, LocalSet};
+    /// use filch::task::{self, LocalSet};
     ///
-    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// let local = LocalSet::new();
     /// let handle = {
     ///     let _guard = local.enter();
@@ -536,15 +536,15 @@ impl fmt::Debug for LocalSet {
 /// ```
 /// use std::rc::Rc;
 /// use std::cell::Cell;
-/// use filch_executor::task::LocalSet;
+/// use filch::task::LocalSet;
 ///
-/// let rt = filch_executor::runtime::Runtime::new().unwrap();
+/// let rt = filch::runtime::Runtime::new().unwrap();
 /// let local = LocalSet::new();
 /// let done = Rc::new(Cell::new(0));
 /// for _ in 0..3 {
 ///     let done = done.clone();
 ///     local.spawn_local(async move {
-///         filch_executor::task::yield_now().await;
+///         filch::task::yield_now().await;
 ///         done.set(done.get() + 1);
 ///     });
 /// }
@@ -626,9 +626,9 @@ impl fmt::Debug for LocalEnterGuard {
 ///
 /// ```
 /// use std::rc::Rc;
-/// use filch_executor::task::{self, LocalSet};
+/// use filch::task::{self, LocalSet};
 ///
-/// let rt = filch_executor::runtime::Runtime::new().unwrap();
+/// let rt = filch::runtime::Runtime::new().unwrap();
 /// LocalSet::new().block_on(&rt, async {
 ///     let value = Rc::new("not Send");
 ///     let handle = task::spawn_local(async move { *value });

@@ -53,15 +53,15 @@ use std::task::{Context, Poll};
 /// [`LocalKey::scope`], or of a closure with [`LocalKey::sync_scope`].
 ///
 /// ```
-/// filch_executor::task_local! {
+/// filch::task_local! {
 ///     /// The request being served.
 ///     pub static REQUEST_ID: u64;
 ///     static USER: String;
 /// }
 ///
-/// let rt = filch_executor::runtime::Runtime::new().unwrap();
+/// let rt = filch::runtime::Runtime::new().unwrap();
 /// rt.block_on(REQUEST_ID.scope(7, async {
-///     filch_executor::task::yield_now().await;
+///     filch::task::yield_now().await;
 ///     assert_eq!(REQUEST_ID.get(), 7);
 ///     assert!(USER.try_with(|user| user.len()).is_err());
 /// }));
@@ -106,11 +106,11 @@ impl<T: 'static> LocalKey<T> {
     /// [`with`](Self::with), [`get`](Self::get) and [`try_with`](Self::try_with) see `value`.
     ///
     /// ```
-    /// filch_executor::task_local! {
+    /// filch::task_local! {
     ///     static DEPTH: u32;
     /// }
     ///
-    /// let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// let rt = filch::runtime::Runtime::new().unwrap();
     /// rt.block_on(DEPTH.scope(1, async {
     ///     assert_eq!(DEPTH.get(), 1);
     ///     DEPTH.scope(2, async { assert_eq!(DEPTH.get(), 2) }).await;
@@ -134,7 +134,7 @@ impl<T: 'static> LocalKey<T> {
     /// is restored.
     ///
     /// ```
-    /// filch_executor::task_local! {
+    /// filch::task_local! {
     ///     static NAME: &'static str;
     /// }
     ///
@@ -196,7 +196,7 @@ impl<T: 'static> LocalKey<T> {
     /// message names the key. Use [`try_with`](Self::try_with) to get an error instead.
     ///
     /// ```
-    /// filch_executor::task_local! {
+    /// filch::task_local! {
     ///     static WORDS: Vec<&'static str>;
     /// }
     ///
@@ -226,7 +226,7 @@ impl<T: 'static> LocalKey<T> {
     /// being destroyed).
     ///
     /// ```
-    /// filch_executor::task_local! {
+    /// filch::task_local! {
     ///     static LIMIT: usize;
     /// }
     ///
@@ -257,7 +257,7 @@ impl<T: Clone + 'static> LocalKey<T> {
     /// Outside any scope of this key, as [`with`](Self::with).
     ///
     /// ```
-    /// filch_executor::task_local! {
+    /// filch::task_local! {
     ///     static ID: u32;
     /// }
     ///
@@ -271,7 +271,7 @@ impl<T: Clone + 'static> LocalKey<T> {
     /// A clone of this key's current value, or an [`AccessError`] outside any scope of the key.
     ///
     /// ```
-    /// filch_executor::task_local! {
+    /// filch::task_local! {
     ///     static ID: u32;
     /// }
     ///
@@ -318,11 +318,11 @@ impl ScopeError {
 /// around each poll.
 ///
 /// ```
-/// filch_executor::task_local! {
+/// filch::task_local! {
 ///     static STEP: u8;
 /// }
 ///
-/// let rt = filch_executor::runtime::Runtime::new().unwrap();
+/// let rt = filch::runtime::Runtime::new().unwrap();
 /// let scoped = STEP.scope(1, async { STEP.get() + 1 });
 /// assert_eq!(rt.block_on(scoped), 2);
 /// ```
@@ -341,7 +341,7 @@ impl<T: 'static, F> TaskLocalFuture<T, F> {
     /// was already taken.
     ///
     /// ```
-    /// filch_executor::task_local! {
+    /// filch::task_local! {
     ///     static TOKEN: String;
     /// }
     ///

@@ -8,12 +8,12 @@ use super::{asyncify, path_error};
 /// Creates directories with options, the asynchronous twin of [`std::fs::DirBuilder`].
 ///
 /// ```
-/// # let rt = filch_executor::runtime::Runtime::new().unwrap();
+/// # let rt = filch::runtime::Runtime::new().unwrap();
 /// # rt.block_on(async {
 /// let root = std::env::temp_dir().join(format!("filch-doc-db-{}", std::process::id()));
-/// filch_io::fs::DirBuilder::new().recursive(true).create(root.join("a/b")).await?;
-/// assert!(filch_io::fs::metadata(root.join("a/b")).await?.is_dir());
-/// filch_io::fs::remove_dir_all(&root).await?;
+/// filch::fs::DirBuilder::new().recursive(true).create(root.join("a/b")).await?;
+/// assert!(filch::fs::metadata(root.join("a/b")).await?.is_dir());
+/// filch::fs::remove_dir_all(&root).await?;
 /// # std::io::Result::Ok(()) }).unwrap();
 /// ```
 #[derive(Debug, Default)]

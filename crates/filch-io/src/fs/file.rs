@@ -70,10 +70,10 @@ const READ_AHEAD: usize = 64 * 1024;
 /// ```
 /// use futures_lite::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 /// use std::io::SeekFrom;
-/// # let rt = filch_executor::runtime::Runtime::new().unwrap();
+/// # let rt = filch::runtime::Runtime::new().unwrap();
 /// # rt.block_on(async {
 /// let path = std::env::temp_dir().join(format!("filch-doc-file-{}", std::process::id()));
-/// let mut file = filch_io::fs::File::options()
+/// let mut file = filch::fs::File::options()
 ///     .read(true).write(true).create(true).truncate(true)
 ///     .open(&path).await?;
 /// file.write_all(b"hello world").await?;
@@ -82,7 +82,7 @@ const READ_AHEAD: usize = 64 * 1024;
 /// file.read_to_string(&mut word).await?;
 /// assert_eq!(word, "world");
 /// file.flush().await?;
-/// filch_io::fs::remove_file(&path).await?;
+/// filch::fs::remove_file(&path).await?;
 /// # std::io::Result::Ok(()) }).unwrap();
 /// ```
 pub struct File {

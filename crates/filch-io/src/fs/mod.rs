@@ -2,7 +2,7 @@
 //!
 //! Operating systems offer no readiness notification for regular files, so every operation here
 //! runs a blocking `std::fs` call on the runtime's own blocking pool (the one behind
-//! [`spawn_blocking`](filch_executor::task::spawn_blocking)) and awaits it. There is no second
+//! [`spawn_blocking`](filch::task::spawn_blocking)) and awaits it. There is no second
 //! thread pool and no reactor involvement: a runtime built without the I/O driver can use
 //! `filch::fs` too.
 //!
@@ -156,11 +156,11 @@ fn two_path_error(op: &'static str, from: &Path, to: &Path, e: io::Error) -> io:
 /// the OS error to name the path, see the module doc).
 ///
 /// ```
-/// # let rt = filch_executor::runtime::Runtime::new().unwrap();
+/// # let rt = filch::runtime::Runtime::new().unwrap();
 /// # rt.block_on(async {
-/// let err = filch_io::fs::read("/definitely/not/here").await.unwrap_err();
+/// let err = filch::fs::read("/definitely/not/here").await.unwrap_err();
 /// assert_eq!(err.raw_os_error(), None);
-/// assert_eq!(filch_io::fs::os_error(&err), Some(2)); // ENOENT
+/// assert_eq!(filch::fs::os_error(&err), Some(2)); // ENOENT
 /// # });
 /// ```
 pub fn os_error(err: &io::Error) -> Option<i32> {
@@ -188,13 +188,13 @@ path_fn!(
     /// Reads the whole file at `path` into a vector of bytes, like [`std::fs::read`].
     ///
     /// ```
-    /// # let rt = filch_executor::runtime::Runtime::new().unwrap();
+    /// # let rt = filch::runtime::Runtime::new().unwrap();
     /// # rt.block_on(async {
     /// let dir = std::env::temp_dir().join(format!("filch-doc-read-{}", std::process::id()));
-    /// filch_io::fs::create_dir_all(&dir).await?;
-    /// filch_io::fs::write(dir.join("a"), b"bytes").await?;
-    /// assert_eq!(filch_io::fs::read(dir.join("a")).await?, b"bytes");
-    /// filch_io::fs::remove_dir_all(&dir).await?;
+    /// filch::fs::create_dir_all(&dir).await?;
+    /// filch::fs::write(dir.join("a"), b"bytes").await?;
+    /// assert_eq!(filch::fs::read(dir.join("a")).await?, b"bytes");
+    /// filch::fs::remove_dir_all(&dir).await?;
     /// # std::io::Result::Ok(()) }).unwrap();
     /// ```
     read, "read", |p| std::fs::read(&p), Vec<u8>

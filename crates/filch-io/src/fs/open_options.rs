@@ -11,15 +11,15 @@ use super::{asyncify, path_error, File};
 /// blocking pool.
 ///
 /// ```
-/// use filch_io::fs::OpenOptions;
-/// # let rt = filch_executor::runtime::Runtime::new().unwrap();
+/// use filch::fs::OpenOptions;
+/// # let rt = filch::runtime::Runtime::new().unwrap();
 /// # rt.block_on(async {
 /// let path = std::env::temp_dir().join(format!("filch-doc-oo-{}", std::process::id()));
 /// let file = OpenOptions::new().write(true).create_new(true).open(&path).await?;
 /// drop(file);
 /// let again = OpenOptions::new().write(true).create_new(true).open(&path).await;
 /// assert_eq!(again.unwrap_err().kind(), std::io::ErrorKind::AlreadyExists);
-/// filch_io::fs::remove_file(&path).await?;
+/// filch::fs::remove_file(&path).await?;
 /// # std::io::Result::Ok(()) }).unwrap();
 /// ```
 #[derive(Clone, Debug)]

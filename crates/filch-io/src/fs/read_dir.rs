@@ -29,19 +29,19 @@ pub(crate) const BATCH: usize = 64;
 ///
 /// ```
 /// use futures_lite::StreamExt;
-/// # let rt = filch_executor::runtime::Runtime::new().unwrap();
+/// # let rt = filch::runtime::Runtime::new().unwrap();
 /// # rt.block_on(async {
 /// let dir = std::env::temp_dir().join(format!("filch-doc-rd-{}", std::process::id()));
-/// filch_io::fs::create_dir_all(&dir).await?;
-/// filch_io::fs::write(dir.join("one"), "1").await?;
-/// let mut entries = filch_io::fs::read_dir(&dir).await?;
+/// filch::fs::create_dir_all(&dir).await?;
+/// filch::fs::write(dir.join("one"), "1").await?;
+/// let mut entries = filch::fs::read_dir(&dir).await?;
 /// while let Some(entry) = entries.next_entry().await? {
 ///     assert_eq!(entry.file_name(), "one");
 /// }
 /// // Or as a `Stream` of `io::Result<DirEntry>`:
-/// let names: Vec<_> = filch_io::fs::read_dir(&dir).await?.map(|e| e.unwrap().file_name()).collect().await;
+/// let names: Vec<_> = filch::fs::read_dir(&dir).await?.map(|e| e.unwrap().file_name()).collect().await;
 /// assert_eq!(names, ["one"]);
-/// filch_io::fs::remove_dir_all(&dir).await?;
+/// filch::fs::remove_dir_all(&dir).await?;
 /// # std::io::Result::Ok(()) }).unwrap();
 /// ```
 pub async fn read_dir(path: impl AsRef<Path>) -> io::Result<ReadDir> {

@@ -48,9 +48,9 @@ use reaper::ExitWatch;
 /// chain:
 ///
 /// ```
-/// use filch_io::process::Command;
+/// use filch::process::Command;
 ///
-/// # let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+/// # let rt = filch::runtime::Builder::new().build().unwrap();
 /// # rt.block_on(async {
 /// let output = Command::new("sh").arg("-c").arg("echo $GREETING").env("GREETING", "hi").output().await?;
 /// assert!(output.status.success());

@@ -36,7 +36,7 @@ use crate::driver::{self, Handle};
 /// takes any other number.
 ///
 /// ```
-/// use filch_io::signal::unix::SignalKind;
+/// use filch::signal::unix::SignalKind;
 ///
 /// assert_eq!(SignalKind::interrupt().as_raw_value(), libc::SIGINT);
 /// assert_eq!(SignalKind::from_raw(libc::SIGUSR1), SignalKind::user_defined1());
@@ -141,9 +141,9 @@ pub struct Signal {
 /// Listens for `kind` on the current runtime.
 ///
 /// ```
-/// use filch_io::signal::unix::{signal, SignalKind};
+/// use filch::signal::unix::{signal, SignalKind};
 ///
-/// # let rt = filch_executor::runtime::Builder::new().driver(filch_io::new_driver).build().unwrap();
+/// # let rt = filch::runtime::Builder::new().build().unwrap();
 /// # rt.block_on(async {
 /// let mut usr1 = signal(SignalKind::user_defined1())?;
 /// // Raise it at ourselves; it is kept until `recv` asks for it.
