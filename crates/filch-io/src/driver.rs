@@ -557,6 +557,18 @@ mod tests {
 
     #[test]
     fn unpark_is_sticky_and_a_second_parker_waits_beside_the_first() {
+        // Hang guard: a hang here fails with the test's name instead of a CI timeout.
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        {
+            let done = done.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(std::time::Duration::from_secs(60));
+                if !done.load(Ordering::SeqCst) {
+                    eprintln!("unpark_is_sticky_and_a_second_parker_waits_beside_the_first hung");
+                    std::process::abort();
+                }
+            });
+        }
         let driver = Arc::new(IoDriver::new().unwrap());
         driver.unpark();
         // Returns at once although no timeout is given.
@@ -568,8 +580,10 @@ mod tests {
             let driver = driver.clone();
             std::thread::spawn(move || driver.park(None))
         };
-        // Wait until the helper is inside the poller.
-        while driver.handle.park.try_lock().is_some() {
+        // Wait until the helper is inside the poller. (`is_locked`, not a `try_lock` probe: a
+        // probe holding the lock for an instant made the helper wait beside it instead, and
+        // then nobody ever entered the poller and this loop never ended.)
+        while !driver.handle.park.is_locked() {
             std::thread::yield_now();
         }
         let side = {
@@ -582,6 +596,7 @@ mod tests {
         driver.unpark();
         holder.join().unwrap();
         side.join().unwrap();
+        done.store(true, Ordering::SeqCst);
     }
 
     #[test]
