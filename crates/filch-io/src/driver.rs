@@ -281,7 +281,10 @@ impl Handle {
         events.clear();
         let result = self.reactor.poller().wait(events, timeout);
         match result {
-            Ok(_) => self.reactor.dispatch(events.iter(), wakers),
+            Ok(_) => self.reactor.dispatch(
+                events.iter().map(|e| Reactor::polling_event_bits(&e)),
+                wakers,
+            ),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => {
                 // epoll_wait/kevent fail only on invalid arguments: a bug, not a condition.

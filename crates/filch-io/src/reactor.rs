@@ -33,7 +33,7 @@ use std::task::Waker;
 use polling::{Event, PollMode, Poller};
 
 use crate::loom::sync::Mutex;
-use crate::scheduled_io::{ScheduledIo, READABLE, WRITABLE};
+use crate::scheduled_io::{ScheduledIo, READABLE, READ_CLOSED, WRITABLE, WRITE_CLOSED};
 
 /// Bits of a key that hold the slot index; the rest hold the generation.
 const INDEX_BITS: u32 = 24;
@@ -168,27 +168,44 @@ impl Reactor {
         self.live.load(std::sync::atomic::Ordering::Relaxed) == 0
     }
 
-    /// Records the events in `events` and moves the wakers they release into `wakers`.
-    pub(crate) fn dispatch(&self, events: impl Iterator<Item = Event>, wakers: &mut Vec<Waker>) {
+    /// Translates one `polling` event into readiness bits for [`Reactor::dispatch`].
+    ///
+    /// `polling` does not ask epoll for `EPOLLRDHUP`, so a half-close shows only as readable;
+    /// a hang-up of both directions (`is_interrupt`) marks both directions closed.
+    pub(crate) fn polling_event_bits(event: &Event) -> (usize, usize) {
+        let mut ready = 0;
+        if event.readable {
+            ready |= READABLE;
+        }
+        if event.writable {
+            ready |= WRITABLE;
+        }
+        if event.is_interrupt() {
+            ready |= READ_CLOSED | WRITE_CLOSED;
+        }
+        (event.key, ready)
+    }
+
+    /// Records the events in `events`, each a `(key, readiness bits)` pair with the bits of
+    /// `scheduled_io.rs` ([`READABLE`], [`WRITABLE`], [`READ_CLOSED`], [`WRITE_CLOSED`]), and
+    /// moves the wakers they release into `wakers`.
+    pub(crate) fn dispatch(
+        &self,
+        events: impl Iterator<Item = (usize, usize)>,
+        wakers: &mut Vec<Waker>,
+    ) {
         let sources = self.sources.lock();
         let mut ready_events = 0;
-        for event in events {
-            let index = event.key & INDEX_MASK;
+        for (key, ready) in events {
+            let index = key & INDEX_MASK;
             let Some(slot) = sources.slots.get(index) else {
                 continue;
             };
-            if slot.generation != event.key >> INDEX_BITS {
+            if slot.generation != key >> INDEX_BITS {
                 // An event for a source that has since been deregistered.
                 continue;
             }
             let Some(io) = &slot.io else { continue };
-            let mut ready = 0;
-            if event.readable {
-                ready |= READABLE;
-            }
-            if event.writable {
-                ready |= WRITABLE;
-            }
             io.set_readiness(ready, wakers);
             ready_events += 1;
         }
@@ -251,7 +268,7 @@ mod tests {
         assert_eq!(key_a & INDEX_MASK, key_b & INDEX_MASK, "slot is reused");
         assert_ne!(key_a, key_b, "but under a new generation");
         let mut wakers = Vec::new();
-        reactor.dispatch([Event::readable(key_a)].into_iter(), &mut wakers);
+        reactor.dispatch([(key_a, READABLE)].into_iter(), &mut wakers);
         assert!(io_b
             .ready_now(crate::scheduled_io::Direction::Read)
             .unwrap()
@@ -260,7 +277,7 @@ mod tests {
             .ready_now(crate::scheduled_io::Direction::Read)
             .unwrap()
             .is_none());
-        reactor.dispatch([Event::readable(key_b)].into_iter(), &mut wakers);
+        reactor.dispatch([(key_b, READABLE)].into_iter(), &mut wakers);
         assert!(io_b
             .ready_now(crate::scheduled_io::Direction::Read)
             .unwrap()

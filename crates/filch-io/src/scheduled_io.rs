@@ -33,6 +33,8 @@
 //! | 0       | [`READABLE`]: set by the reactor, cleared by a task on `WouldBlock` |
 //! | 1       | [`WRITABLE`]: likewise for writes                              |
 //! | 2       | [`SHUTDOWN`]: set once when the runtime shuts down, never unset |
+//! | 3       | [`READ_CLOSED`]: set by the reactor, never cleared by a `WouldBlock` |
+//! | 4       | [`WRITE_CLOSED`]: likewise for writes                           |
 //! | 16..32  | generation: incremented (wrapping) by every event recorded |
 
 use std::io;
@@ -49,6 +51,17 @@ pub(crate) const READABLE: usize = 0b001;
 pub(crate) const WRITABLE: usize = 0b010;
 /// The runtime has shut down: every wait returns an error. Set once, never unset.
 pub(crate) const SHUTDOWN: usize = 0b100;
+/// The peer will send nothing more (end of stream, a hang-up, or an error). Reported by the
+/// reactor beside [`READABLE`]; unlike it, a `WouldBlock` never clears it, so an end of stream
+/// that arrived together with the last data is still seen after a short read cleared the
+/// readable bit. (Issue 13 wires its semantics; until then the reactor reports it and
+/// `set_readiness` ignores it.)
+#[allow(dead_code)]
+pub(crate) const READ_CLOSED: usize = 0b1000;
+/// Writing can no longer succeed (the peer reset the connection, or an error). Same rules as
+/// [`READ_CLOSED`], for the write direction.
+#[allow(dead_code)]
+pub(crate) const WRITE_CLOSED: usize = 0b1_0000;
 
 const GENERATION_SHIFT: u32 = 16;
 const GENERATION_MASK: usize = 0xffff << GENERATION_SHIFT;
