@@ -71,6 +71,11 @@ pub(crate) struct Reactor {
     /// Readiness events handed to sources so far; written under the `sources` lock only
     /// (load + store, no read-modify-write).
     ready_total: AtomicU64,
+    /// Whether the wait in use reports a peer's end of stream as [`READ_CLOSED`] (epoll's
+    /// `EPOLLRDHUP`). Only then may a task clear the readable bit after a short read: otherwise
+    /// an end of stream that came with the last data would never be reported again. `polling`'s
+    /// portable wait does not ask for `EPOLLRDHUP`, so this is `false` there.
+    reports_read_closed: bool,
 }
 
 impl Reactor {
@@ -91,7 +96,14 @@ impl Reactor {
             registered_total: AtomicU64::new(0),
             deregistered_total: AtomicU64::new(0),
             ready_total: AtomicU64::new(0),
+            reports_read_closed: false,
         })
+    }
+
+    /// See the field of the same name.
+    #[allow(dead_code)]
+    pub(crate) fn reports_read_closed(&self) -> bool {
+        self.reports_read_closed
     }
 
     pub(crate) fn poller(&self) -> &Poller {
