@@ -205,15 +205,27 @@ impl Inner {
             let id = state.next_id;
             let running = state.num_threads + handle.worker_threads();
             state.next_id += 1;
+            // Counted before it exists, so the next spawn does not count on it being idle and
+            // a concurrent exit check sees it; started after the lock is released, because
+            // starting a thread takes tens of microseconds (more on a loaded machine) and a
+            // burst of spawns would otherwise queue behind each start on this mutex.
             state.num_threads += 1;
             state.live_threads += 1;
+            drop(state);
             if let Err(err) = start_thread(self, handle, id) {
+                let mut state = self.state.lock();
                 state.num_threads -= 1;
                 state.live_threads -= 1;
-                if state.num_threads == 0 {
+                let orphaned = state.num_threads == 0 && !state.queue.is_empty();
+                let queued = if orphaned {
                     // No thread will ever run it: fail it rather than leave the handle hanging.
-                    let queued = std::mem::take(&mut state.queue);
-                    drop(state);
+                    std::mem::take(&mut state.queue)
+                } else {
+                    VecDeque::new()
+                };
+                drop(state);
+                self.exited.notify_all();
+                if orphaned {
                     let err = thread_start_error(&format!("filch-blocking-{id}"), running, err);
                     crate::runtime::report(&format!(
                         "filch: {err}; the queued blocking work fails"

@@ -600,3 +600,136 @@ fn file_is_unwind_safe_send_sync_unpin() {
     send::<fs::ReadDir>();
     send::<fs::DirEntry>();
 }
+
+#[test]
+fn read_to_end_reads_into_the_callers_allocation_after_buffered_bytes() {
+    run("read_to_end_alloc", |dir| async move {
+        let path = dir.join("f");
+        let data = pattern(300_000);
+        fs::write(&path, &data).await?;
+
+        // An empty vector with room: the bytes arrive in its own allocation.
+        let mut file = File::open(&path).await?;
+        let mut all = Vec::with_capacity(1 << 20);
+        let before = all.as_ptr() as usize;
+        assert_eq!(file.read_to_end(&mut all).await?, data.len());
+        assert_eq!(all, data);
+        assert_eq!(
+            all.as_ptr() as usize,
+            before,
+            "read into the caller's allocation, not copied"
+        );
+        assert_eq!(file.read_to_end(&mut all).await?, 0, "at the end already");
+
+        // After a small read (the rest of the read-ahead is buffered) and into a vector that
+        // already holds bytes: appended, counted, in order.
+        let mut file = File::open(&path).await?;
+        let mut head = [0u8; 10];
+        file.read_exact(&mut head).await?;
+        let mut rest = b"prefix".to_vec();
+        assert_eq!(file.read_to_end(&mut rest).await?, data.len() - 10);
+        assert_eq!(&rest[..6], b"prefix");
+        assert_eq!(&rest[6..], &data[10..]);
+
+        // After a seek.
+        file.seek(SeekFrom::Start(299_990)).await?;
+        let mut tail = Vec::new();
+        assert_eq!(file.read_to_end(&mut tail).await?, 10);
+        assert_eq!(tail, &data[299_990..]);
+        Ok(())
+    });
+}
+
+#[test]
+fn a_dropped_read_to_end_loses_no_bytes() {
+    run("read_to_end_dropped", |dir| {
+        let data = pattern(1 << 20);
+        async move {
+            // A FIFO whose writer holds back until the call is dropped, so the job is surely
+            // still in flight when it is.
+            let fifo = dir.join("fifo");
+            let made = std::process::Command::new("mkfifo").arg(&fifo).status()?;
+            assert!(made.success(), "mkfifo failed");
+            let (go, wait) = std::sync::mpsc::channel::<()>();
+            let writer = {
+                let (fifo, data) = (fifo.clone(), data.clone());
+                std::thread::spawn(move || -> std::io::Result<()> {
+                    let mut w = std::fs::OpenOptions::new().write(true).open(&fifo)?;
+                    std::io::Write::write_all(&mut w, b"abc")?;
+                    let _ = wait.recv();
+                    std::io::Write::write_all(&mut w, &data)
+                })
+            };
+            let mut file = File::open(&fifo).await?;
+            let mut got = vec![0u8; 3];
+            file.read_exact(&mut got).await?;
+            assert_eq!(got, b"abc");
+            {
+                let mut partial = Vec::new();
+                let first = poll_once(file.read_to_end(&mut partial)).await;
+                assert!(first.is_none(), "the writer has not finished");
+                got.extend_from_slice(&partial);
+            }
+            go.send(()).unwrap();
+            writer.join().unwrap()?;
+            // Plain reads after the dropped call get every byte its job read.
+            let mut rest = vec![0u8; data.len() + 3 - got.len()];
+            file.read_exact(&mut rest).await?;
+            got.extend_from_slice(&rest);
+            assert_eq!(file.read(&mut [0u8; 8]).await?, 0);
+            assert!(
+                got[3..] == data[..],
+                "the bytes the dropped call read come back"
+            );
+
+            // A seek after a dropped call reports the caller's position (regular file; the
+            // job may finish before the first poll ends on a loaded machine, so try a few).
+            let path = dir.join("f");
+            fs::write(&path, &data).await?;
+            let mut checked = false;
+            for _ in 0..20 {
+                let mut file = File::open(&path).await?;
+                let mut partial = Vec::new();
+                if poll_once(file.read_to_end(&mut partial)).await.is_some() {
+                    continue;
+                }
+                assert!(partial.is_empty(), "nothing was buffered before the call");
+                assert_eq!(file.seek(SeekFrom::Current(0)).await?, 0);
+                let mut again = vec![0u8; data.len()];
+                file.read_exact(&mut again).await?;
+                assert!(again == data, "read back after the seek");
+                checked = true;
+                break;
+            }
+            assert!(
+                checked,
+                "20 reads of 1 MiB each finished within their first poll"
+            );
+            Ok(())
+        }
+    });
+}
+
+#[test]
+fn read_to_string_appends_and_keeps_bytes_that_are_not_utf8() {
+    run("read_to_string", |dir| async move {
+        let path = dir.join("text");
+        fs::write(&path, "héllo wörld").await?;
+        let mut text = String::from("> ");
+        let n = File::open(&path).await?.read_to_string(&mut text).await?;
+        assert_eq!((n, text.as_str()), ("héllo wörld".len(), "> héllo wörld"));
+
+        let path = dir.join("bytes");
+        fs::write(&path, b"ok \xff\xfe not text").await?;
+        let mut file = File::open(&path).await?;
+        let mut text = String::from("kept");
+        let err = file.read_to_string(&mut text).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidData);
+        assert!(err.to_string().contains("not valid UTF-8"), "{err}");
+        assert_eq!(text, "kept", "left as it was");
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).await?;
+        assert_eq!(bytes, b"ok \xff\xfe not text", "the bytes stay in the File");
+        Ok(())
+    });
+}

@@ -10,6 +10,12 @@
 //!   the buffer without a trip to the pool. So the OS file position may be ahead of the
 //!   position the user has read to; every operation that depends on the position corrects for
 //!   that (below).
+//! * **Whole-file reads** ([`File::read_to_end`], [`File::read_to_string`], inherent methods
+//!   that shadow the `AsyncReadExt` ones): the unread buffered bytes go to the caller, then one
+//!   job reads the rest of the file (`std`'s `read_to_end`: sized from the file's length, no
+//!   zeroing) into the `File`'s buffer, whose vector is the caller's own when the caller's is
+//!   empty (swapped in before the job and back after it: no copy). If the caller goes away,
+//!   the job's bytes are simply unread bytes of the buffer, like a read-ahead's.
 //! * **Writes** are deferred: `poll_write` copies up to the maximum into the buffer, starts a job
 //!   that writes all of it, and returns `Ready(n)` at once. A write made while that job still
 //!   runs is appended (up to the maximum) to a second buffer that the same job writes before it
@@ -46,7 +52,7 @@
 use std::fmt;
 use std::fs::{Metadata, Permissions};
 use std::future::{poll_fn, Future};
-use std::io::{self, Seek, SeekFrom, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -121,6 +127,9 @@ enum State {
 /// What a finished job did.
 enum Op {
     Read(io::Result<usize>),
+    /// A [`File::read_to_end`] job: every byte up to the end of the file is in the returned
+    /// buffer, unread (so a caller that went away leaves them for the next read).
+    ReadAll(io::Result<usize>),
     Write(io::Result<()>),
     Seek(io::Result<u64>),
     /// `sync_all`, `sync_data` or `set_len`, with the id of the call that started it.
@@ -392,6 +401,131 @@ impl File {
         })
     }
 
+    /// Reads every byte up to the end of the file and appends them to `buf`; returns how many
+    /// were appended. Use it as `AsyncReadExt::read_to_end` (being an inherent method, it is
+    /// the one `file.read_to_end(&mut buf)` calls even with that trait in scope).
+    ///
+    /// Unlike the trait's version, which must hand out zeroed slices and grows `buf` in steps,
+    /// the whole read is one blocking-pool job that reads straight into spare capacity sized
+    /// from the file's length (`std::fs::File::read_to_end`), and when `buf` is empty the bytes
+    /// arrive in `buf`'s own allocation without a copy. The maximum buffer size
+    /// ([`set_max_buf_size`](File::set_max_buf_size)) does not limit it.
+    ///
+    /// If the returned future is dropped before it finishes, no byte is lost: what the job
+    /// read stays in the `File`'s buffer and the next read returns it. On an error, the bytes
+    /// read before it are appended to `buf` all the same.
+    ///
+    /// ```
+    /// # let rt = filch::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let path = std::env::temp_dir().join(format!("filch-doc-rte-{}", std::process::id()));
+    /// filch::fs::write(&path, b"all of it").await?;
+    /// let mut file = filch::fs::File::open(&path).await?;
+    /// let mut bytes = Vec::new();
+    /// assert_eq!(file.read_to_end(&mut bytes).await?, 9);
+    /// assert_eq!(bytes, b"all of it");
+    /// filch::fs::remove_file(&path).await?;
+    /// # std::io::Result::Ok(()) }).unwrap();
+    /// ```
+    pub async fn read_to_end(&mut self, buf: &mut Vec<u8>) -> io::Result<usize> {
+        let start = buf.len();
+        let result = poll_fn(|cx| budgeted(cx, |cx| self.poll_read_all(cx, buf))).await;
+        let appended = buf.len() - start;
+        result.map(|()| appended)
+    }
+
+    /// Reads every byte up to the end of the file, which must be UTF-8, and appends them to
+    /// `buf`; returns how many bytes were appended. Works as [`read_to_end`](File::read_to_end)
+    /// does. If the bytes are not UTF-8, the error is `InvalidData`, `buf` is left as it was,
+    /// and the bytes stay in the `File`'s buffer (a following `read` returns them).
+    ///
+    /// ```
+    /// # let rt = filch::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let path = std::env::temp_dir().join(format!("filch-doc-rts-{}", std::process::id()));
+    /// filch::fs::write(&path, "héllo").await?;
+    /// let mut text = String::from(">");
+    /// filch::fs::File::open(&path).await?.read_to_string(&mut text).await?;
+    /// assert_eq!(text, ">héllo");
+    /// filch::fs::remove_file(&path).await?;
+    /// # std::io::Result::Ok(()) }).unwrap();
+    /// ```
+    pub async fn read_to_string(&mut self, buf: &mut String) -> io::Result<usize> {
+        let mut bytes = Vec::new();
+        let result = poll_fn(|cx| budgeted(cx, |cx| self.poll_read_all(cx, &mut bytes))).await;
+        match String::from_utf8(bytes) {
+            Ok(text) => {
+                let appended = text.len();
+                if buf.is_empty() {
+                    *buf = text;
+                } else {
+                    buf.push_str(&text);
+                }
+                result.map(|()| appended)
+            }
+            Err(not_utf8) => {
+                // Give the bytes back to the buffer, in front of anything read after them.
+                let mut inner = self.lock();
+                if let State::Idle(Some(fbuf)) = &mut inner.state {
+                    let rest = fbuf.data.split_off(fbuf.pos);
+                    fbuf.data = not_utf8.into_bytes();
+                    fbuf.data.extend_from_slice(&rest);
+                    fbuf.pos = 0;
+                }
+                result?;
+                Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "filch::fs::File::read_to_string: the file is not valid UTF-8 \
+                     (its bytes stay in the File: read them with read_to_end)",
+                ))
+            }
+        }
+    }
+
+    /// Drives one `read_to_end`: moves what the buffer holds into `dst`, then runs one job that
+    /// reads the rest of the file into the buffer, then moves that into `dst`.
+    fn poll_read_all(&self, cx: &mut Context<'_>, dst: &mut Vec<u8>) -> Poll<io::Result<()>> {
+        let mut inner = self.lock();
+        loop {
+            match &mut inner.state {
+                State::Idle(fbuf) => {
+                    let fbuf_ref = fbuf.as_mut().expect("File buffer missing while idle");
+                    if fbuf_ref.unread() > 0 {
+                        dst.extend_from_slice(&fbuf_ref.data[fbuf_ref.pos..]);
+                        fbuf_ref.clear();
+                    }
+                    let handle = current("filch::fs::File (read_to_end)")?;
+                    let mut fbuf = fbuf.take().unwrap_or_default();
+                    if dst.is_empty() {
+                        // Read into the caller's allocation; it comes back without a copy.
+                        std::mem::swap(&mut fbuf.data, dst);
+                    }
+                    let std = self.std.clone();
+                    inner.seek_done = None;
+                    inner.state = State::Busy(handle.spawn_blocking(move || {
+                        let result = (&*std).read_to_end(&mut fbuf.data);
+                        (Op::ReadAll(result), fbuf)
+                    }));
+                }
+                State::Busy(_) => match ready!(self.poll_job(&mut inner, cx))? {
+                    Op::ReadAll(result) => {
+                        let State::Idle(Some(fbuf)) = &mut inner.state else {
+                            unreachable!("poll_job leaves the state idle");
+                        };
+                        if dst.is_empty() && fbuf.pos == 0 {
+                            std::mem::swap(&mut fbuf.data, dst);
+                        } else {
+                            dst.extend_from_slice(&fbuf.data[fbuf.pos..]);
+                        }
+                        fbuf.clear();
+                        return Poll::Ready(result.map(drop));
+                    }
+                    other => File::stash(&mut inner, other),
+                },
+            }
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -425,7 +559,7 @@ impl File {
     fn stash(inner: &mut Inner, op: Op) {
         match op {
             // The bytes stay in the buffer; a read error is for the read that was abandoned.
-            Op::Read(_) | Op::Write(Ok(())) => {}
+            Op::Read(_) | Op::ReadAll(_) | Op::Write(Ok(())) => {}
             Op::Write(Err(e)) => inner.write_err = Some(e),
             Op::Seek(result) => inner.seek_done = Some(result),
             Op::Other(id, result) => inner.done.push((id, result)),
@@ -588,7 +722,7 @@ impl File {
                 }
                 State::Busy(_) => match ready!(this.poll_job(&mut inner, cx))? {
                     Op::Read(Ok(0)) => return Poll::Ready(Ok(0)),
-                    Op::Read(Ok(_)) => {}
+                    Op::Read(Ok(_)) | Op::ReadAll(Ok(_)) => {}
                     Op::Read(Err(e)) => return Poll::Ready(Err(e)),
                     other => File::stash(&mut inner, other),
                 },
