@@ -105,48 +105,57 @@ trait FsRt: Rt {
     fn list(&self, dir: &Path) -> io::Result<usize>;
 }
 
-impl FsRt for Filch {
-    fn read_many(&self, paths: Vec<PathBuf>) -> io::Result<usize> {
-        use filch::io::AsyncReadExt;
-        self.block_on(async {
-            let tasks: Vec<_> = paths
-                .into_iter()
-                .map(|path| {
-                    self.spawn(async move {
-                        let mut file = filch::fs::File::open(path).await?;
-                        let mut buf = Vec::with_capacity(FILE_LEN);
-                        file.read_to_end(&mut buf).await
+/// `read_many` and `copy`, written once: the same source on every runtime, with that runtime's
+/// `File` type and extension traits (`$file`, `$uses`).
+macro_rules! read_and_copy {
+    ($file:ty, $($uses:tt)*) => {
+        fn read_many(&self, paths: Vec<PathBuf>) -> io::Result<usize> {
+            #[allow(unused_imports)]
+            use $($uses)*;
+            self.block_on(async {
+                let tasks: Vec<_> = paths
+                    .into_iter()
+                    .map(|path| {
+                        self.spawn(async move {
+                            let mut file = <$file>::open(path).await?;
+                            let mut buf = Vec::with_capacity(FILE_LEN);
+                            file.read_to_end(&mut buf).await
+                        })
                     })
-                })
-                .collect();
-            let mut total = 0;
-            for task in tasks {
-                total += task.await?;
-            }
-            Ok(total)
-        })
-    }
-
-    fn copy(&self, from: &Path, to: &Path) -> io::Result<u64> {
-        use filch::io::{AsyncReadExt, AsyncWriteExt};
-        let (from, to) = (from.to_owned(), to.to_owned());
-        self.block_on(self.spawn(async move {
-            let mut src = filch::fs::File::open(from).await?;
-            let mut dst = filch::fs::File::create(to).await?;
-            let mut buf = vec![0u8; CHUNK];
-            let mut copied = 0u64;
-            loop {
-                let n = src.read(&mut buf).await?;
-                if n == 0 {
-                    break;
+                    .collect();
+                let mut total = 0;
+                for task in tasks {
+                    total += task.await?;
                 }
-                dst.write_all(&buf[..n]).await?;
-                copied += n as u64;
-            }
-            dst.flush().await?;
-            Ok(copied)
-        }))
-    }
+                Ok(total)
+            })
+        }
+
+        fn copy(&self, from: &Path, to: &Path) -> io::Result<u64> {
+            use $($uses)*;
+            let (from, to) = (from.to_owned(), to.to_owned());
+            self.block_on(self.spawn(async move {
+                let mut src = <$file>::open(from).await?;
+                let mut dst = <$file>::create(to).await?;
+                let mut buf = vec![0u8; CHUNK];
+                let mut copied = 0u64;
+                loop {
+                    let n = src.read(&mut buf).await?;
+                    if n == 0 {
+                        break;
+                    }
+                    dst.write_all(&buf[..n]).await?;
+                    copied += n as u64;
+                }
+                dst.flush().await?;
+                Ok(copied)
+            }))
+        }
+    };
+}
+
+impl FsRt for Filch {
+    read_and_copy!(filch::fs::File, filch::io::{AsyncReadExt, AsyncWriteExt});
 
     fn list(&self, dir: &Path) -> io::Result<usize> {
         let dir = dir.to_owned();
@@ -162,47 +171,7 @@ impl FsRt for Filch {
 }
 
 impl FsRt for Tokio {
-    fn read_many(&self, paths: Vec<PathBuf>) -> io::Result<usize> {
-        use tokio::io::AsyncReadExt;
-        self.block_on(async {
-            let tasks: Vec<_> = paths
-                .into_iter()
-                .map(|path| {
-                    self.spawn(async move {
-                        let mut file = tokio::fs::File::open(path).await?;
-                        let mut buf = Vec::with_capacity(FILE_LEN);
-                        file.read_to_end(&mut buf).await
-                    })
-                })
-                .collect();
-            let mut total = 0;
-            for task in tasks {
-                total += task.await?;
-            }
-            Ok(total)
-        })
-    }
-
-    fn copy(&self, from: &Path, to: &Path) -> io::Result<u64> {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let (from, to) = (from.to_owned(), to.to_owned());
-        self.block_on(self.spawn(async move {
-            let mut src = tokio::fs::File::open(from).await?;
-            let mut dst = tokio::fs::File::create(to).await?;
-            let mut buf = vec![0u8; CHUNK];
-            let mut copied = 0u64;
-            loop {
-                let n = src.read(&mut buf).await?;
-                if n == 0 {
-                    break;
-                }
-                dst.write_all(&buf[..n]).await?;
-                copied += n as u64;
-            }
-            dst.flush().await?;
-            Ok(copied)
-        }))
-    }
+    read_and_copy!(tokio::fs::File, tokio::io::{AsyncReadExt, AsyncWriteExt});
 
     fn list(&self, dir: &Path) -> io::Result<usize> {
         let dir = dir.to_owned();
@@ -218,47 +187,7 @@ impl FsRt for Tokio {
 }
 
 impl FsRt for Smol {
-    fn read_many(&self, paths: Vec<PathBuf>) -> io::Result<usize> {
-        use futures_lite::AsyncReadExt;
-        self.block_on(async {
-            let tasks: Vec<_> = paths
-                .into_iter()
-                .map(|path| {
-                    self.spawn(async move {
-                        let mut file = async_fs::File::open(path).await?;
-                        let mut buf = Vec::with_capacity(FILE_LEN);
-                        file.read_to_end(&mut buf).await
-                    })
-                })
-                .collect();
-            let mut total = 0;
-            for task in tasks {
-                total += task.await?;
-            }
-            Ok(total)
-        })
-    }
-
-    fn copy(&self, from: &Path, to: &Path) -> io::Result<u64> {
-        use futures_lite::{AsyncReadExt, AsyncWriteExt};
-        let (from, to) = (from.to_owned(), to.to_owned());
-        self.block_on(self.spawn(async move {
-            let mut src = async_fs::File::open(from).await?;
-            let mut dst = async_fs::File::create(to).await?;
-            let mut buf = vec![0u8; CHUNK];
-            let mut copied = 0u64;
-            loop {
-                let n = src.read(&mut buf).await?;
-                if n == 0 {
-                    break;
-                }
-                dst.write_all(&buf[..n]).await?;
-                copied += n as u64;
-            }
-            dst.flush().await?;
-            Ok(copied)
-        }))
-    }
+    read_and_copy!(async_fs::File, futures_lite::{AsyncReadExt, AsyncWriteExt});
 
     fn list(&self, dir: &Path) -> io::Result<usize> {
         use futures_lite::StreamExt;
