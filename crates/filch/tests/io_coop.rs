@@ -1,47 +1,18 @@
 //! `filch::io::copy` and `filch::io::sink` spend the cooperative budget, so a copy between
 //! streams that are always ready cannot hold a worker; and they still move the right bytes.
 
-use std::io::{self, Write as _};
+mod common;
+
+use common::HangGuard;
+
+use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use filch::io::{AsyncRead, AsyncWriteExt};
-
-/// Aborts the process, naming the test, if it is still running after `seconds`: a copy that
-/// never yields hangs the test rather than failing it.
-struct HangGuard(Arc<AtomicBool>);
-
-impl HangGuard {
-    fn new(test: &'static str, seconds: u64) -> HangGuard {
-        let done = Arc::new(AtomicBool::new(false));
-        let watched = done.clone();
-        std::thread::spawn(move || {
-            let deadline = std::time::Instant::now() + Duration::from_secs(seconds);
-            while std::time::Instant::now() < deadline {
-                if watched.load(Ordering::SeqCst) {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            // Straight to stderr: the test harness captures `eprintln!`, and would lose it.
-            let _ = writeln!(
-                io::stderr(),
-                "{test}: still running after {seconds} s (a task never yielded?)"
-            );
-            std::process::abort();
-        });
-        HangGuard(done)
-    }
-}
-
-impl Drop for HangGuard {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-}
 
 /// An endless reader that is always ready and spends no budget, counting the bytes it gives.
 struct Endless {

@@ -4,39 +4,14 @@
 
 mod common;
 
+use common::HangGuard;
+
 use std::io::ErrorKind;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use common::guard;
 use filch::runtime::Builder;
 use filch::time::{pause, resume, sleep_until, timeout_at, Duration, Instant};
-
-/// Aborts the test binary, naming the test, if it is still alive after 60 s: a hang guard for
-/// `#[filch::test]` bodies (which run on the test's own thread). Dropping it disarms it.
-struct HangGuard(Option<std::sync::mpsc::Sender<()>>);
-
-impl HangGuard {
-    fn new(test: &'static str) -> HangGuard {
-        let (tx, rx) = std::sync::mpsc::channel::<()>();
-        std::thread::spawn(move || {
-            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
-                rx.recv_timeout(Duration::from_secs(60))
-            {
-                eprintln!("test `{test}` did not finish within 60 s: it hangs");
-                std::process::abort();
-            }
-        });
-        HangGuard(Some(tx))
-    }
-}
-
-impl Drop for HangGuard {
-    fn drop(&mut self) {
-        if let Some(tx) = self.0.take() {
-            let _ = tx.send(());
-        }
-    }
-}
 
 fn panic_message(f: impl FnOnce()) -> String {
     let payload = catch_unwind(AssertUnwindSafe(f)).expect_err("expected a panic");
@@ -122,7 +97,7 @@ fn clock_functions_outside_a_runtime_name_the_fix() {
 /// `Interval` hand it back, and it converts from and to `std::time::Instant`.
 #[filch::test]
 async fn deadlines_are_filch_instants() {
-    let _hang = HangGuard::new("deadlines_are_filch_instants");
+    let _hang = HangGuard::new("deadlines_are_filch_instants", 60);
     let std_deadline = std::time::Instant::now() + Duration::from_millis(5);
     let deadline = Instant::from_std(std_deadline);
     let sleep = sleep_until(deadline);

@@ -4,6 +4,10 @@
 //! The mechanism itself is also tested on a one-worker runtime in `filch-io`'s
 //! `src/time/paused_tests.rs`.
 
+mod common;
+
+use common::HangGuard;
+
 use std::future::{poll_fn, Future};
 use std::pin::pin;
 use std::task::Poll;
@@ -17,37 +21,10 @@ use filch::time::{
 
 const HOUR: Duration = Duration::from_secs(3600);
 
-/// Aborts the test binary, naming the test, if it is still alive after 60 s: a hang guard for
-/// `#[filch::test]` bodies (which run on the test's own thread). Dropping it disarms it.
-struct HangGuard(Option<std::sync::mpsc::Sender<()>>);
-
-impl HangGuard {
-    fn new(test: &'static str) -> HangGuard {
-        let (tx, rx) = std::sync::mpsc::channel::<()>();
-        std::thread::spawn(move || {
-            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
-                rx.recv_timeout(Duration::from_secs(60))
-            {
-                eprintln!("test `{test}` did not finish within 60 s: it hangs");
-                std::process::abort();
-            }
-        });
-        HangGuard(Some(tx))
-    }
-}
-
-impl Drop for HangGuard {
-    fn drop(&mut self) {
-        if let Some(tx) = self.0.take() {
-            let _ = tx.send(());
-        }
-    }
-}
-
 /// `start_paused = true`: `sleep(1 h)` completes at once, and the clock moved by exactly an hour.
 #[filch::test(start_paused = true)]
 async fn start_paused_sleep_of_an_hour_takes_no_real_time() {
-    let _hang = HangGuard::new("start_paused_sleep_of_an_hour_takes_no_real_time");
+    let _hang = HangGuard::new("start_paused_sleep_of_an_hour_takes_no_real_time", 60);
     assert_eq!(
         Handle::current().runtime_flavor(),
         RuntimeFlavor::CurrentThread
@@ -67,6 +44,7 @@ async fn start_paused_sleep_of_an_hour_takes_no_real_time() {
 async fn pause_inside_a_current_thread_runtime_then_a_timeout_fires_in_virtual_time() {
     let _hang = HangGuard::new(
         "pause_inside_a_current_thread_runtime_then_a_timeout_fires_in_virtual_time",
+        60,
     );
     assert_eq!(
         Handle::current().runtime_flavor(),
@@ -87,7 +65,7 @@ async fn pause_inside_a_current_thread_runtime_then_a_timeout_fires_in_virtual_t
 /// An interval that missed ticks because of `advance`, under each `MissedTickBehavior`.
 #[filch::test(start_paused = true)]
 async fn interval_after_advance_under_each_missed_tick_behavior() {
-    let _hang = HangGuard::new("interval_after_advance_under_each_missed_tick_behavior");
+    let _hang = HangGuard::new("interval_after_advance_under_each_missed_tick_behavior", 60);
     let period = Duration::from_secs(10);
     for (behavior, bursts, next) in [
         (MissedTickBehavior::Burst, &[20u64, 30][..], 40u64),
@@ -116,7 +94,7 @@ async fn interval_after_advance_under_each_missed_tick_behavior() {
 /// A socket event still wakes a paused runtime, and wins over a pending timer.
 #[filch::test(start_paused = true)]
 async fn a_socket_event_still_wakes_a_paused_runtime() {
-    let _hang = HangGuard::new("a_socket_event_still_wakes_a_paused_runtime");
+    let _hang = HangGuard::new("a_socket_event_still_wakes_a_paused_runtime", 60);
     let start = Instant::now();
     let (mut a, b) = UnixStream::pair().unwrap();
     let mut b = Some(b);
@@ -158,7 +136,7 @@ async fn a_socket_event_still_wakes_a_paused_runtime() {
 /// `resume` lets the clock run again from where it stood.
 #[filch::test(start_paused = true)]
 async fn resume_runs_the_clock_from_where_it_stood() {
-    let _hang = HangGuard::new("resume_runs_the_clock_from_where_it_stood");
+    let _hang = HangGuard::new("resume_runs_the_clock_from_where_it_stood", 60);
     let start = Instant::now();
     advance(HOUR).await;
     resume();
