@@ -614,6 +614,66 @@ mod tests {
         done.store(true, Ordering::SeqCst);
     }
 
+    /// Every backend this platform has.
+    fn backends() -> Vec<Backend> {
+        let mut all = vec![Backend::Polling];
+        #[cfg(target_os = "linux")]
+        all.push(Backend::Epoll);
+        all
+    }
+
+    #[test]
+    fn each_backend_is_chosen_and_says_whether_it_reports_read_closed() {
+        for backend in backends() {
+            let driver = IoDriver::with_backend(backend).unwrap();
+            assert_eq!(driver.io_backend(), backend.name());
+            // Only filch's own epoll wait asks for EPOLLRDHUP.
+            assert_eq!(
+                driver.handle.reactor.reports_read_closed(),
+                backend != Backend::Polling,
+                "{backend:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn on_each_backend_unpark_from_another_thread_ends_a_park_without_timeout() {
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        {
+            let done = done.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(std::time::Duration::from_secs(60));
+                if !done.load(Ordering::SeqCst) {
+                    eprintln!(
+                        "on_each_backend_unpark_from_another_thread_ends_a_park_without_timeout hung"
+                    );
+                    std::process::abort();
+                }
+            });
+        }
+        for backend in backends() {
+            let driver = Arc::new(IoDriver::with_backend(backend).unwrap());
+            // A socket, so the park really waits in the OS poller.
+            let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+            let (key, _io) = driver.handle.reactor.register(a.as_fd()).unwrap();
+            driver.park(Some(Duration::ZERO)); // the first (writable) edge
+            let unparker = {
+                let driver = driver.clone();
+                std::thread::spawn(move || {
+                    while !driver.handle.park.is_locked() {
+                        std::thread::yield_now();
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                    driver.unpark();
+                })
+            };
+            driver.park(None);
+            unparker.join().unwrap();
+            driver.handle.reactor.deregister(a.as_fd(), key).unwrap();
+        }
+        done.store(true, Ordering::SeqCst);
+    }
+
     #[test]
     fn shutdown_wakes_waiters() {
         let driver = IoDriver::new().unwrap();
