@@ -644,8 +644,10 @@ mod tests {
             std::thread::spawn(move || {
                 std::thread::sleep(std::time::Duration::from_secs(60));
                 if !done.load(Ordering::SeqCst) {
-                    eprintln!(
-                        "on_each_backend_unpark_from_another_thread_ends_a_park_without_timeout hung"
+                    // Not `eprintln!`, which the harness captures and loses at the abort.
+                    let _ = std::io::Write::write_all(
+                        &mut std::io::stderr(),
+                        b"on_each_backend_unpark_from_another_thread_ends_a_park_without_timeout hung\n",
                     );
                     std::process::abort();
                 }

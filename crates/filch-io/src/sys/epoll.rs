@@ -393,7 +393,12 @@ mod tests {
         std::thread::spawn(move || {
             std::thread::sleep(Duration::from_secs(60));
             if !flag.load(Ordering::SeqCst) {
-                eprintln!("{name} hung");
+                // Straight to the descriptor: `eprintln!` is captured by the test harness and
+                // lost when the process aborts.
+                let _ = std::io::Write::write_all(
+                    &mut std::io::stderr(),
+                    format!("{name} hung\n").as_bytes(),
+                );
                 std::process::abort();
             }
         });
