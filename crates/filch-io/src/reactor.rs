@@ -104,7 +104,7 @@ pub(crate) struct Reactor {
 
 impl Reactor {
     /// Opens the OS poller, with the backend `FILCH_IO_BACKEND` asks for (see `sys/mod.rs`).
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(crate) fn new() -> io::Result<Reactor> {
         Reactor::with_backend(Backend::from_env()?)
     }

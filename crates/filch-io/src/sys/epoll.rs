@@ -103,7 +103,7 @@ impl Events {
             .filter_map(|event| source_event(event.u64, event.events))
     }
 
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(crate) fn raw(&self) -> impl Iterator<Item = (u64, u32)> + '_ {
         self.list.iter().map(|event| (event.u64, event.events))
     }
@@ -370,7 +370,7 @@ impl Epoll {
         cvt(unsafe { libc::epoll_wait(epfd, buf, capacity, timeout_millis(timeout)) })
     }
 
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     fn wake_fd(&self) -> BorrowedFd<'_> {
         use std::os::fd::AsFd;
         self.wake.as_fd()
