@@ -8,7 +8,10 @@
 //! * **Registration**: `epoll_ctl(ADD, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, data = key)`
 //!   ([`add`]). `polling`'s `add` cannot ask for `EPOLLRDHUP`, which is what lets the reactor
 //!   report a peer's end of stream apart from plain readability (`READ_CLOSED`). Removal stays
-//!   `Poller::delete` (an `EPOLL_CTL_DEL`, the same whoever added the descriptor).
+//!   `Poller::delete` (an `EPOLL_CTL_DEL`, the same whoever added the descriptor). `EPOLLPRI`
+//!   (out-of-band data), which `polling`'s `add` includes, is not asked for: no filch API reads
+//!   out-of-band data and there is no `Interest::PRIORITY` yet (mio asks for it only for that
+//!   interest); `EPOLLHUP` and `EPOLLERR` are always reported by the kernel.
 //! * **The wait**: `epoll_pwait2` (a raw system call; Linux 5.11+) with the timeout in
 //!   nanoseconds, so a timer 300 µs away is not rounded to a millisecond. Where the kernel lacks
 //!   it (`ENOSYS`, or `EPERM` from a seccomp filter that refuses system calls it does not know),
