@@ -76,6 +76,9 @@ pub(crate) struct Reactor {
     /// an end of stream that came with the last data would never be reported again. `polling`'s
     /// portable wait does not ask for `EPOLLRDHUP`, so this is `false` there.
     reports_read_closed: bool,
+    /// Tests only: overrides `reports_read_closed` (0: no override, 1: false, 2: true).
+    #[cfg(test)]
+    forced_reports_read_closed: std::sync::atomic::AtomicU8,
 }
 
 impl Reactor {
@@ -97,13 +100,29 @@ impl Reactor {
             deregistered_total: AtomicU64::new(0),
             ready_total: AtomicU64::new(0),
             reports_read_closed: false,
+            #[cfg(test)]
+            forced_reports_read_closed: std::sync::atomic::AtomicU8::new(0),
         })
     }
 
     /// See the field of the same name.
-    #[allow(dead_code)]
     pub(crate) fn reports_read_closed(&self) -> bool {
+        #[cfg(test)]
+        match self.forced_reports_read_closed.load(Relaxed) {
+            1 => return false,
+            2 => return true,
+            _ => {}
+        }
         self.reports_read_closed
+    }
+
+    /// Tests only: makes [`Reactor::reports_read_closed`] say `value` whatever the wait, so
+    /// that the read paths' clear after a short read can be tested on both settings (the
+    /// events are then dispatched by hand).
+    #[cfg(test)]
+    pub(crate) fn force_reports_read_closed(&self, value: bool) {
+        self.forced_reports_read_closed
+            .store(if value { 2 } else { 1 }, Relaxed);
     }
 
     pub(crate) fn poller(&self) -> &Poller {
