@@ -77,7 +77,7 @@ pub(crate) struct Reactor {
     /// portable wait does not ask for `EPOLLRDHUP`, so this is `false` there.
     reports_read_closed: bool,
     /// Tests only: overrides `reports_read_closed` (0: no override, 1: false, 2: true).
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     forced_reports_read_closed: std::sync::atomic::AtomicU8,
 }
 
@@ -100,14 +100,15 @@ impl Reactor {
             deregistered_total: AtomicU64::new(0),
             ready_total: AtomicU64::new(0),
             reports_read_closed: false,
-            #[cfg(test)]
+            #[cfg(all(test, not(loom)))]
             forced_reports_read_closed: std::sync::atomic::AtomicU8::new(0),
         })
     }
 
     /// See the field of the same name.
+    #[cfg_attr(loom, allow(dead_code))]
     pub(crate) fn reports_read_closed(&self) -> bool {
-        #[cfg(test)]
+        #[cfg(all(test, not(loom)))]
         match self.forced_reports_read_closed.load(Relaxed) {
             1 => return false,
             2 => return true,
@@ -119,7 +120,7 @@ impl Reactor {
     /// Tests only: makes [`Reactor::reports_read_closed`] say `value` whatever the wait, so
     /// that the read paths' clear after a short read can be tested on both settings (the
     /// events are then dispatched by hand).
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(crate) fn force_reports_read_closed(&self, value: bool) {
         self.forced_reports_read_closed
             .store(if value { 2 } else { 1 }, Relaxed);

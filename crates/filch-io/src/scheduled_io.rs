@@ -723,20 +723,20 @@ mod loom_tests {
         });
     }
 
-    /// A task made a short transfer with the event of generation 0 (`open_bit` seen) and clears
-    /// it, while the reactor records `event_bits` (which hold `closed_bit`). Whatever the order,
-    /// the direction must end up ready with the closed bit set, and a task that returned
-    /// `Pending` must have been woken.
+    /// The source holds `seen_bits` at generation 1 and a task made a short transfer with that
+    /// event; it clears with it while the reactor records `event_bits`. One of the two holds
+    /// `closed_bit`. Whatever the order, the direction must end up ready with the closed bit
+    /// set, and a task that returned `Pending` must have been woken.
     fn clear_races_closed_event(
         direction: Direction,
-        open_bit: usize,
         closed_bit: usize,
+        seen_bits: usize,
         event_bits: usize,
     ) {
         loom::model(move || {
             let io = Arc::new(ScheduledIo::default());
             let mut wakers = Vec::new();
-            io.set_readiness(open_bit, &mut wakers);
+            io.set_readiness(seen_bits, &mut wakers);
             let ev = io.ready_now(direction).unwrap().unwrap();
 
             let reactor = {
@@ -774,33 +774,28 @@ mod loom_tests {
     }
 
     /// (a) The end of stream comes with more data (`READABLE | READ_CLOSED`) while the task
-    /// clears after a short read.
+    /// clears after a short read; and the end of stream already in the event the task saw
+    /// (data and end of stream in one edge) while an unrelated event arrives.
     #[test]
     fn loom_short_read_clear_races_readable_and_read_closed() {
-        clear_races_closed_event(
-            Direction::Read,
-            READABLE,
-            READ_CLOSED,
-            READABLE | READ_CLOSED,
-        );
+        let rd = Direction::Read;
+        clear_races_closed_event(rd, READ_CLOSED, READABLE, READABLE | READ_CLOSED);
+        clear_races_closed_event(rd, READ_CLOSED, READABLE | READ_CLOSED, WRITABLE);
     }
 
     /// (b) An event that carries only `READ_CLOSED` races the clear.
     #[test]
     fn loom_short_read_clear_races_read_closed_only() {
-        clear_races_closed_event(Direction::Read, READABLE, READ_CLOSED, READ_CLOSED);
+        clear_races_closed_event(Direction::Read, READ_CLOSED, READABLE, READ_CLOSED);
     }
 
     /// (c) The write side: a reset (`WRITABLE | WRITE_CLOSED`, or `WRITE_CLOSED` alone) races
-    /// the clear after a short write.
+    /// the clear after a short write, or was already in the event the writer saw.
     #[test]
     fn loom_short_write_clear_races_write_closed() {
-        clear_races_closed_event(
-            Direction::Write,
-            WRITABLE,
-            WRITE_CLOSED,
-            WRITABLE | WRITE_CLOSED,
-        );
-        clear_races_closed_event(Direction::Write, WRITABLE, WRITE_CLOSED, WRITE_CLOSED);
+        let wr = Direction::Write;
+        clear_races_closed_event(wr, WRITE_CLOSED, WRITABLE, WRITABLE | WRITE_CLOSED);
+        clear_races_closed_event(wr, WRITE_CLOSED, WRITABLE, WRITE_CLOSED);
+        clear_races_closed_event(wr, WRITE_CLOSED, WRITABLE | WRITE_CLOSED, READABLE);
     }
 }
