@@ -719,4 +719,50 @@ mod tests {
             });
         });
     }
+
+    /// The peer of a socketpair closes (a hang-up of both directions): an `AsyncFd`'s guard
+    /// reports both closed bits, and `clear_ready` leaves them, so the next wait returns at once.
+    #[test]
+    fn async_fd_guard_reports_a_hang_up_and_clearing_keeps_it() {
+        guard(
+            "async_fd_guard_reports_a_hang_up_and_clearing_keeps_it",
+            || {
+                runtime().block_on(async {
+                    let (a, b) = UnixStream::pair().unwrap();
+                    a.set_nonblocking(true).unwrap();
+                    let fd = crate::async_fd::AsyncFd::new(a).unwrap();
+                    drop(b);
+                    let both = Interest::READABLE | Interest::WRITABLE;
+                    loop {
+                        let mut guard = fd.ready(both).await.unwrap();
+                        if guard.ready().is_read_closed() {
+                            assert!(guard.ready().is_write_closed());
+                            guard.clear_ready();
+                            break;
+                        }
+                        // The fresh descriptor's assumed readiness, before the hang-up's event.
+                        crate::time::sleep(Duration::from_millis(5)).await;
+                    }
+                    // Each wait returns at once with the closed bit (were it cleared, it would
+                    // hang); once a clear took effect, the closed bit is all that is left.
+                    for (interest, closed) in [
+                        (Interest::READABLE, Ready::READ_CLOSED),
+                        (Interest::WRITABLE, Ready::WRITE_CLOSED),
+                    ] {
+                        let mut rounds = 0;
+                        loop {
+                            let mut guard = fd.ready(interest).await.unwrap();
+                            assert_eq!(guard.ready() & closed, closed, "{interest:?}");
+                            if guard.ready() == closed {
+                                break;
+                            }
+                            guard.clear_ready();
+                            rounds += 1;
+                            assert!(rounds < 100, "{interest:?}: readiness never cleared");
+                        }
+                    }
+                });
+            },
+        );
+    }
 }
