@@ -765,4 +765,52 @@ mod tests {
             },
         );
     }
+
+    /// A ping-pong of 64-byte messages over TCP between two tasks, with the reactor's
+    /// `reports_read_closed` forced to `flag`: every read is short (1 KiB buffer), so with the
+    /// flag on each one clears readability and the next read waits for the reactor's edge.
+    /// A clear that erased an edge would leave both tasks waiting (the hang guard fails).
+    /// Run under `strace -c -f` to count the `recvfrom` calls per message on each setting.
+    fn tcp_ping_pong(name: &'static str, flag: bool) {
+        use futures_lite::{AsyncReadExt, AsyncWriteExt};
+        const ROUNDS: usize = 2000;
+        guard(name, move || {
+            runtime().block_on(async move {
+                crate::driver::current()
+                    .unwrap()
+                    .reactor
+                    .force_reports_read_closed(flag);
+                let (mut client, mut server) = tcp_pair().await;
+                let echo = filch_executor::spawn(async move {
+                    let mut buf = [0u8; 1024];
+                    loop {
+                        let n = server.read(&mut buf).await.unwrap();
+                        if n == 0 {
+                            return;
+                        }
+                        server.write_all(&buf[..n]).await.unwrap();
+                    }
+                });
+                let mut back = [0u8; 64];
+                for round in 0..ROUNDS {
+                    let message = [round as u8; 64];
+                    client.write_all(&message).await.unwrap();
+                    client.read_exact(&mut back).await.unwrap();
+                    assert_eq!(back, message, "round {round}");
+                }
+                client.shutdown(std::net::Shutdown::Write).unwrap();
+                echo.await.unwrap();
+            });
+        });
+    }
+
+    #[test]
+    fn tcp_ping_pong_with_the_short_read_clear_on() {
+        tcp_ping_pong("tcp_ping_pong_with_the_short_read_clear_on", true);
+    }
+
+    #[test]
+    fn tcp_ping_pong_with_the_short_read_clear_off() {
+        tcp_ping_pong("tcp_ping_pong_with_the_short_read_clear_off", false);
+    }
 }
