@@ -100,6 +100,9 @@ pub(crate) struct Reactor {
     /// portable wait does not ask for `EPOLLRDHUP`, so this is `false` there; filch's own epoll
     /// wait registers sources with it, so it is `true` there.
     reports_read_closed: bool,
+    /// Tests only: overrides `reports_read_closed` (0: no override, 1: false, 2: true).
+    #[cfg(all(test, not(loom)))]
+    forced_reports_read_closed: std::sync::atomic::AtomicU8,
 }
 
 impl Reactor {
@@ -134,6 +137,8 @@ impl Reactor {
             deregistered_total: AtomicU64::new(0),
             ready_total: AtomicU64::new(0),
             reports_read_closed: backend != Backend::Polling,
+            #[cfg(all(test, not(loom)))]
+            forced_reports_read_closed: std::sync::atomic::AtomicU8::new(0),
         })
     }
 
@@ -199,9 +204,24 @@ impl Reactor {
     }
 
     /// See the field of the same name.
-    #[allow(dead_code)]
+    #[cfg_attr(loom, allow(dead_code))]
     pub(crate) fn reports_read_closed(&self) -> bool {
+        #[cfg(all(test, not(loom)))]
+        match self.forced_reports_read_closed.load(Relaxed) {
+            1 => return false,
+            2 => return true,
+            _ => {}
+        }
         self.reports_read_closed
+    }
+
+    /// Tests only: makes [`Reactor::reports_read_closed`] say `value` whatever the wait, so
+    /// that the read paths' clear after a short read can be tested on both settings (the
+    /// events are then dispatched by hand).
+    #[cfg(all(test, not(loom)))]
+    pub(crate) fn force_reports_read_closed(&self, value: bool) {
+        self.forced_reports_read_closed
+            .store(if value { 2 } else { 1 }, Relaxed);
     }
 
     /// Registers `fd` for both directions, edge-triggered. Returns the key and the readiness
