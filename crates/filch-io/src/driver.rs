@@ -207,7 +207,9 @@ fn wake_all(wakers: &mut Vec<Waker>) {
 /// Length of one timer-wheel granule, in nanoseconds. See `timer.rs` for the geometry.
 ///
 /// tokio counts in milliseconds. We count in 10 µs granules because the poller's timeout is
-/// precise (polling arms a timerfd), so a coarser granule only adds lateness: with 1 ms
+/// precise (`epoll_pwait2`'s nanoseconds on Linux, `sys/epoll.rs`; polling arms a timerfd on its
+/// portable wait; only on a kernel before 5.11 is it rounded up to milliseconds), so a coarser
+/// granule only adds lateness: with 1 ms
 /// granules a sleep woke 0.5–0.7 ms late at the median, with 10 µs granules about 20–40 µs
 /// (`benches` timers workload and `examples/timer_lateness.rs`). Finer than that measured no better: the wake-up itself costs
 /// that much. The top level still spans about 7.9 days; farther deadlines are re-filed.

@@ -41,16 +41,11 @@ const ACCEPTED: &str = "polling (the only backend on this platform)";
 
 impl Backend {
     /// The backend used when `FILCH_IO_BACKEND` is unset.
-    pub(crate) const DEFAULT: Backend = {
-        #[cfg(target_os = "linux")]
-        {
-            Backend::Epoll
-        }
-        #[cfg(not(target_os = "linux"))]
-        {
-            Backend::Polling
-        }
-    };
+    #[cfg(target_os = "linux")]
+    pub(crate) const DEFAULT: Backend = Backend::Epoll;
+    /// The backend used when `FILCH_IO_BACKEND` is unset.
+    #[cfg(not(target_os = "linux"))]
+    pub(crate) const DEFAULT: Backend = Backend::Polling;
 
     /// The name `FILCH_IO_BACKEND` uses for this backend.
     pub(crate) fn name(self) -> &'static str {
