@@ -25,6 +25,10 @@
 //!   guard was made is never erased (the protocol of `scheduled_io.rs`). A guard dropped without
 //!   clearing leaves the readiness set ([`retain_ready`](AsyncFdReadyGuard::retain_ready) says
 //!   so explicitly): the next wait returns at once.
+//! * A guard's [`ready`](AsyncFdReadyGuard::ready) also says [`Ready::READ_CLOSED`] and
+//!   [`Ready::WRITE_CLOSED`] when the reactor saw them (a hang-up sets both; see
+//!   `filch::io::Ready` for what each wait reports). They are final: clearing never removes
+//!   them, so every later wait in their direction returns at once, as with tokio.
 //! * Several tasks may wait at once through the `async fn`s; the `poll_*_ready` methods keep
 //!   one waker per direction (the task that polled last), like every `poll_*` method in filch.
 //!

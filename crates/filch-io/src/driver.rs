@@ -8,10 +8,12 @@
 //! # How a wake reaches a worker blocked in the poller
 //!
 //! 1. A worker with nothing to run calls [`Driver::park`]. The driver takes the timer lock,
-//!    reads the wheel's next deadline, records it as `parked_until`, and calls `Poller::wait`
-//!    with the earlier of that deadline and the executor's timeout.
+//!    reads the wheel's next deadline, records it as `parked_until`, and waits in the OS poller
+//!    (`Reactor::wait`: filch's own `epoll_pwait2` on Linux, `Poller::wait` with
+//!    `FILCH_IO_BACKEND=polling` and elsewhere; see `sys/mod.rs`) with the earlier of that
+//!    deadline and the executor's timeout.
 //! 2. A task spawned or woken from another thread makes the executor call [`Driver::unpark`],
-//!    which is `Poller::notify`: an eventfd (or kqueue user event) write that makes the wait
+//!    which is `Reactor::notify`: an eventfd (or kqueue user event) write that makes the wait
 //!    return. `notify` is sticky, so an unpark that comes before the wait is not lost.
 //! 3. A socket event makes the wait return with events. The driver records readiness per source
 //!    (`scheduled_io.rs`), advances the timer wheel to the present, and collects every
@@ -19,7 +21,7 @@
 //!    one pushes its task on a run queue, which the executor turns into work for the worker
 //!    that is returning from `park` right now.
 //! 4. A new timer that is due *before* the `parked_until` of the parked worker calls
-//!    `Poller::notify`, so the worker recomputes its timeout; the check happens under the timer
+//!    `Reactor::notify`, so the worker recomputes its timeout; the check happens under the timer
 //!    lock, so the parker either sees the new timer or the inserter sees the parker.
 //!
 //! Waker calls are wrapped in `catch_unwind`: a panicking waker (a bug in some foreign executor
@@ -38,7 +40,7 @@
 //! specification.
 //!
 //! The executor guarantees that only one thread is in `park` at a time. Should a second one
-//! arrive anyway, it does not call `Poller::wait` (which would return at once and make it spin):
+//! arrive anyway, it does not wait in the OS poller (which would return at once and make it spin):
 //! it sleeps on a condition variable until an unpark, its timeout, or the first parker leaving.
 
 use std::any::Any;
@@ -49,16 +51,15 @@ use std::sync::Arc;
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
+use crate::reactor::Reactor;
+use crate::sys::{Backend, Events};
+use crate::time::clock::{Clock, ClockError};
+use crate::timer::Wheel;
 use filch_executor::driver::{Driver, DriverMetrics};
 use filch_executor::runtime::Handle as RuntimeHandle;
 use parking_lot::{Condvar, Mutex};
-use polling::Events;
 
-use crate::reactor::Reactor;
-use crate::time::clock::{Clock, ClockError};
-use crate::timer::Wheel;
-
-/// Events fetched per `Poller::wait`.
+/// Events fetched per wait in the OS poller.
 const EVENTS_CAPACITY: usize = 1024;
 
 /// Creates the I/O driver for a runtime: the factory to hand to the executor's builder.
@@ -75,7 +76,10 @@ const EVENTS_CAPACITY: usize = 1024;
 /// # Errors
 ///
 /// Fails when the OS poller cannot be created (for example when the process has run out of
-/// file descriptors) or does not support edge-triggered mode.
+/// file descriptors) or does not support edge-triggered mode, and with
+/// [`InvalidInput`](io::ErrorKind::InvalidInput) when the environment variable
+/// `FILCH_IO_BACKEND` is set to something other than `epoll` (Linux only, the default there) or
+/// `polling` (the portable backend); the message names the value and the accepted ones.
 pub fn new_driver() -> io::Result<Arc<dyn Driver>> {
     Ok(Arc::new(IoDriver::new()?))
 }
@@ -113,7 +117,7 @@ pub(crate) struct Handle {
     unparked: AtomicBool,
     /// The zero of timer granules (a reading of `clock`).
     start: Instant,
-    /// Held by the one thread inside `Poller::wait`.
+    /// Held by the one thread inside the OS poller's wait.
     park: Mutex<Events>,
     /// Where a second, concurrent parker sleeps (see the module docs).
     side: Mutex<bool>,
@@ -125,24 +129,33 @@ pub(crate) struct Handle {
 #[derive(Debug)]
 pub(crate) struct Timers {
     pub(crate) wheel: Wheel,
-    /// The granule the thread in `Poller::wait` will wake at by itself (`u64::MAX`: never), or
+    /// The granule the thread in the OS poller's wait will wake at by itself (`u64::MAX`: never), or
     /// `None` when no thread is waiting.
     parked_until: Option<u64>,
     pub(crate) shutdown: bool,
 }
 
 impl IoDriver {
-    /// Opens the OS poller and creates an empty timer wheel.
+    /// Opens the OS poller, with the backend `FILCH_IO_BACKEND` asks for, and creates an empty
+    /// timer wheel.
     ///
     /// # Errors
     ///
     /// As for [`new_driver`].
     pub fn new() -> io::Result<IoDriver> {
+        IoDriver::with_backend(Backend::from_env()?)
+    }
+
+    /// [`IoDriver::new`] with the given backend.
+    pub(crate) fn with_backend(backend: Backend) -> io::Result<IoDriver> {
         let clock = Clock::new();
         let start = clock.now();
+        let reactor = Reactor::with_backend(backend)?;
+        let events =
+            reactor.events(std::num::NonZeroUsize::new(EVENTS_CAPACITY).expect("non-zero"));
         Ok(IoDriver {
             handle: Arc::new(Handle {
-                reactor: Reactor::new()?,
+                reactor,
                 timers: Mutex::new(Timers {
                     wheel: Wheel::new(),
                     parked_until: None,
@@ -151,9 +164,7 @@ impl IoDriver {
                 clock,
                 unparked: AtomicBool::new(false),
                 start,
-                park: Mutex::new(Events::with_capacity(
-                    std::num::NonZeroUsize::new(EVENTS_CAPACITY).expect("non-zero"),
-                )),
+                park: Mutex::new(events),
                 side: Mutex::new(false),
                 side_cv: Condvar::new(),
                 side_waiters: AtomicUsize::new(0),
@@ -164,6 +175,13 @@ impl IoDriver {
     #[cfg(test)]
     pub(crate) fn handle(&self) -> &Arc<Handle> {
         &self.handle
+    }
+
+    /// The name of the OS wait this driver uses: `"epoll"` (filch's own, Linux) or `"polling"`
+    /// (the portable one). For tests and diagnostics; `FILCH_IO_BACKEND` chooses it.
+    #[doc(hidden)]
+    pub fn io_backend(&self) -> &'static str {
+        self.handle.reactor.backend().name()
     }
 
     /// The state shared with sockets and timers.
@@ -189,7 +207,9 @@ fn wake_all(wakers: &mut Vec<Waker>) {
 /// Length of one timer-wheel granule, in nanoseconds. See `timer.rs` for the geometry.
 ///
 /// tokio counts in milliseconds. We count in 10 µs granules because the poller's timeout is
-/// precise (polling arms a timerfd), so a coarser granule only adds lateness: with 1 ms
+/// precise (`epoll_pwait2`'s nanoseconds on Linux, `sys/epoll.rs`; polling arms a timerfd on its
+/// portable wait; only on a kernel before 5.11 is it rounded up to milliseconds), so a coarser
+/// granule only adds lateness: with 1 ms
 /// granules a sleep woke 0.5–0.7 ms late at the median, with 10 µs granules about 20–40 µs
 /// (`benches` timers workload and `examples/timer_lateness.rs`). Finer than that measured no better: the wake-up itself costs
 /// that much. The top level still spans about 7.9 days; farther deadlines are re-filed.
@@ -238,15 +258,15 @@ impl Handle {
     fn unpark_poller(&self) {
         // `notify` only fails if the eventfd write fails, which cannot happen for a valid
         // poller; a missed notify would at worst delay a wake to the next event or timeout.
-        let _ = self.reactor.poller().notify();
+        let _ = self.reactor.notify();
     }
 
     fn park(&self, timeout: Option<Duration>) {
         if timeout == Some(Duration::ZERO) && self.reactor.is_empty() {
             // The executor's maintenance poll while its workers are busy. With no socket
-            // registered nothing can be ready in the OS poller, whose every wait costs five
-            // system calls (polling's epoll backend re-arms a timerfd and its notifier each
-            // time): only fire the timers that are due.
+            // registered nothing can be ready in the OS poller (a wait costs one system call
+            // with filch's epoll wait, five with polling's, which re-arms a timerfd and its
+            // notifier each time): only fire the timers that are due.
             let mut wakers = WAKER_BUF.take();
             {
                 let mut timers = self.timers.lock();
@@ -278,20 +298,14 @@ impl Handle {
 
     /// Waits in the OS poller for at most `timeout` and records what became ready.
     fn poll_os(&self, events: &mut Events, timeout: Option<Duration>, wakers: &mut Vec<Waker>) {
-        events.clear();
-        let result = self.reactor.poller().wait(events, timeout);
-        match result {
-            Ok(_) => self.reactor.dispatch(
-                events.iter().map(|e| Reactor::polling_event_bits(&e)),
-                wakers,
-            ),
+        match self.reactor.wait(events, timeout, wakers) {
+            Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => {
                 // epoll_wait/kevent fail only on invalid arguments: a bug, not a condition.
                 panic!("filch I/O driver: waiting on the OS poller failed: {e}");
             }
         }
-        events.clear();
     }
 
     /// A park with a running clock: wait in the poller until the earlier of the caller's timeout
@@ -599,6 +613,68 @@ mod tests {
         driver.unpark();
         holder.join().unwrap();
         side.join().unwrap();
+        done.store(true, Ordering::SeqCst);
+    }
+
+    /// Every backend this platform has.
+    fn backends() -> Vec<Backend> {
+        let mut all = vec![Backend::Polling];
+        #[cfg(target_os = "linux")]
+        all.push(Backend::Epoll);
+        all
+    }
+
+    #[test]
+    fn each_backend_is_chosen_and_says_whether_it_reports_read_closed() {
+        for backend in backends() {
+            let driver = IoDriver::with_backend(backend).unwrap();
+            assert_eq!(driver.io_backend(), backend.name());
+            // Only filch's own epoll wait asks for EPOLLRDHUP.
+            assert_eq!(
+                driver.handle.reactor.reports_read_closed(),
+                backend != Backend::Polling,
+                "{backend:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn on_each_backend_unpark_from_another_thread_ends_a_park_without_timeout() {
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        {
+            let done = done.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(std::time::Duration::from_secs(60));
+                if !done.load(Ordering::SeqCst) {
+                    // Not `eprintln!`, which the harness captures and loses at the abort.
+                    let _ = std::io::Write::write_all(
+                        &mut std::io::stderr(),
+                        b"on_each_backend_unpark_from_another_thread_ends_a_park_without_timeout hung\n",
+                    );
+                    std::process::abort();
+                }
+            });
+        }
+        for backend in backends() {
+            let driver = Arc::new(IoDriver::with_backend(backend).unwrap());
+            // A socket, so the park really waits in the OS poller.
+            let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+            let (key, _io) = driver.handle.reactor.register(a.as_fd()).unwrap();
+            driver.park(Some(Duration::ZERO)); // the first (writable) edge
+            let unparker = {
+                let driver = driver.clone();
+                std::thread::spawn(move || {
+                    while !driver.handle.park.is_locked() {
+                        std::thread::yield_now();
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                    driver.unpark();
+                })
+            };
+            driver.park(None);
+            unparker.join().unwrap();
+            driver.handle.reactor.deregister(a.as_fd(), key).unwrap();
+        }
         done.store(true, Ordering::SeqCst);
     }
 

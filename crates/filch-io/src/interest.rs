@@ -3,19 +3,31 @@
 //!
 //! # What the reactor reports
 //!
-//! The reactor keeps two readiness bits per source (readable, writable; see `scheduled_io.rs`).
-//! A [`Ready`] returned by a `ready(Interest)` call therefore holds [`Ready::READABLE`] and/or
-//! [`Ready::WRITABLE`], restricted to the interest asked for. A peer's hang-up or a socket error
-//! is reported as *readable* (and writable): the next read returns `Ok(0)` or the error. Unlike
-//! tokio, filch does not keep separate "closed" bits, so [`Ready::is_read_closed`] and
-//! [`Ready::is_write_closed`] are true only on values that user code built with
-//! [`Ready::READ_CLOSED`]/[`Ready::WRITE_CLOSED`]; the constants exist so that code written for
-//! tokio's `Ready` compiles unchanged. Read until `Ok(0)` to detect end-of-stream.
+//! The reactor keeps four readiness bits per source (see `scheduled_io.rs`): readable and
+//! writable, which a task clears when the OS says `WouldBlock`, and the two final states "read
+//! closed" and "write closed", which are never cleared. A [`Ready`] returned by a
+//! `ready(Interest)` call (or an `AsyncFd` guard) holds those of them that were set, restricted
+//! to the interest asked for: [`Ready::READABLE`] and [`Ready::READ_CLOSED`] for a readable
+//! interest, [`Ready::WRITABLE`] and [`Ready::WRITE_CLOSED`] for a writable one, as in tokio
+//! (the idea of keeping the closed states apart is tokio's).
+//!
+//! What sets the closed bits depends on the reactor's wait:
+//!
+//! * A hang-up of both directions (`EPOLLHUP`: the peer reset the connection, or both halves
+//!   are shut) sets both, with every wait.
+//! * A half-close by the peer (it shut its write half: a TCP `FIN`) sets
+//!   [`Ready::READ_CLOSED`] only where the wait asks the OS for it (epoll's `EPOLLRDHUP`, filch's
+//!   own Linux wait). `polling`'s portable wait does not ask, and reports a half-close as plain
+//!   readable.
+//!
+//! So [`Ready::is_read_closed`] true means the peer will send nothing more; false does not
+//! promise more data. A hang-up or error is also reported as readable and writable: the next
+//! read returns `Ok(0)` or the error. Read until `Ok(0)` to detect end-of-stream portably.
 
 use std::fmt;
 use std::ops;
 
-use crate::scheduled_io::{Direction, READABLE, WRITABLE};
+use crate::scheduled_io::{Direction, READABLE, READ_CLOSED, WRITABLE, WRITE_CLOSED};
 
 /// The readiness a task waits for: [`READABLE`](Interest::READABLE),
 /// [`WRITABLE`](Interest::WRITABLE), or both (`Interest::READABLE | Interest::WRITABLE`).
@@ -120,8 +132,8 @@ impl fmt::Debug for Interest {
 
 /// The readiness a `ready(Interest)` call found: a set of [`READABLE`](Ready::READABLE),
 /// [`WRITABLE`](Ready::WRITABLE), [`READ_CLOSED`](Ready::READ_CLOSED) and
-/// [`WRITE_CLOSED`](Ready::WRITE_CLOSED). See the module notes: filch's reactor reports a
-/// hang-up as readable, never as a separate closed bit.
+/// [`WRITE_CLOSED`](Ready::WRITE_CLOSED). See the module notes for when the reactor sets the
+/// closed bits.
 ///
 /// ```
 /// use filch::io::Ready;
@@ -147,9 +159,10 @@ impl Ready {
     pub const READABLE: Ready = Ready(R_READ);
     /// Writable.
     pub const WRITABLE: Ready = Ready(R_WRITE);
-    /// The read side is closed (never set by filch's reactor; see the type's docs).
+    /// The read side is closed: the peer will send nothing more (see the module notes for
+    /// which waits report a half-close).
     pub const READ_CLOSED: Ready = Ready(R_READ_CLOSED);
-    /// The write side is closed (never set by filch's reactor; see the type's docs).
+    /// The write side is closed: writing can no longer succeed (a reset or hang-up).
     pub const WRITE_CLOSED: Ready = Ready(R_WRITE_CLOSED);
     /// Every readiness bit.
     pub const ALL: Ready = Ready(R_READ | R_WRITE | R_READ_CLOSED | R_WRITE_CLOSED);
@@ -199,14 +212,25 @@ impl Ready {
         self.0 & R_WRITE_CLOSED != 0
     }
 
-    /// The readiness of a reactor event's bits, restricted to `interest`.
+    /// The readiness of a reactor event's bits, restricted to `interest`: a readable interest
+    /// keeps readable and read-closed, a writable one writable and write-closed.
     pub(crate) fn from_bits(bits: usize, interest: Interest) -> Ready {
         let mut ready = 0;
-        if bits & READABLE != 0 && interest.is_readable() {
-            ready |= R_READ;
+        if interest.is_readable() {
+            if bits & READABLE != 0 {
+                ready |= R_READ;
+            }
+            if bits & READ_CLOSED != 0 {
+                ready |= R_READ_CLOSED;
+            }
         }
-        if bits & WRITABLE != 0 && interest.is_writable() {
-            ready |= R_WRITE;
+        if interest.is_writable() {
+            if bits & WRITABLE != 0 {
+                ready |= R_WRITE;
+            }
+            if bits & WRITE_CLOSED != 0 {
+                ready |= R_WRITE_CLOSED;
+            }
         }
         Ready(ready)
     }
@@ -271,5 +295,24 @@ mod tests {
             Direction::Either
         );
         assert_eq!(Interest::WRITABLE.direction(), Direction::Write);
+    }
+
+    #[test]
+    fn from_bits_reports_the_closed_bits_of_the_interest() {
+        let all = READABLE | WRITABLE | READ_CLOSED | WRITE_CLOSED;
+        let read = Ready::from_bits(all, Interest::READABLE);
+        assert_eq!(read, Ready::READABLE | Ready::READ_CLOSED);
+        assert!(read.is_read_closed() && !read.is_write_closed());
+        let write = Ready::from_bits(all, Interest::WRITABLE);
+        assert_eq!(write, Ready::WRITABLE | Ready::WRITE_CLOSED);
+        assert!(write.is_write_closed() && !write.is_read_closed());
+        assert_eq!(
+            Ready::from_bits(READ_CLOSED, Interest::READABLE | Interest::WRITABLE),
+            Ready::READ_CLOSED
+        );
+        assert_eq!(
+            Ready::from_bits(READABLE, Interest::READABLE),
+            Ready::READABLE
+        );
     }
 }

@@ -72,6 +72,7 @@ mod reactor;
 mod scheduled_io;
 pub mod signal;
 pub mod stdio;
+mod sys;
 pub mod time;
 mod timer;
 

@@ -23,17 +23,33 @@
 //! That event carries the old generation, the slot's generation has moved on, and the dispatch
 //! ignores it. So even when the slot index (and the descriptor number) is reused at once, no
 //! event of the old source is ever delivered to the new one.
+//!
+//! One key is never a source's: [`RESERVED_KEY`] (all index bits set), which the Linux backend
+//! uses for its own eventfd (`sys/epoll.rs`).
+//!
+//! # The wait
+//!
+//! The reactor waits with one of two backends (`sys/mod.rs`, picked by `FILCH_IO_BACKEND`):
+//! filch's own `epoll_pwait2` wait on Linux (`sys/epoll.rs`), or `polling`'s portable
+//! `Poller::wait`. Both wait on the same `Poller`'s instance; [`Reactor::register`],
+//! [`Reactor::wait`] and [`Reactor::notify`] use the chosen backend's calls, and removal is
+//! `Poller::delete` for both.
 
 use std::io;
+use std::num::NonZeroUsize;
+#[cfg(target_os = "linux")]
+use std::os::fd::AsFd;
 use std::os::fd::{AsRawFd, BorrowedFd};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::task::Waker;
+use std::time::Duration;
 
 use polling::{Event, PollMode, Poller};
 
 use crate::loom::sync::Mutex;
 use crate::scheduled_io::{ScheduledIo, READABLE, READ_CLOSED, WRITABLE, WRITE_CLOSED};
+use crate::sys::{Backend, Events};
 
 /// Bits of a key that hold the slot index; the rest hold the generation.
 const INDEX_BITS: u32 = 24;
@@ -41,6 +57,10 @@ const INDEX_MASK: usize = (1 << INDEX_BITS) - 1;
 /// Highest usable slot index (keeps every key below `usize::MAX`, which `polling` reserves).
 const MAX_INDEX: usize = INDEX_MASK - 1;
 const GENERATION_MASK: usize = usize::MAX >> INDEX_BITS;
+/// A key no source ever gets: its index is above [`MAX_INDEX`]. It is not `polling`'s reserved
+/// `usize::MAX` either (the generation bits are 0).
+pub(crate) const RESERVED_KEY: usize = INDEX_MASK;
+const _: () = assert!(RESERVED_KEY > MAX_INDEX && RESERVED_KEY != usize::MAX);
 
 #[derive(Debug, Default)]
 struct Slot {
@@ -60,6 +80,9 @@ struct Sources {
 #[derive(Debug)]
 pub(crate) struct Reactor {
     poller: Poller,
+    /// filch's own wait on `poller`'s epoll instance, when that backend is in use.
+    #[cfg(target_os = "linux")]
+    epoll: Option<crate::sys::epoll::Epoll>,
     sources: Mutex<Sources>,
     /// Sources registered with the poller now (kept beside `sources` so the maintenance poll can
     /// skip the poller without taking the lock when nothing could be ready).
@@ -74,13 +97,23 @@ pub(crate) struct Reactor {
     /// Whether the wait in use reports a peer's end of stream as [`READ_CLOSED`] (epoll's
     /// `EPOLLRDHUP`). Only then may a task clear the readable bit after a short read: otherwise
     /// an end of stream that came with the last data would never be reported again. `polling`'s
-    /// portable wait does not ask for `EPOLLRDHUP`, so this is `false` there.
+    /// portable wait does not ask for `EPOLLRDHUP`, so this is `false` there; filch's own epoll
+    /// wait registers sources with it, so it is `true` there.
     reports_read_closed: bool,
+    /// Tests only: overrides `reports_read_closed` (0: no override, 1: false, 2: true).
+    #[cfg(all(test, not(loom)))]
+    forced_reports_read_closed: std::sync::atomic::AtomicU8,
 }
 
 impl Reactor {
-    /// Opens the OS poller.
+    /// Opens the OS poller, with the backend `FILCH_IO_BACKEND` asks for (see `sys/mod.rs`).
+    #[cfg(all(test, not(loom)))]
     pub(crate) fn new() -> io::Result<Reactor> {
+        Reactor::with_backend(Backend::from_env()?)
+    }
+
+    /// Opens the OS poller and waits on it with `backend`.
+    pub(crate) fn with_backend(backend: Backend) -> io::Result<Reactor> {
         let poller = Poller::new()?;
         if !poller.supports_edge() {
             return Err(io::Error::new(
@@ -89,25 +122,106 @@ impl Reactor {
                  and this platform's poller does not support edge mode",
             ));
         }
+        #[cfg(target_os = "linux")]
+        let epoll = match backend {
+            Backend::Epoll => Some(crate::sys::epoll::Epoll::new(poller.as_fd())?),
+            Backend::Polling => None,
+        };
         Ok(Reactor {
             poller,
+            #[cfg(target_os = "linux")]
+            epoll,
             sources: Mutex::new(Sources::default()),
             live: std::sync::atomic::AtomicUsize::new(0),
             registered_total: AtomicU64::new(0),
             deregistered_total: AtomicU64::new(0),
             ready_total: AtomicU64::new(0),
-            reports_read_closed: false,
+            reports_read_closed: backend != Backend::Polling,
+            #[cfg(all(test, not(loom)))]
+            forced_reports_read_closed: std::sync::atomic::AtomicU8::new(0),
         })
     }
 
+    /// The backend this reactor waits with.
+    pub(crate) fn backend(&self) -> Backend {
+        #[cfg(target_os = "linux")]
+        if self.epoll.is_some() {
+            return Backend::Epoll;
+        }
+        Backend::Polling
+    }
+
+    /// An empty event buffer for [`Reactor::wait`].
+    pub(crate) fn events(&self, capacity: NonZeroUsize) -> Events {
+        Events::new(self.backend(), capacity)
+    }
+
+    /// Waits for at most `timeout` (`None`: until an event or a [`notify`](Reactor::notify)),
+    /// records the readiness it reports and moves the wakers it releases into `wakers`.
+    ///
+    /// `events` must come from [`Reactor::events`] of this reactor.
+    pub(crate) fn wait(
+        &self,
+        events: &mut Events,
+        timeout: Option<Duration>,
+        wakers: &mut Vec<Waker>,
+    ) -> io::Result<()> {
+        match (events, self.backend()) {
+            (Events::Polling(events), Backend::Polling) => {
+                events.clear();
+                let result = self.poller.wait(events, timeout);
+                if result.is_ok() {
+                    self.dispatch(
+                        events.iter().map(|e| Reactor::polling_event_bits(&e)),
+                        wakers,
+                    );
+                }
+                events.clear();
+                result.map(drop)
+            }
+            #[cfg(target_os = "linux")]
+            (Events::Epoll(events), Backend::Epoll) => {
+                let epoll = self.epoll.as_ref().expect("the epoll backend is in use");
+                epoll.wait(self.poller.as_fd(), events, timeout)?;
+                self.dispatch(events.iter(), wakers);
+                Ok(())
+            }
+            #[allow(unreachable_patterns)]
+            (events, backend) => unreachable!(
+                "an event buffer ({events:?}) of another backend than the reactor's ({backend:?})"
+            ),
+        }
+    }
+
+    /// Makes the current or the next [`wait`](Reactor::wait) return; sticky: a notify before
+    /// the wait is not lost.
+    pub(crate) fn notify(&self) -> io::Result<()> {
+        #[cfg(target_os = "linux")]
+        if let Some(epoll) = &self.epoll {
+            return epoll.notify();
+        }
+        self.poller.notify()
+    }
+
     /// See the field of the same name.
-    #[allow(dead_code)]
+    #[cfg_attr(loom, allow(dead_code))]
     pub(crate) fn reports_read_closed(&self) -> bool {
+        #[cfg(all(test, not(loom)))]
+        match self.forced_reports_read_closed.load(Relaxed) {
+            1 => return false,
+            2 => return true,
+            _ => {}
+        }
         self.reports_read_closed
     }
 
-    pub(crate) fn poller(&self) -> &Poller {
-        &self.poller
+    /// Tests only: makes [`Reactor::reports_read_closed`] say `value` whatever the wait, so
+    /// that the read paths' clear after a short read can be tested on both settings (the
+    /// events are then dispatched by hand).
+    #[cfg(all(test, not(loom)))]
+    pub(crate) fn force_reports_read_closed(&self, value: bool) {
+        self.forced_reports_read_closed
+            .store(if value { 2 } else { 1 }, Relaxed);
     }
 
     /// Registers `fd` for both directions, edge-triggered. Returns the key and the readiness
@@ -139,14 +253,7 @@ impl Reactor {
             self.live.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             index | (slot.generation << INDEX_BITS)
         };
-        // SAFETY: `add_with_mode` requires that the source is deleted from the poller before it
-        // is closed. Every caller is `PollEvented`, whose `Drop` and `into_inner` call
-        // `deregister` (which deletes it) before the descriptor is dropped; if this call fails,
-        // the descriptor was never added.
-        let added = unsafe {
-            self.poller
-                .add_with_mode(fd.as_raw_fd(), Event::all(key), PollMode::Edge)
-        };
+        let added = self.add(fd, key);
         if let Err(e) = added {
             self.release(key);
             return Err(e);
@@ -154,6 +261,23 @@ impl Reactor {
         // Beside a system call, a read-modify-write costs nothing worth avoiding.
         self.registered_total.fetch_add(1, Relaxed);
         Ok((key, io))
+    }
+
+    /// Adds `fd` to the OS poller under `key`, edge-triggered, for both directions.
+    fn add(&self, fd: BorrowedFd<'_>, key: usize) -> io::Result<()> {
+        #[cfg(target_os = "linux")]
+        if self.epoll.is_some() {
+            // With `EPOLLRDHUP`, which `polling`'s `add` cannot ask for.
+            return crate::sys::epoll::add(self.poller.as_fd(), fd, key);
+        }
+        // SAFETY: `add_with_mode` requires that the source is deleted from the poller before it
+        // is closed. Every caller is `PollEvented`, whose `Drop` and `into_inner` call
+        // `deregister` (which deletes it) before the descriptor is dropped; if this call fails,
+        // the descriptor was never added.
+        unsafe {
+            self.poller
+                .add_with_mode(fd.as_raw_fd(), Event::all(key), PollMode::Edge)
+        }
     }
 
     /// Removes `fd` from the poller and frees its slot. Must run before `fd` is closed.

@@ -26,14 +26,36 @@
 //! Readers and writers have separate waker slots, so an event for one direction does not wake a
 //! task waiting on the other (no ping-pong between a reader and a writer of one socket).
 //!
+//! # Closed bits
+//!
+//! Besides "readable" and "writable" the reactor records two final states: [`READ_CLOSED`] (the
+//! peer will send nothing more: end of stream, a hang-up, an error) and [`WRITE_CLOSED`]
+//! (nothing written can arrive any more: a reset, a hang-up). They are set by
+//! [`ScheduledIo::set_readiness`] like any event (with a generation bump, and waking the
+//! waiters of their direction) and are **never cleared**: [`ScheduledIo::clear_readiness`]
+//! removes only [`READABLE`]/[`WRITABLE`]. A wait for reading is ready when `READABLE` *or*
+//! `READ_CLOSED` is set, a wait for writing when `WRITABLE` *or* `WRITE_CLOSED` is, and the
+//! [`ReadyEvent`] handed out carries the closed bits it saw, so that the public
+//! `filch::io::Ready` says `is_read_closed()`/`is_write_closed()` truthfully.
+//!
+//! Keeping them apart is what lets a task clear readiness after a *short* transfer, not only
+//! after `WouldBlock` (`io_source.rs`, "one system call per message"): when data and the end of
+//! stream arrive before the task reads, the OS reports them in **one** edge; a short read takes
+//! the data and clears `READABLE`, and the end of stream, which will never produce another edge,
+//! is still there as `READ_CLOSED`. The clear carries the generation as always, so the closed
+//! bits cannot be lost to a race either: an event recorded after the task's snapshot bumps the
+//! generation and makes the clear a no-op, and one recorded before is part of the snapshot, whose
+//! closed bits the clear does not touch. Both cases are model-checked by loom below. (tokio keeps
+//! the same two final states beside readable/writable; the idea is theirs.)
+//!
 //! # State word
 //!
 //! | bits    | meaning                                                        |
 //! |---------|----------------------------------------------------------------|
-//! | 0       | [`READABLE`]: set by the reactor, cleared by a task on `WouldBlock` |
-//! | 1       | [`WRITABLE`]: likewise for writes                              |
+//! | 0       | [`READABLE`]: set by the reactor, cleared by a task on `WouldBlock` (or after a short read, where the wait reports `READ_CLOSED`) |
+//! | 1       | [`WRITABLE`]: likewise for writes (cleared on `WouldBlock` or after a short write) |
 //! | 2       | [`SHUTDOWN`]: set once when the runtime shuts down, never unset |
-//! | 3       | [`READ_CLOSED`]: set by the reactor, never cleared by a `WouldBlock` |
+//! | 3       | [`READ_CLOSED`]: set by the reactor, never cleared; makes every read wait ready |
 //! | 4       | [`WRITE_CLOSED`]: likewise for writes                           |
 //! | 16..32  | generation: incremented (wrapping) by every event recorded |
 
@@ -52,16 +74,18 @@ pub(crate) const WRITABLE: usize = 0b010;
 /// The runtime has shut down: every wait returns an error. Set once, never unset.
 pub(crate) const SHUTDOWN: usize = 0b100;
 /// The peer will send nothing more (end of stream, a hang-up, or an error). Reported by the
-/// reactor beside [`READABLE`]; unlike it, a `WouldBlock` never clears it, so an end of stream
-/// that arrived together with the last data is still seen after a short read cleared the
-/// readable bit. (Issue 13 wires its semantics; until then the reactor reports it and
-/// `set_readiness` ignores it.)
-#[allow(dead_code)]
+/// reactor beside [`READABLE`]; unlike it, nothing ever clears it, so an end of stream that
+/// arrived together with the last data is still seen after a short read cleared the readable
+/// bit. A read wait is ready while it is set.
 pub(crate) const READ_CLOSED: usize = 0b1000;
 /// Writing can no longer succeed (the peer reset the connection, or an error). Same rules as
 /// [`READ_CLOSED`], for the write direction.
-#[allow(dead_code)]
 pub(crate) const WRITE_CLOSED: usize = 0b1_0000;
+
+/// Every bit the reactor reports (what [`ScheduledIo::set_readiness`] records).
+const ALL_READY: usize = READABLE | WRITABLE | READ_CLOSED | WRITE_CLOSED;
+/// The bits a task may clear; the closed bits are final.
+const CLEARABLE: usize = READABLE | WRITABLE;
 
 const GENERATION_SHIFT: u32 = 16;
 const GENERATION_MASK: usize = 0xffff << GENERATION_SHIFT;
@@ -80,11 +104,13 @@ pub(crate) enum Direction {
 }
 
 impl Direction {
+    /// The bits that make a wait in this direction ready: the direction's readiness bit or its
+    /// closed bit.
     pub(crate) fn mask(self) -> usize {
         match self {
-            Direction::Read => READABLE,
-            Direction::Write => WRITABLE,
-            Direction::Either => READABLE | WRITABLE,
+            Direction::Read => READABLE | READ_CLOSED,
+            Direction::Write => WRITABLE | WRITE_CLOSED,
+            Direction::Either => ALL_READY,
         }
     }
 }
@@ -98,7 +124,7 @@ impl Snapshot {
         ((self.0 & GENERATION_MASK) >> GENERATION_SHIFT) as u16
     }
     fn ready(self) -> usize {
-        self.0 & (READABLE | WRITABLE)
+        self.0 & ALL_READY
     }
     fn is_shutdown(self) -> bool {
         self.0 & SHUTDOWN != 0
@@ -117,7 +143,8 @@ pub(crate) struct ReadyEvent {
 }
 
 impl ReadyEvent {
-    /// The readiness bits ([`READABLE`], [`WRITABLE`]) this event saw.
+    /// The readiness bits ([`READABLE`], [`WRITABLE`], [`READ_CLOSED`], [`WRITE_CLOSED`]) this
+    /// event saw, restricted to the direction waited for.
     pub(crate) fn ready(self) -> usize {
         self.ready
     }
@@ -185,11 +212,11 @@ impl ScheduledIo {
         }
     }
 
-    /// Records an OS event: sets the `ready` bits, bumps the generation and moves the wakers of
-    /// the directions that became ready into `wakers` (the caller wakes them outside every
-    /// lock).
+    /// Records an OS event: sets the `ready` bits (closed bits included), bumps the generation
+    /// and moves the wakers of the directions that became ready into `wakers` (the caller wakes
+    /// them outside every lock). A closed bit wakes the waiters of its direction.
     pub(crate) fn set_readiness(&self, ready: usize, wakers: &mut Vec<Waker>) {
-        let ready = ready & (READABLE | WRITABLE);
+        let ready = ready & ALL_READY;
         if ready == 0 {
             return;
         }
@@ -212,10 +239,10 @@ impl ScheduledIo {
         // The bits are set; now take the wakers. A task that registers after we release the
         // lock re-reads the state and sees the bits.
         let mut waiters = self.waiters.lock();
-        if ready & READABLE != 0 {
+        if ready & Direction::Read.mask() != 0 {
             wakers.extend(waiters.reader.take());
         }
-        if ready & WRITABLE != 0 {
+        if ready & Direction::Write.mask() != 0 {
             wakers.extend(waiters.writer.take());
         }
         for waiter in waiters.list.iter_mut() {
@@ -245,6 +272,8 @@ impl ScheduledIo {
 
     /// The generation and bits of `direction` as they are now, for an attempt that is made
     /// without waiting (`try_read`): if the attempt says `WouldBlock`, clear with this event.
+    /// Its bits are the direction's whole mask, whether set or not (a clear removes only the
+    /// clearable ones).
     pub(crate) fn current_event(&self, direction: Direction) -> io::Result<ReadyEvent> {
         let snapshot = Snapshot(self.state.load(Ordering::Acquire));
         if snapshot.is_shutdown() {
@@ -330,16 +359,18 @@ impl ScheduledIo {
         drop(removed);
     }
 
-    /// Clears the bits of `event` unless the reactor recorded a newer event since it was
-    /// handed out. Called after the OS said `WouldBlock`.
+    /// Clears the readable/writable bits of `event` unless the reactor recorded a newer event
+    /// since it was handed out; the closed bits stay (they are final). Called after the OS said
+    /// `WouldBlock`, or after a short transfer (see `io_source.rs`).
     pub(crate) fn clear_readiness(&self, event: ReadyEvent) {
+        let clear = event.ready & CLEARABLE;
         let mut current = Snapshot(self.state.load(Ordering::Acquire));
         loop {
             if current.generation() != event.generation {
                 // A newer edge arrived: the source may be ready again, keep the bits.
                 return;
             }
-            let next = Snapshot(current.0 & !event.ready);
+            let next = Snapshot(current.0 & !clear);
             if next == current {
                 return;
             }
@@ -399,6 +430,55 @@ mod tests {
         let ev = io.ready_now(Direction::Read).unwrap().unwrap();
         io.clear_readiness(ev);
         assert!(io.ready_now(Direction::Read).unwrap().is_none());
+    }
+
+    /// The closed bits make their direction ready, are carried in the event, wake the
+    /// direction's waiter, and survive a clear with the current generation.
+    #[test]
+    fn closed_bits_are_ready_woken_and_never_cleared() {
+        for (direction, open_bit, closed_bit, slot_is_reader) in [
+            (Direction::Read, READABLE, READ_CLOSED, true),
+            (Direction::Write, WRITABLE, WRITE_CLOSED, false),
+        ] {
+            let io = ScheduledIo::default();
+            let count = Arc::new(CountWaker::default());
+            let waker = Waker::from(count.clone());
+            let slot = || {
+                if slot_is_reader {
+                    WaiterSlot::Reader
+                } else {
+                    WaiterSlot::Writer
+                }
+            };
+            assert!(io
+                .poll_ready(&mut Context::from_waker(&waker), direction, slot())
+                .is_pending());
+            // A closed-only event wakes the waiter of its direction and makes it ready.
+            let mut wakers = Vec::new();
+            io.set_readiness(closed_bit, &mut wakers);
+            wake_all(&mut wakers);
+            assert_eq!(count.0.load(std::sync::atomic::Ordering::SeqCst), 1);
+            let ev = io.ready_now(direction).unwrap().expect("closed is ready");
+            assert_eq!(ev.ready(), closed_bit);
+            // The open bit as well; a clear with the current generation removes only it.
+            io.set_readiness(open_bit, &mut wakers);
+            let ev = io.ready_now(direction).unwrap().unwrap();
+            assert_eq!(ev.ready(), open_bit | closed_bit);
+            io.clear_readiness(ev);
+            let ev = io
+                .ready_now(direction)
+                .unwrap()
+                .expect("the closed bit is final");
+            assert_eq!(ev.ready(), closed_bit);
+            // `Either` sees it too; the other direction does not.
+            assert!(io.ready_now(Direction::Either).unwrap().is_some());
+            let other = if slot_is_reader {
+                Direction::Write
+            } else {
+                Direction::Read
+            };
+            assert!(io.ready_now(other).unwrap().is_none());
+        }
     }
 
     #[test]
@@ -641,5 +721,81 @@ mod loom_tests {
             // Either way the new edge is recorded, never erased by the stale clear.
             assert!(io.ready_now(Direction::Read).unwrap().is_some());
         });
+    }
+
+    /// The source holds `seen_bits` at generation 1 and a task made a short transfer with that
+    /// event; it clears with it while the reactor records `event_bits`. One of the two holds
+    /// `closed_bit`. Whatever the order, the direction must end up ready with the closed bit
+    /// set, and a task that returned `Pending` must have been woken.
+    fn clear_races_closed_event(
+        direction: Direction,
+        closed_bit: usize,
+        seen_bits: usize,
+        event_bits: usize,
+    ) {
+        loom::model(move || {
+            let io = Arc::new(ScheduledIo::default());
+            let mut wakers = Vec::new();
+            io.set_readiness(seen_bits, &mut wakers);
+            let ev = io.ready_now(direction).unwrap().unwrap();
+
+            let reactor = {
+                let io = io.clone();
+                loom::thread::spawn(move || {
+                    let mut wakers = Vec::new();
+                    io.set_readiness(event_bits, &mut wakers);
+                    for w in wakers {
+                        w.wake();
+                    }
+                })
+            };
+
+            let count = Arc::new(CountWaker(LoomAtomicUsize::new(0)));
+            let waker = Waker::from(count.clone());
+            let mut cx = Context::from_waker(&waker);
+            let slot = match direction {
+                Direction::Write => WaiterSlot::Writer,
+                _ => WaiterSlot::Reader,
+            };
+            // The short transfer: clear with the generation seen before it, then wait again.
+            io.clear_readiness(ev);
+            let polled = io.poll_ready(&mut cx, direction, slot);
+            reactor.join().unwrap();
+            match polled {
+                Poll::Pending => assert_eq!(count.0.load(Ordering::SeqCst), 1, "wake-up lost"),
+                Poll::Ready(ev) => assert_ne!(ev.unwrap().ready() & direction.mask(), 0),
+            }
+            let now = io
+                .ready_now(direction)
+                .unwrap()
+                .expect("the closed event was lost to the clear");
+            assert_ne!(now.ready() & closed_bit, 0, "the closed bit was cleared");
+        });
+    }
+
+    /// (a) The end of stream comes with more data (`READABLE | READ_CLOSED`) while the task
+    /// clears after a short read; and the end of stream already in the event the task saw
+    /// (data and end of stream in one edge) while an unrelated event arrives.
+    #[test]
+    fn loom_short_read_clear_races_readable_and_read_closed() {
+        let rd = Direction::Read;
+        clear_races_closed_event(rd, READ_CLOSED, READABLE, READABLE | READ_CLOSED);
+        clear_races_closed_event(rd, READ_CLOSED, READABLE | READ_CLOSED, WRITABLE);
+    }
+
+    /// (b) An event that carries only `READ_CLOSED` races the clear.
+    #[test]
+    fn loom_short_read_clear_races_read_closed_only() {
+        clear_races_closed_event(Direction::Read, READ_CLOSED, READABLE, READ_CLOSED);
+    }
+
+    /// (c) The write side: a reset (`WRITABLE | WRITE_CLOSED`, or `WRITE_CLOSED` alone) races
+    /// the clear after a short write, or was already in the event the writer saw.
+    #[test]
+    fn loom_short_write_clear_races_write_closed() {
+        let wr = Direction::Write;
+        clear_races_closed_event(wr, WRITE_CLOSED, WRITABLE, WRITABLE | WRITE_CLOSED);
+        clear_races_closed_event(wr, WRITE_CLOSED, WRITABLE, WRITE_CLOSED);
+        clear_races_closed_event(wr, WRITE_CLOSED, WRITABLE | WRITE_CLOSED, READABLE);
     }
 }

@@ -321,6 +321,15 @@ pub(crate) fn run_net(
                 let cpu_used = cpu_before.and_then(|before| Some(server.cpu_time()? - before));
                 match loaded {
                     Ok(report) => {
+                        if std::env::var_os("COMPARE_SERVER_PREFIX").is_some() {
+                            // For counts per request of a wrapped server (strace, perf stat):
+                            // every request of the run, warm-up included, as the CPU row uses.
+                            eprintln!(
+                                "\ncompare: served: {name} on {}: {} completed",
+                                kind.name(),
+                                report.completed
+                            );
+                        }
                         throughput.push(kind, report.per_sec);
                         p50.push(kind, report.p50.as_secs_f64() * 1e6);
                         p99.push(kind, report.p99.as_secs_f64() * 1e6);

@@ -221,7 +221,12 @@ impl Shared {
             // SAFETY: the slot held a `Notified` and the swap gave it to us.
             worker.local.push(unsafe { Notified::from_raw(prev) });
         }
-        self.notify_parked();
+        match worker.defer_notify.get() {
+            worker::DeferNotify::Off => self.notify_parked(),
+            // In the driver: one wake-up when it returns (`# Waking helpers after the driver`
+            // in `worker.rs`).
+            _ => worker.defer_notify.set(worker::DeferNotify::Requested),
+        }
     }
 
     fn schedule_remote(&self, task: Notified) {

@@ -103,6 +103,21 @@ pub(crate) struct WorkerCtx {
     timing: bool,
     /// This worker slot's metric cell (the same `Arc` as in `Shared::metrics`).
     metrics: std::sync::Arc<crossbeam_utils::CachePadded<WorkerMetrics>>,
+    /// While this worker is in the driver: tasks the driver wakes go to this worker's queues
+    /// without waking a sleeper each; one wake-up is sent when the driver returns, if tasks are
+    /// queued here (see `# Waking helpers after the driver`).
+    pub(crate) defer_notify: std::cell::Cell<DeferNotify>,
+}
+
+/// See [`WorkerCtx::defer_notify`].
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum DeferNotify {
+    /// Not in the driver: a local push wakes a sleeper at once, as `idle.rs` says.
+    Off,
+    /// In the driver, nothing pushed yet.
+    On,
+    /// In the driver, and a push asked for a wake-up.
+    Requested,
 }
 
 /// A worker's run queue, handed from slot to slot with it.
@@ -146,6 +161,7 @@ impl WorkerCtx {
             handle,
             index,
             local: queues.local,
+            defer_notify: std::cell::Cell::new(DeferNotify::Off),
         }
     }
 
@@ -467,7 +483,7 @@ impl WorkerCtx {
         state.is_searching = false;
         loop {
             self.before_park(state);
-            parker.park(None);
+            self.in_driver(|| parker.park(None));
             self.after_park(state);
             let has_work = self.has_local_work() || shared.is_shutdown();
             match shared.idle.after_wake(self.index, has_work) {
@@ -485,6 +501,29 @@ impl WorkerCtx {
         }
     }
 
+    /// Runs `f` (a park, or a driver poll) with wake-ups of sleepers deferred to its end.
+    ///
+    /// # Waking helpers after the driver
+    ///
+    /// A driver poll can wake dozens of tasks onto this worker's queue in one go. Waking a
+    /// sleeper at the first of them (as a push from a running task does) lets the sleeper steal
+    /// one or two tasks, run them and park again while the rest are still being pushed, and the
+    /// next push wakes it again: a futex wait and wake per few messages on a busy server. So
+    /// while this worker is in the driver, a push only records that a wake-up is wanted, and
+    /// one is sent when the driver returns, with the whole batch queued for the helper to steal
+    /// from (tokio does the same: its worker notifies after the park, not during it). No
+    /// wake-up is lost: the tasks are in this worker's queue, which this worker runs next; the
+    /// deferred one only decides whether a second worker helps.
+    fn in_driver<R>(&self, f: impl FnOnce() -> R) -> R {
+        self.defer_notify.set(DeferNotify::On);
+        let out = f();
+        let wanted = self.defer_notify.replace(DeferNotify::Off) == DeferNotify::Requested;
+        if wanted && !self.local.is_empty() {
+            self.shared().notify_parked();
+        }
+        out
+    }
+
     /// A non-blocking driver poll while busy, so I/O and timers are not starved.
     fn maintenance(&self) {
         self.poll_driver_now();
@@ -494,11 +533,15 @@ impl WorkerCtx {
     fn poll_driver_now(&self) {
         let shared = self.shared();
         if let Some(guard) = shared.driver.try_lock() {
-            shared.driver.driver().park(Some(Duration::ZERO));
+            self.in_driver(|| shared.driver.driver().park(Some(Duration::ZERO)));
             drop(guard);
             // A worker that tried to park while we held the driver went to its condvar,
-            // leaving nobody in the driver: let it try again.
-            if shared.idle.num_unparked() < shared.idle.num_workers() {
+            // leaving nobody in the driver: let it try again, if we stay busy. With no more
+            // than the LIFO task queued here (the poll may just have woken it) we park after
+            // it and take the driver ourselves, so waking the sleeper would only cost a futex
+            // wake and wait: one per maintenance poll on a server with one connection. (A
+            // LIFO task that then blocks is the monitor's case, as any blocking task is.)
+            if shared.idle.num_unparked() < shared.idle.num_workers() && !self.local.is_empty() {
                 shared.nudge_sleeper();
             }
         }

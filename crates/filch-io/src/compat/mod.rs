@@ -32,7 +32,9 @@ mod uninit {
 
     impl<T: AsFd> PollEvented<T> {
         /// Reads into `buf`, which may be uninitialised, waiting for readiness in the `poll_*` style
-        /// (as `poll_read` does). On `Ok(n)` the first `n` bytes of `buf` are initialised.
+        /// (as `poll_read` does). On `Ok(n)` the first `n` bytes of `buf` are initialised. Only
+        /// for byte streams: a short read clears readiness like `poll_read`'s (see
+        /// `io_source.rs`, "one system call per message").
         pub(crate) fn poll_read_uninit(
             &self,
             cx: &mut Context<'_>,
@@ -41,7 +43,7 @@ mod uninit {
             // `read(2)` takes at most `isize::MAX` bytes, as std's `Read::read` also clamps.
             let len = buf.len().min(isize::MAX as usize);
             let ptr = buf.as_mut_ptr().cast::<libc::c_void>();
-            self.poll_io(cx, Direction::Read, |s| loop {
+            self.poll_transfer(cx, Direction::Read, len, |s| loop {
                 // SAFETY: `ptr` points to `buf`, valid for writes of `len` bytes (uninitialised
                 // bytes may be written; `read(2)` never reads them) and exclusively borrowed for this
                 // call; the descriptor is owned by `s` and open while `s` is borrowed.

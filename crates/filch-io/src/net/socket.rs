@@ -282,12 +282,12 @@ where
 
     /// Reads what is available now, without waiting.
     pub(crate) fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.try_io(Direction::Read, |mut s| s.read(buf))
+        self.try_transfer(Direction::Read, buf.len(), |mut s| s.read(buf))
     }
 
     /// Writes what fits now, without waiting.
     pub(crate) fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        self.try_io(Direction::Write, |mut s| s.write(buf))
+        self.try_transfer(Direction::Write, buf.len(), |mut s| s.write(buf))
     }
 
     /// `AsyncRead::poll_read`.
@@ -296,12 +296,12 @@ where
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        self.poll_io(cx, Direction::Read, |mut s| s.read(buf))
+        self.poll_transfer(cx, Direction::Read, buf.len(), |mut s| s.read(buf))
     }
 
     /// `AsyncWrite::poll_write`.
     pub(crate) fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.poll_io(cx, Direction::Write, |mut s| s.write(buf))
+        self.poll_transfer(cx, Direction::Write, buf.len(), |mut s| s.write(buf))
     }
 
     /// `AsyncWrite::poll_write_vectored`.
@@ -310,7 +310,17 @@ where
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        self.poll_io(cx, Direction::Write, |mut s| s.write_vectored(bufs))
+        // std passes at most `IOV_MAX` (1024 on the platforms filch supports) buffers to
+        // `writev` and ignores the rest: a write of all of those is not short. With more
+        // buffers than that, the length is not known here, so `0` (never "short").
+        let len = if bufs.len() <= 1024 {
+            bufs.iter()
+                .map(|b| b.len())
+                .fold(0usize, usize::saturating_add)
+        } else {
+            0
+        };
+        self.poll_transfer(cx, Direction::Write, len, |mut s| s.write_vectored(bufs))
     }
 
     /// Shuts down the write side (what `AsyncWrite::poll_close` and dropping an owned write
@@ -468,8 +478,9 @@ assert_eq!(a.try_write(b"hello")?, 5);
 
         /// Waits until the stream is ready for at least one of `interest`, and says which.
         /// As with [`readable`](Self::readable), readiness is a hint: the operation that
-        /// follows may still say `WouldBlock`. A hang-up of the peer shows as readable (see
-        /// [`Ready`](crate::io::Ready)).
+        /// follows may still say `WouldBlock`. A hang-up of the peer shows as readable and as
+        /// read/write closed; a half-close (the peer shut its write half) as read closed where
+        /// the reactor's wait reports it (see [`Ready`](crate::io::Ready)).
         ///
         /// # Errors
         ///
