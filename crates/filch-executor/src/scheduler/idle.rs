@@ -6,7 +6,9 @@
 //!   (out of local work, stealing). A list under a mutex holds the parked workers' indices.
 //! * New work calls [`Idle::worker_to_notify`]: it wakes one parked worker, and only when no
 //!   worker is searching (a searcher will find the work) and someone is parked. The woken worker
-//!   starts out searching, so a burst of pushes wakes one worker, not all of them.
+//!   starts out searching, so a burst of pushes wakes one worker, not all of them. Tasks the
+//!   I/O driver wakes onto the queue of the worker that is in it ask once, when the driver
+//!   returns (`# Waking helpers after the driver` in `worker.rs`).
 //! * A searcher that finds work stops searching; if it was the last searcher and more work is
 //!   left in some queue, it wakes another parked worker (this chains wake-ups only as far as
 //!   there is work; tokio wakes unconditionally here, which costs a wake-up and a re-park per
