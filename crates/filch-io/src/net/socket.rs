@@ -5,7 +5,9 @@
 //!   (`readable`, `writable`); [`from_std`] and [`pair`] make a public socket type ([`Socket`])
 //!   from one or two.
 //! * [`StdListener`]: a listener; `accept` and `poll_accept` hand back the accepted stream as
-//!   its public type, already registered with the listener's driver.
+//!   its public type, already registered with the listener's driver. On Linux, Android and the
+//!   BSDs the connection is accepted with `accept4(SOCK_NONBLOCK | SOCK_CLOEXEC)`, one system
+//!   call (the module `accept4` below); elsewhere with std's `accept` and `set_nonblocking`.
 //! * [`StdStream`]: a byte stream; `try_read`, `try_write`, the `poll_*` forms behind
 //!   `AsyncRead`/`AsyncWrite`, and the shutdown of the write side that `poll_close` does.
 //! * [`StdDatagram`]: a datagram socket; `send`, `recv` and `recv_from`, waiting for readiness.
