@@ -39,6 +39,7 @@ thread_local! {
 }
 
 /// Runs `f` with a fresh budget, restoring the previous budget afterwards (even on panic).
+#[inline]
 pub(crate) fn budget<R>(f: impl FnOnce() -> R) -> R {
     struct Restore(Option<u8>);
     impl Drop for Restore {
