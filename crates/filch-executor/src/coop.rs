@@ -39,6 +39,7 @@ thread_local! {
 }
 
 /// Runs `f` with a fresh budget, restoring the previous budget afterwards (even on panic).
+#[inline]
 pub(crate) fn budget<R>(f: impl FnOnce() -> R) -> R {
     struct Restore(Option<u8>);
     impl Drop for Restore {
@@ -56,6 +57,7 @@ pub(crate) fn budget<R>(f: impl FnOnce() -> R) -> R {
 /// turns out not to be ready, dropping the guard gives the unit back; call
 /// [`RestoreOnPending::made_progress`] when the operation did work. When the budget is spent,
 /// the task is woken and `Poll::Pending` is returned: the resource must return `Pending` too.
+#[inline]
 pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<RestoreOnPending> {
     CURRENT.with(|c| match c.get() {
         None => Poll::Ready(RestoreOnPending(None)),
@@ -72,6 +74,7 @@ pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<RestoreOnPending> {
 }
 
 /// Whether the current task has budget left (`true` outside a runtime-driven poll).
+#[inline]
 pub fn has_budget_remaining() -> bool {
     CURRENT.with(|c| c.get() != Some(0))
 }
@@ -83,12 +86,14 @@ pub struct RestoreOnPending(Option<u8>);
 
 impl RestoreOnPending {
     /// Keeps the unit spent: the operation did work.
+    #[inline]
     pub fn made_progress(mut self) {
         self.0 = None;
     }
 }
 
 impl Drop for RestoreOnPending {
+    #[inline]
     fn drop(&mut self) {
         if let Some(before) = self.0 {
             CURRENT.with(|c| c.set(Some(before)));

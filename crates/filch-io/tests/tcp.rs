@@ -351,3 +351,71 @@ fn end_of_stream_arriving_with_the_last_data_is_seen_after_a_short_read() {
         watchdog.join().unwrap();
     })
 }
+
+/// The flags of `fd`: (`F_GETFL`, `F_GETFD`).
+fn fd_flags(fd: &impl std::os::fd::AsRawFd) -> (i32, i32) {
+    // SAFETY: F_GETFL/F_GETFD on a descriptor the caller holds open; no memory is passed.
+    let flags = unsafe {
+        (
+            libc::fcntl(fd.as_raw_fd(), libc::F_GETFL),
+            libc::fcntl(fd.as_raw_fd(), libc::F_GETFD),
+        )
+    };
+    assert!(
+        flags.0 >= 0 && flags.1 >= 0,
+        "fcntl: {}",
+        io::Error::last_os_error()
+    );
+    flags
+}
+
+/// A stream from `TcpListener::accept` / `UnixListener::accept` (and their `poll_accept`) is
+/// non-blocking and close-on-exec, made so by the accept itself (`accept4` on Linux), and it
+/// reads and writes through the runtime.
+#[test]
+fn accepted_streams_are_nonblocking_and_close_on_exec() {
+    guard(move || {
+        let rt = runtime(1);
+        rt.block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await?;
+            let mut client = TcpStream::connect(listener.local_addr()?).await?;
+            let (mut stream, peer) = listener.accept().await?;
+            assert_eq!(peer, client.local_addr()?);
+            let (fl, fd) = fd_flags(&stream);
+            assert_ne!(fl & libc::O_NONBLOCK, 0, "accepted TCP stream is blocking");
+            assert_ne!(
+                fd & libc::FD_CLOEXEC,
+                0,
+                "accepted TCP stream lacks FD_CLOEXEC"
+            );
+            client.write_all(b"ping").await?;
+            let mut buf = [0; 4];
+            stream.read_exact(&mut buf).await?;
+            assert_eq!(&buf, b"ping");
+
+            let _second = TcpStream::connect(listener.local_addr()?).await?;
+            let (stream, _) = std::future::poll_fn(|cx| listener.poll_accept(cx)).await?;
+            let (fl, fd) = fd_flags(&stream);
+            assert_ne!(fl & libc::O_NONBLOCK, 0, "poll_accept: blocking stream");
+            assert_ne!(fd & libc::FD_CLOEXEC, 0, "poll_accept: no FD_CLOEXEC");
+
+            let path =
+                std::env::temp_dir().join(format!("filch-accepted-flags-{}", std::process::id()));
+            let _ = std::fs::remove_file(&path);
+            let listener = filch_io::net::UnixListener::bind(&path)?;
+            let _client = filch_io::net::UnixStream::connect(&path).await?;
+            let (stream, peer) = listener.accept().await?;
+            assert!(peer.is_unnamed(), "{peer:?}");
+            let (fl, fd) = fd_flags(&stream);
+            assert_ne!(fl & libc::O_NONBLOCK, 0, "accepted Unix stream is blocking");
+            assert_ne!(
+                fd & libc::FD_CLOEXEC,
+                0,
+                "accepted Unix stream lacks FD_CLOEXEC"
+            );
+            let _ = std::fs::remove_file(&path);
+            io::Result::Ok(())
+        })
+        .unwrap();
+    });
+}

@@ -181,45 +181,57 @@ impl Shared {
         })
     }
 
+    /// A wake on the task's own worker: the LIFO slot, or behind the ready tasks for a yield.
+    /// Inlined into [`schedule`](Self::schedule), with the yield path kept out of line: a wake
+    /// from the I/O driver (the common case on a server) then pays no call and no stack frame
+    /// sized for the yield path (issue 13, docs/benchmarks.md).
+    #[inline]
     fn schedule_local(&self, worker: &WorkerCtx, task: Notified, is_yield: bool) {
         if is_yield {
-            // Behind every ready task, stamped: whoever runs it next polls the driver first if
-            // nobody has since (the guarantee is tokio's; see `# Yielding` in `worker.rs`).
-            // Wakes nobody. The deque is emptied before the injector is looked at, so tasks
-            // waiting in the injector are first moved into the deque and the yielder goes
-            // behind them; later yields then stay local instead of cycling through the shared
-            // injector. Only if the injector holds more than a few hundred tasks does the
-            // yielder queue at its back.
-            task.set_yielded_at(self.driver.entries());
-            bump(&worker.metrics().local_schedules, 1);
-            let mut batches = 0;
-            while batches < YIELD_INJECTOR_BATCHES && !self.injector.is_empty() {
-                match self.injector.steal_batch(&worker.local) {
-                    crossbeam_deque::Steal::Success(()) => batches += 1,
-                    crossbeam_deque::Steal::Retry => {}
-                    crossbeam_deque::Steal::Empty => break,
-                }
+            self.schedule_yielder(worker, task);
+            return;
+        }
+        bump(&worker.metrics().local_schedules, 1);
+        let remote = &self.remotes[worker.index];
+        let prev = remote.lifo.swap(task.into_raw().as_ptr(), Ordering::AcqRel);
+        let Some(prev) = NonNull::new(prev) else {
+            // The slot was empty: this worker runs the task next. Waking another worker now
+            // would only make it steal the message's receiver away from warm caches. If
+            // this worker then stays in one long poll, the monitor takes the task over.
+            return;
+        };
+        // SAFETY: the slot held a `Notified` and the swap gave it to us.
+        worker.local.push(unsafe { Notified::from_raw(prev) });
+        self.notify_parked();
+    }
+
+    /// [`schedule_local`](Self::schedule_local) of a task that woke itself during its poll.
+    #[inline(never)]
+    fn schedule_yielder(&self, worker: &WorkerCtx, task: Notified) {
+        // Behind every ready task, stamped: whoever runs it next polls the driver first if
+        // nobody has since (the guarantee is tokio's; see `# Yielding` in `worker.rs`).
+        // Wakes nobody. The deque is emptied before the injector is looked at, so tasks
+        // waiting in the injector are first moved into the deque and the yielder goes
+        // behind them; later yields then stay local instead of cycling through the shared
+        // injector. Only if the injector holds more than a few hundred tasks does the
+        // yielder queue at its back.
+        task.set_yielded_at(self.driver.entries());
+        bump(&worker.metrics().local_schedules, 1);
+        let mut batches = 0;
+        while batches < YIELD_INJECTOR_BATCHES && !self.injector.is_empty() {
+            match self.injector.steal_batch(&worker.local) {
+                crossbeam_deque::Steal::Success(()) => batches += 1,
+                crossbeam_deque::Steal::Retry => {}
+                crossbeam_deque::Steal::Empty => break,
             }
-            if self.injector.is_empty() {
-                worker.local.push(task);
-                if batches == 0 {
-                    return;
-                }
-            } else {
-                self.injector.push(task);
+        }
+        if self.injector.is_empty() {
+            worker.local.push(task);
+            if batches == 0 {
+                return;
             }
         } else {
-            bump(&worker.metrics().local_schedules, 1);
-            let remote = &self.remotes[worker.index];
-            let prev = remote.lifo.swap(task.into_raw().as_ptr(), Ordering::AcqRel);
-            let Some(prev) = NonNull::new(prev) else {
-                // The slot was empty: this worker runs the task next. Waking another worker now
-                // would only make it steal the message's receiver away from warm caches. If
-                // this worker then stays in one long poll, the monitor takes the task over.
-                return;
-            };
-            // SAFETY: the slot held a `Notified` and the swap gave it to us.
-            worker.local.push(unsafe { Notified::from_raw(prev) });
+            self.injector.push(task);
         }
         match worker.defer_notify.get() {
             worker::DeferNotify::Off => self.notify_parked(),

@@ -131,6 +131,7 @@ impl State {
         State(AtomicUsize::new(INITIAL))
     }
 
+    #[inline]
     pub(crate) fn load(&self) -> Snapshot {
         Snapshot(self.0.load(Acquire))
     }
@@ -153,6 +154,7 @@ impl State {
     }
 
     /// NOTIFIED → RUNNING, by the holder of a `Notified`.
+    #[inline]
     pub(crate) fn transition_to_running(&self) -> TransitionToRunning {
         self.update(|s| {
             debug_assert!(s.is_notified() || s.is_complete(), "{s:?}");
@@ -178,6 +180,7 @@ impl State {
     }
 
     /// RUNNING → idle, after a poll returned `Pending`.
+    #[inline]
     pub(crate) fn transition_to_idle(&self) -> TransitionToIdle {
         self.update(|s| {
             debug_assert!(s.is_running());
@@ -202,6 +205,7 @@ impl State {
 
     /// RUNNING → COMPLETE. The output (or the error) must be stored before this call. Returns the
     /// word as it was, so the caller knows whether a `JoinHandle` will read the output.
+    #[inline]
     pub(crate) fn transition_to_complete(&self) -> Snapshot {
         let prev = Snapshot(self.0.fetch_xor(RUNNING | COMPLETE, AcqRel));
         debug_assert!(prev.is_running() && !prev.is_complete(), "{prev:?}");
@@ -294,6 +298,7 @@ impl State {
         prev
     }
 
+    #[inline]
     pub(crate) fn ref_inc(&self) {
         let prev = self.0.fetch_add(REF_ONE, Relaxed);
         // Guard against overflow into nonsense: far more wakers than memory could hold.
@@ -304,6 +309,7 @@ impl State {
 
     /// Drops `n` references; `true` when they were the last.
     #[must_use]
+    #[inline]
     pub(crate) fn ref_dec_n(&self, n: usize) -> bool {
         let prev = Snapshot(self.0.fetch_sub(n * REF_ONE, AcqRel));
         debug_assert!(prev.ref_count() >= n, "{prev:?} - {n}");
@@ -311,6 +317,7 @@ impl State {
     }
 
     #[must_use]
+    #[inline]
     pub(crate) fn ref_dec(&self) -> bool {
         self.ref_dec_n(1)
     }

@@ -5,7 +5,9 @@
 //!   (`readable`, `writable`); [`from_std`] and [`pair`] make a public socket type ([`Socket`])
 //!   from one or two.
 //! * [`StdListener`]: a listener; `accept` and `poll_accept` hand back the accepted stream as
-//!   its public type, already registered with the listener's driver.
+//!   its public type, already registered with the listener's driver. On Linux, Android and the
+//!   BSDs the connection is accepted with `accept4(SOCK_NONBLOCK | SOCK_CLOEXEC)`, one system
+//!   call (the module `accept4` below); elsewhere with std's `accept` and `set_nonblocking`.
 //! * [`StdStream`]: a byte stream; `try_read`, `try_write`, the `poll_*` forms behind
 //!   `AsyncRead`/`AsyncWrite`, and the shutdown of the write side that `poll_close` does.
 //! * [`StdDatagram`]: a datagram socket; `send`, `recv` and `recv_from`, waiting for readiness.
@@ -36,6 +38,10 @@ pub(crate) trait StdListener: StdSocket {
     /// The type of its peers' addresses.
     type Addr;
 
+    /// Accepts a pending connection now (`WouldBlock` when there is none on a non-blocking
+    /// listener). The stream comes back non-blocking and close-on-exec: through one
+    /// `accept4(SOCK_NONBLOCK | SOCK_CLOEXEC)` where the platform has it ([`accept4`]), else
+    /// through std's `accept` and `set_nonblocking`.
     fn accept(&self) -> io::Result<(Self::Stream, Self::Addr)>;
 }
 
@@ -112,7 +118,7 @@ impl StdListener for std::net::TcpListener {
     type Addr = std::net::SocketAddr;
 
     fn accept(&self) -> io::Result<(Self::Stream, Self::Addr)> {
-        std::net::TcpListener::accept(self)
+        accept4::tcp(self)
     }
 }
 
@@ -121,7 +127,160 @@ impl StdListener for std::os::unix::net::UnixListener {
     type Addr = std::os::unix::net::SocketAddr;
 
     fn accept(&self) -> io::Result<(Self::Stream, Self::Addr)> {
-        std::os::unix::net::UnixListener::accept(self)
+        accept4::unix(self)
+    }
+}
+
+/// Accepting a connection in one system call: `accept4(fd, addr, len, SOCK_NONBLOCK |
+/// SOCK_CLOEXEC)`, so that no `ioctl(FIONBIO)` (std's `set_nonblocking`) follows. Linux,
+/// Android (but not 32-bit x86 Android, whose seccomp profile forbids `accept4`, as mio
+/// found) and the BSDs that have it.
+///
+/// The peer's address is decoded here, since std has no constructor from a raw `sockaddr`:
+/// IPv4 and IPv6 through `socket2`'s `SockAddr`, Unix addresses by hand (a pathname, a Linux
+/// abstract name, or unnamed, which std builds from the empty path).
+#[cfg(any(
+    target_os = "linux",
+    all(target_os = "android", not(target_arch = "x86")),
+    target_os = "freebsd",
+    target_os = "dragonfly",
+    target_os = "netbsd",
+    target_os = "openbsd"
+))]
+mod accept4 {
+    use std::ffi::OsStr;
+    use std::io;
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::net::{SocketAddr, UnixListener, UnixStream};
+
+    /// `accept4` on `listener` with `SOCK_NONBLOCK | SOCK_CLOEXEC`, retried on `EINTR` (as std
+    /// retries its `accept`); the peer's address is written to `addr`, its length to `len`.
+    fn accept4(
+        listener: &impl AsRawFd,
+        addr: *mut libc::sockaddr,
+        len: *mut libc::socklen_t,
+    ) -> io::Result<OwnedFd> {
+        loop {
+            // SAFETY: `addr` points to writable storage of `*len` bytes and `len` to a
+            // writable `socklen_t` (both the callers' own locals); the kernel writes at most
+            // `*len` bytes of address and the real length back to `*len`.
+            let fd = unsafe {
+                libc::accept4(
+                    listener.as_raw_fd(),
+                    addr,
+                    len,
+                    libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+                )
+            };
+            if fd >= 0 {
+                // SAFETY: `accept4` just returned this descriptor; nothing else owns it.
+                return Ok(unsafe { OwnedFd::from_raw_fd(fd) });
+            }
+            let error = io::Error::last_os_error();
+            if error.kind() != io::ErrorKind::Interrupted {
+                return Err(error);
+            }
+        }
+    }
+
+    pub(super) fn tcp(
+        listener: &std::net::TcpListener,
+    ) -> io::Result<(std::net::TcpStream, std::net::SocketAddr)> {
+        // SAFETY: `try_init` hands over zeroed `sockaddr_storage` and its size; `accept4`
+        // writes at most that many bytes and sets the length it wrote.
+        let (fd, addr) = unsafe {
+            socket2::SockAddr::try_init(|addr, len| accept4(listener, addr.cast(), len))
+        }?;
+        let stream = std::net::TcpStream::from(fd);
+        let peer = addr.as_socket().ok_or_else(|| {
+            io::Error::other(format!(
+                "accept4 on a TCP listener returned a peer address of family {}, neither IPv4 \
+                 nor IPv6; the connection was closed",
+                addr.family()
+            ))
+        })?;
+        Ok((stream, peer))
+    }
+
+    pub(super) fn unix(listener: &UnixListener) -> io::Result<(UnixStream, SocketAddr)> {
+        // SAFETY: all zeros is a valid `sockaddr_un` (family AF_UNSPEC, empty path).
+        let mut addr: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+        let mut len = std::mem::size_of::<libc::sockaddr_un>() as libc::socklen_t;
+        let fd = accept4(
+            listener,
+            (&mut addr as *mut libc::sockaddr_un).cast(),
+            &mut len,
+        )?;
+        let stream = UnixStream::from(fd);
+        Ok((stream, unix_addr(&addr, len)?))
+    }
+
+    /// The std form of the `len` bytes of `addr` that `accept4` wrote.
+    fn unix_addr(addr: &libc::sockaddr_un, len: libc::socklen_t) -> io::Result<SocketAddr> {
+        let offset = std::mem::offset_of!(libc::sockaddr_un, sun_path);
+        let path_len = (len as usize)
+            .saturating_sub(offset)
+            .min(addr.sun_path.len());
+        // SAFETY: `c_char` and `u8` have the same size and alignment, and `path_len` is
+        // within `sun_path`.
+        let path: &[u8] =
+            unsafe { std::slice::from_raw_parts(addr.sun_path.as_ptr().cast::<u8>(), path_len) };
+        match path {
+            // An unnamed peer: Linux returns only the family; std's unnamed address is the one
+            // built from the empty path.
+            [] => SocketAddr::from_pathname(""),
+            // A Linux abstract name: a leading NUL, then the name (which may hold NULs).
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            [0, name @ ..] => {
+                #[cfg(target_os = "android")]
+                use std::os::android::net::SocketAddrExt;
+                #[cfg(target_os = "linux")]
+                use std::os::linux::net::SocketAddrExt;
+                SocketAddr::from_abstract_name(name)
+            }
+            // The BSDs may return a zeroed path of some length for an unnamed peer.
+            #[cfg(not(any(target_os = "linux", target_os = "android")))]
+            [0, ..] => SocketAddr::from_pathname(""),
+            // A pathname, up to its terminating NUL if the length counts one.
+            _ => {
+                let end = path.iter().position(|&b| b == 0).unwrap_or(path.len());
+                SocketAddr::from_pathname(OsStr::from_bytes(&path[..end]))
+            }
+        }
+    }
+}
+
+/// Where there is no `accept4`: std's `accept` (which sets close-on-exec itself) and then
+/// `set_nonblocking`, one more system call per connection.
+#[cfg(not(any(
+    target_os = "linux",
+    all(target_os = "android", not(target_arch = "x86")),
+    target_os = "freebsd",
+    target_os = "dragonfly",
+    target_os = "netbsd",
+    target_os = "openbsd"
+)))]
+mod accept4 {
+    use std::io;
+
+    pub(super) fn tcp(
+        listener: &std::net::TcpListener,
+    ) -> io::Result<(std::net::TcpStream, std::net::SocketAddr)> {
+        let (stream, addr) = listener.accept()?;
+        stream.set_nonblocking(true)?;
+        Ok((stream, addr))
+    }
+
+    pub(super) fn unix(
+        listener: &std::os::unix::net::UnixListener,
+    ) -> io::Result<(
+        std::os::unix::net::UnixStream,
+        std::os::unix::net::SocketAddr,
+    )> {
+        let (stream, addr) = listener.accept()?;
+        stream.set_nonblocking(true)?;
+        Ok((stream, addr))
     }
 }
 
@@ -190,8 +349,7 @@ impl<T: StdListener> PollEvented<T> {
     }
 
     fn register_accepted<S: Socket<Std = T::Stream>>(&self, stream: T::Stream) -> io::Result<S> {
-        // An accepted socket does not inherit O_NONBLOCK on Linux.
-        stream.set_nonblocking(true)?;
+        // `StdListener::accept` hands the stream back non-blocking already.
         PollEvented::new_with(stream, self.driver().clone()).map(S::from_io)
     }
 }
@@ -663,3 +821,153 @@ assert_eq!(a.linger()?, Some(Duration::from_secs(1)));
 }
 
 pub(crate) use stream_methods;
+
+#[cfg(test)]
+mod tests {
+    //! `StdListener::accept` on the listener types directly, without a runtime: the accepted
+    //! stream's flags and the peer addresses.
+
+    use std::io;
+    use std::os::fd::AsRawFd;
+    use std::os::unix::net::{UnixListener, UnixStream};
+
+    use super::StdListener;
+
+    /// The accepted descriptor is non-blocking and close-on-exec.
+    fn assert_nonblocking_cloexec(fd: &impl AsRawFd) {
+        // SAFETY: F_GETFL/F_GETFD on a descriptor the caller owns; no memory is passed.
+        let (fl, fd_flags) = unsafe {
+            (
+                libc::fcntl(fd.as_raw_fd(), libc::F_GETFL),
+                libc::fcntl(fd.as_raw_fd(), libc::F_GETFD),
+            )
+        };
+        assert!(
+            fl >= 0 && fd_flags >= 0,
+            "fcntl: {}",
+            io::Error::last_os_error()
+        );
+        assert_ne!(fl & libc::O_NONBLOCK, 0, "accepted stream is blocking");
+        assert_ne!(
+            fd_flags & libc::FD_CLOEXEC,
+            0,
+            "accepted stream lacks close-on-exec"
+        );
+    }
+
+    fn tcp_accept_from(bind: &str) -> io::Result<()> {
+        let listener = std::net::TcpListener::bind(bind)?;
+        let client = std::net::TcpStream::connect(listener.local_addr()?)?;
+        let (stream, peer) = StdListener::accept(&listener)?;
+        assert_nonblocking_cloexec(&stream);
+        assert_eq!(peer, client.local_addr()?);
+        assert_eq!(stream.peer_addr()?, peer);
+        Ok(())
+    }
+
+    #[test]
+    fn tcp_v4_accept_is_nonblocking_cloexec_with_the_peer_address() {
+        tcp_accept_from("127.0.0.1:0").unwrap();
+    }
+
+    #[test]
+    fn tcp_v6_accept_is_nonblocking_cloexec_with_the_peer_address() {
+        match tcp_accept_from("[::1]:0") {
+            // A build machine without IPv6 loopback cannot run this one; say so.
+            Err(e) if e.kind() == io::ErrorKind::AddrNotAvailable => {
+                eprintln!("skipped: no IPv6 loopback here ({e})")
+            }
+            other => other.unwrap(),
+        }
+    }
+
+    #[test]
+    fn accept_with_nothing_pending_would_block() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let error = StdListener::accept(&listener).unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::WouldBlock, "{error}");
+    }
+
+    fn temp_path(name: &str) -> std::path::PathBuf {
+        let path = std::env::temp_dir().join(format!(
+            "filch-accept-{}-{name}-{}",
+            std::process::id(),
+            unique_suffix()
+        ));
+        let _ = std::fs::remove_file(&path);
+        path
+    }
+
+    fn unique_suffix() -> u64 {
+        use std::time::{SystemTime, UNIX_EPOCH};
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64)
+    }
+
+    #[test]
+    fn unix_accept_of_an_unnamed_peer() {
+        let path = temp_path("unnamed");
+        let listener = UnixListener::bind(&path).unwrap();
+        let _client = UnixStream::connect(&path).unwrap();
+        let (stream, peer) = StdListener::accept(&listener).unwrap();
+        assert_nonblocking_cloexec(&stream);
+        assert!(peer.is_unnamed(), "peer {peer:?} should be unnamed");
+        assert_eq!(peer.as_pathname(), None);
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn unix_accept_of_a_peer_bound_to_a_path() {
+        let path = temp_path("listener");
+        let client_path = temp_path("client");
+        let listener = UnixListener::bind(&path).unwrap();
+        let client =
+            socket2::Socket::new(socket2::Domain::UNIX, socket2::Type::STREAM, None).unwrap();
+        client
+            .bind(&socket2::SockAddr::unix(&client_path).unwrap())
+            .unwrap();
+        client
+            .connect(&socket2::SockAddr::unix(&path).unwrap())
+            .unwrap();
+        let (stream, peer) = StdListener::accept(&listener).unwrap();
+        assert_nonblocking_cloexec(&stream);
+        assert_eq!(peer.as_pathname(), Some(client_path.as_path()));
+        let _ = std::fs::remove_file(&path);
+        let _ = std::fs::remove_file(&client_path);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn unix_accept_of_a_peer_with_an_abstract_name() {
+        use std::os::linux::net::SocketAddrExt;
+        use std::os::unix::ffi::OsStrExt;
+
+        let name = format!("filch-accept-{}-{}", std::process::id(), unique_suffix());
+        let listener_addr =
+            std::os::unix::net::SocketAddr::from_abstract_name(format!("{name}-l")).unwrap();
+        let listener = UnixListener::bind_addr(&listener_addr).unwrap();
+        // socket2 takes a leading NUL as an abstract name.
+        let mut client_name = vec![0u8];
+        client_name.extend_from_slice(format!("{name}-c\0x").as_bytes());
+        let client =
+            socket2::Socket::new(socket2::Domain::UNIX, socket2::Type::STREAM, None).unwrap();
+        let client_addr =
+            socket2::SockAddr::unix(std::ffi::OsStr::from_bytes(&client_name)).unwrap();
+        client.bind(&client_addr).unwrap();
+        client
+            .connect(
+                &socket2::SockAddr::unix(std::ffi::OsStr::from_bytes(
+                    &[&[0u8][..], format!("{name}-l").as_bytes()].concat(),
+                ))
+                .unwrap(),
+            )
+            .unwrap();
+        let (stream, peer) = StdListener::accept(&listener).unwrap();
+        assert_nonblocking_cloexec(&stream);
+        // The name, with its inner NUL, comes back whole.
+        assert_eq!(peer.as_abstract_name(), Some(&client_name[1..]));
+        assert!(!peer.is_unnamed());
+    }
+}
