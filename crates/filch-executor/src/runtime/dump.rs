@@ -14,7 +14,9 @@
 //!   `Idle` (waiting for a wake), `Complete` when the future has finished but the task has not yet
 //!   left the list. The worker of a running task is found by looking for its id among the
 //!   workers' "polling now" records; a task that just started or finished its poll may show as
-//!   `Running { worker: None }`.
+//!   `Running { worker: None }`. On a current-thread runtime only the thread holding the core
+//!   polls tasks, so a running task shows as `Running { worker: Some(0) }` (also in the rare
+//!   moment when another thread holds RUNNING to cancel it at shutdown).
 //! * `polls` counts polls that have returned (kept in the task header by the polling thread;
 //!   32 bits, so it wraps after 2^32 polls).
 //! * `total_poll_time` is measured only while timing is on (the poll-time histogram or a

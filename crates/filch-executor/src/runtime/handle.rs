@@ -190,10 +190,15 @@ impl Handle {
                 TaskState::Complete
             } else if snapshot.is_running() {
                 TaskState::Running {
-                    worker: running
-                        .iter()
-                        .find(|(id, _)| *id == header.id as usize)
-                        .map(|&(_, w)| w),
+                    // A current-thread runtime polls its tasks on one thread only: worker 0.
+                    worker: if shared.current_thread.is_some() {
+                        Some(0)
+                    } else {
+                        running
+                            .iter()
+                            .find(|(id, _)| *id == header.id as usize)
+                            .map(|&(_, w)| w)
+                    },
                 }
             } else if snapshot.is_notified() {
                 TaskState::Scheduled

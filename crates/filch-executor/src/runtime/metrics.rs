@@ -64,22 +64,22 @@
 //! # Workers
 //!
 //! The per-worker methods take an index `0..num_workers()` (the core workers; a current-thread
-//! runtime has one). Compensating workers (`filch-extra-{i}`) keep counters in their own slots;
+//! runtime has one, see below). Compensating workers (`filch-extra-{i}`) keep counters in their own slots;
 //! they show in no per-worker figure, but their forced yields are in
 //! `budget_forced_yield_count`. An index out of range panics, as in tokio, with a message that
 //! names the range.
 //!
-//! # Another scheduler (the current-thread flavour)
+//! # The current-thread flavour
 //!
-//! The hooks are in the multi-thread scheduler's files (`scheduler/worker.rs`, `mod.rs`,
-//! `owned.rs`, `watchdog.rs`). A scheduler that runs tasks on the `block_on` thread keeps one
-//! [`WorkerMetrics`] cell (index 0) and calls the same things: `bump(polls)` after each
-//! `Notified::run`, and, with timing on, the histogram / slow-poll step of
-//! `WorkerCtx::after_timed_poll` (set `task::raw::set_timed` on that thread while it runs
-//! tasks); around each park, what `WorkerCtx::before_park`/`after_park` do (busy time, parks,
-//! no-op wake-ups, `set_recent_now`); `bump(local_schedules)` when it schedules onto its own
-//! queue. Spawn and alive counts and the dump come with `OwnedTasks::insert`; forced yields
-//! fall back to the runtime's shared cell when no `WorkerCtx` is registered.
+//! A current-thread runtime has one worker slot (index 0), written by the thread inside
+//! `block_on` that holds the scheduler's core; `num_workers()` is 1 (tokio says 1 too). It
+//! calls the same things as a worker: `bump(polls)` after each task poll and, with timing on,
+//! [`after_timed_poll`]; busy time, parks and no-op wake-ups around each blocking driver park;
+//! `bump(local_schedules)` when it queues onto its own queue. Its local queue depth is a value
+//! the loop stores after each change of its queue. Steal and overflow counts stay 0. The
+//! details are in `scheduler/current_thread.rs`, "Metrics". Forced yields there go to the
+//! runtime's shared cell (no `WorkerCtx` is registered), which `budget_forced_yield_count` sums
+//! too.
 //!
 //! # The poll-time histogram
 //!
@@ -187,6 +187,13 @@ thread_local! {
 #[inline]
 pub(crate) fn set_recent_now(now: Instant) {
     RECENT_NOW.with(|c| c.set(Some(now)));
+}
+
+/// Forgets the thread's latest clock reading (a current-thread loop that ends: its thread is
+/// no longer a worker).
+#[inline]
+pub(crate) fn clear_recent_now() {
+    let _ = RECENT_NOW.try_with(|c| c.set(None));
 }
 
 /// The spawn time of a new task: the worker's latest clock reading on a worker thread (at most
@@ -413,9 +420,14 @@ impl RuntimeMetrics {
         &self.cells().workers[worker]
     }
 
-    /// The number of worker threads (not counting compensating workers).
+    /// The number of worker threads (not counting compensating workers); 1 on a current-thread
+    /// runtime (worker 0: the thread inside `block_on` that holds the scheduler's core).
     pub fn num_workers(&self) -> usize {
-        self.handle.shared.num_core
+        if self.handle.shared.current_thread.is_some() {
+            1
+        } else {
+            self.handle.shared.num_core
+        }
     }
 
     /// Tasks spawned and not yet finished (or, at shutdown, cancelled). Blocking work
@@ -532,6 +544,9 @@ impl RuntimeMetrics {
     #[track_caller]
     pub fn worker_local_queue_depth(&self, worker: usize) -> usize {
         self.worker(worker);
+        if let Some(ct) = &self.handle.shared.current_thread {
+            return ct.local_queue_depth();
+        }
         let remote = &self.handle.shared.remotes[worker];
         remote.stealer.len() + usize::from(remote.has_lifo())
     }
@@ -568,9 +583,31 @@ impl RuntimeMetrics {
         self.cells().histogram.is_some()
     }
 
-    /// The number of histogram buckets (0 when the histogram is off).
+    /// The number of histogram buckets (0 when the histogram is off). tokio's name; the same
+    /// figure as [`poll_time_histogram_bucket_count`](Self::poll_time_histogram_bucket_count).
     pub fn poll_time_histogram_num_buckets(&self) -> usize {
         self.cells().histogram.map_or(0, |h| h.num_buckets)
+    }
+
+    /// The number of histogram buckets (0 when the histogram is off): the name issue 15 gives
+    /// [`poll_time_histogram_num_buckets`](Self::poll_time_histogram_num_buckets) (tokio's), which
+    /// it returns. Both names are kept; they always agree.
+    ///
+    /// ```
+    /// let rt = filch::runtime::Builder::new()
+    ///     .worker_threads(1)
+    ///     .enable_metrics_poll_time_histogram()
+    ///     .build()
+    ///     .unwrap();
+    /// let metrics = rt.handle().metrics();
+    /// assert_eq!(metrics.poll_time_histogram_bucket_count(), 10);
+    /// assert_eq!(
+    ///     metrics.poll_time_histogram_bucket_count(),
+    ///     metrics.poll_time_histogram_num_buckets()
+    /// );
+    /// ```
+    pub fn poll_time_histogram_bucket_count(&self) -> usize {
+        self.poll_time_histogram_num_buckets()
     }
 
     /// The poll durations bucket `bucket` counts; the last bucket ends at `Duration::MAX`.
@@ -669,6 +706,34 @@ impl fmt::Display for SlowPollReport {
             self.duration.as_secs_f64() * 1000.0,
             self.worker
         )
+    }
+}
+
+/// After a poll with timing on (`raw::set_timed`), on the thread that ran it: the histogram,
+/// the mean poll time and the slow-poll check. Shared by the multi-thread workers and the
+/// current-thread loop; `worker` is the index a report names.
+#[cold]
+pub(crate) fn after_timed_poll(
+    shared: &crate::scheduler::Shared,
+    metrics: &WorkerMetrics,
+    worker: usize,
+    id: u64,
+    location: &'static std::panic::Location<'static>,
+) {
+    // `None` when the task was not actually polled (cancelled, or already running).
+    let Some(elapsed) = crate::task::raw::take_last_poll() else {
+        return;
+    };
+    let config = &shared.config;
+    metrics.record_poll_time(shared.metrics.histogram.as_ref(), elapsed);
+    if config.slow_poll_threshold.is_some_and(|t| elapsed >= t) {
+        let report = SlowPollReport {
+            id: crate::task::Id::from_u64(id),
+            location,
+            duration: elapsed,
+            worker,
+        };
+        report_slow_poll(config.on_slow_poll.as_ref(), &report);
     }
 }
 

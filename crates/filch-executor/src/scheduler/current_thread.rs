@@ -68,6 +68,34 @@
 //! builder too), and `Handle::worker_threads` reports 1: the thread inside `block_on`.
 //! `on_thread_start`/`on_thread_stop` run on blocking-pool threads only.
 //!
+//! # Metrics
+//!
+//! `RuntimeMetrics` sees one worker, index 0: whichever thread holds the core. The loop keeps
+//! worker 0's cell (`Shared::metrics.workers[0]`, the same `WorkerMetrics` and the same
+//! owner-only writes as a multi-thread worker, `runtime/metrics.rs`):
+//!
+//! * a poll count after each task poll ([`CoreContext::run_task`]), and, with timing on (the
+//!   poll-time histogram or a slow-poll threshold; `raw::set_timed` is on for this thread while
+//!   the loop runs and restored after), the histogram, the measured mean and the slow-poll
+//!   check (`metrics::after_timed_poll`, reports name worker 0). The `block_on` future is not
+//!   a task: its polls are not counted or timed;
+//! * a park per blocking driver park (the non-blocking driver polls of maintenance and of a
+//!   yielding `block_on` future are not parks), and a no-op wake-up when no task was polled
+//!   between a wake-up and the next park (a wake-up only for the `block_on` future is one, as
+//!   in tokio);
+//! * busy time per stretch between wake-up and park, flushed at each maintenance tick and when
+//!   `block_on` gives the core back, so the time inside `block_on` not spent parked counts;
+//! * a local schedule per task pushed onto the core's queue or deferred list (spawned or woken
+//!   on this thread); the depth of those two, stored after each change in
+//!   [`CurrentThread::local_queue_depth`] (tasks from other threads wait in the injector:
+//!   `global_queue_depth`);
+//! * no steals and no overflows (one thread: nothing to steal, no monitor to hand over): those
+//!   figures stay 0.
+//!
+//! The loop's clock readings are also this thread's "recent now" (`metrics::spawn_time`) while
+//! it runs, and are forgotten when `block_on` returns. `Handle::dump` shows a running task of a
+//! current-thread runtime on worker 0.
+//!
 //! # Shutdown
 //!
 //! Dropping the runtime runs the shared steps (`worker.rs`, "Shutdown"): the flag is set and the
@@ -89,15 +117,17 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::{pin, Pin};
-use std::sync::atomic::{fence, AtomicBool, Ordering};
+use std::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use crossbeam_utils::CachePadded;
 use parking_lot::Mutex;
 
 use crate::context;
 use crate::runtime::block_on::{block_on_pinned, ThreadWaker};
+use crate::runtime::metrics::{bump, WorkerMetrics};
 use crate::runtime::Handle;
 use crate::scheduler::Shared;
 use crate::task::Notified;
@@ -117,6 +147,10 @@ pub(crate) struct CurrentThread {
     /// A `Driver::unpark` has been sent (or the loop is busy and will look at the injector
     /// before it parks): remote pushes need not send another (see "Scheduling").
     notified: AtomicBool,
+    /// Tasks in the core's run queue and deferred list, stored by the core's holder after each
+    /// change (`RuntimeMetrics::worker_local_queue_depth(0)`, read from any thread). Padded: it
+    /// is written often, and `notified` beside it is read by remote pushers.
+    local_depth: CachePadded<AtomicUsize>,
 }
 
 /// What only the thread running the loop touches.
@@ -134,6 +168,14 @@ pub(crate) struct CoreContext {
     handle: Handle,
     /// `None` only for a moment while the core is handed back.
     core: RefCell<Option<Box<Core>>>,
+    /// Worker 0's metric cell (`Shared::metrics.workers[0]`), written only by this thread.
+    metrics: Arc<CachePadded<WorkerMetrics>>,
+    /// Whether polls are timed (histogram or slow-poll threshold), cached like a worker's.
+    timing: bool,
+    /// Busy-time bookkeeping (see "Metrics"): the start of the current busy stretch, and the
+    /// poll count at the last wake-up (`None` before the first park).
+    busy_since: std::cell::Cell<Instant>,
+    polls_at_wake: std::cell::Cell<Option<u64>>,
 }
 
 impl CurrentThread {
@@ -146,7 +188,14 @@ impl CurrentThread {
             }))),
             core_waiters: Mutex::new(Vec::new()),
             notified: AtomicBool::new(false),
+            local_depth: CachePadded::new(AtomicUsize::new(0)),
         }
+    }
+
+    /// Tasks queued on the core now (run queue and deferred yielders), as its holder last
+    /// stored it (`RuntimeMetrics::worker_local_queue_depth`).
+    pub(crate) fn local_queue_depth(&self) -> usize {
+        self.local_depth.load(Ordering::Relaxed)
     }
 
     /// Where a notified task goes (see "Scheduling"). `is_yield`: it woke itself during its own
@@ -194,6 +243,10 @@ impl CurrentThread {
                 let cx = CoreContext {
                     handle: handle.clone(),
                     core: RefCell::new(Some(core)),
+                    metrics: shared.metrics.workers[0].clone(),
+                    timing: shared.config.timing(),
+                    busy_since: std::cell::Cell::new(Instant::now()),
+                    polls_at_wake: std::cell::Cell::new(None),
                 };
                 match cx.run(future.as_mut()) {
                     Some(output) => return output,
@@ -301,6 +354,8 @@ impl Drop for GiveBack<'_> {
         if cx.handle.shared.is_shutdown() {
             cx.drain();
         }
+        // The time inside this `block_on` up to now was busy time.
+        cx.flush_busy();
         let core = cx.core.borrow_mut().take();
         let ct = cx.current_thread();
         *ct.core.lock() = core;
@@ -327,13 +382,31 @@ impl CoreContext {
             Some(core) => core.run_queue.push_back(task),
             None => return Some(task),
         }
+        if let Some(core) = core.as_ref() {
+            self.publish_depth(core);
+        }
+        bump(&self.metrics.local_schedules, 1);
         None
+    }
+
+    /// Stores the core's queue length for `RuntimeMetrics` (a relaxed store to a line only
+    /// this thread writes).
+    #[inline]
+    fn publish_depth(&self, core: &Core) {
+        self.current_thread().local_depth.store(
+            core.run_queue.len() + core.deferred.len(),
+            Ordering::Relaxed,
+        );
     }
 
     /// The loop. `None` when the runtime shut down before the future completed.
     fn run<F: Future>(&self, mut future: Pin<&mut F>) -> Option<F::Output> {
+        // Dropped after `GiveBack`, whose busy-time flush takes a clock reading.
+        let _recent = RecentNowGuard;
+        let _timed = TimedGuard(crate::task::raw::set_timed(self.timing));
         let _give_back = GiveBack(self);
         let shared = &*self.handle.shared;
+        crate::runtime::metrics::set_recent_now(self.busy_since.get());
         context::set_core(self, || {
             let main = Arc::new(MainWaker {
                 woken: AtomicBool::new(true),
@@ -354,10 +427,11 @@ impl CoreContext {
                 }
                 let tick = self.next_tick();
                 if tick % EVENT_INTERVAL == 0 {
+                    self.flush_busy();
                     self.maintenance();
                 }
                 if let Some(task) = self.next_task(tick) {
-                    task.run();
+                    self.run_task(task);
                     continue;
                 }
                 if self.requeue_deferred() {
@@ -366,6 +440,56 @@ impl CoreContext {
                 self.park(&main);
             }
         })
+    }
+
+    /// Polls one task, and counts it on worker 0 (and times it, with timing on).
+    #[inline(always)]
+    fn run_task(&self, task: Notified) {
+        let id = task.id();
+        let location = task.location();
+        task.run();
+        bump(&self.metrics.polls, 1);
+        if self.timing {
+            crate::runtime::metrics::after_timed_poll(
+                &self.handle.shared,
+                &self.metrics,
+                0,
+                id,
+                location,
+            );
+        }
+    }
+
+    /// Busy time up to now goes into worker 0's figure (at maintenance ticks, before a park and
+    /// when `block_on` gives the core back).
+    fn flush_busy(&self) {
+        let now = Instant::now();
+        let busy = now.saturating_duration_since(self.busy_since.get());
+        bump(
+            &self.metrics.busy_nanos,
+            u64::try_from(busy.as_nanos()).unwrap_or(u64::MAX),
+        );
+        self.busy_since.set(now);
+        crate::runtime::metrics::set_recent_now(now);
+    }
+
+    /// Before a blocking park: busy time, the park, and a no-op wake-up if no task was polled
+    /// since the last wake-up.
+    fn before_park(&self) {
+        self.flush_busy();
+        let polls = self.metrics.polls.load(Ordering::Relaxed);
+        if self.polls_at_wake.get() == Some(polls) {
+            bump(&self.metrics.noops, 1);
+        }
+        bump(&self.metrics.parks, 1);
+    }
+
+    fn after_park(&self) {
+        let now = Instant::now();
+        self.busy_since.set(now);
+        crate::runtime::metrics::set_recent_now(now);
+        self.polls_at_wake
+            .set(Some(self.metrics.polls.load(Ordering::Relaxed)));
     }
 
     fn next_tick(&self) -> u32 {
@@ -386,11 +510,13 @@ impl CoreContext {
                 return Some(task);
             }
         }
-        let local = self
-            .core
-            .borrow_mut()
-            .as_mut()
-            .and_then(|core| core.run_queue.pop_front());
+        let local = self.core.borrow_mut().as_mut().and_then(|core| {
+            let task = core.run_queue.pop_front();
+            if task.is_some() {
+                self.publish_depth(core);
+            }
+            task
+        });
         local.or_else(|| steal_one(injector))
     }
 
@@ -447,7 +573,9 @@ impl CoreContext {
             self.poll_driver(Some(Duration::ZERO));
             return;
         }
+        self.before_park();
         self.poll_driver(None);
+        self.after_park();
     }
 
     /// One driver park with `timeout` (wakers it fires push to our local queue).
@@ -471,11 +599,34 @@ impl CoreContext {
             .core
             .borrow_mut()
             .as_mut()
-            .map(|core| take_queued(core))
+            .map(|core| {
+                let tasks = take_queued(core);
+                self.publish_depth(core);
+                tasks
+            })
             .unwrap_or_default();
         for task in tasks {
             task.shutdown();
         }
+    }
+}
+
+/// Restores the thread's poll-timing flag when the loop ends (`raw::set_timed`).
+struct TimedGuard(bool);
+
+impl Drop for TimedGuard {
+    fn drop(&mut self) {
+        crate::task::raw::set_timed(self.0);
+    }
+}
+
+/// Forgets the loop's latest clock reading when the loop ends: a spawn on this thread after
+/// `block_on` returns must not take it as its spawn time (`metrics::spawn_time`).
+struct RecentNowGuard;
+
+impl Drop for RecentNowGuard {
+    fn drop(&mut self) {
+        crate::runtime::metrics::clear_recent_now();
     }
 }
 
@@ -506,6 +657,8 @@ pub(crate) fn start(
         config,
     );
     shared.current_thread = Some(CurrentThread::new());
+    // One worker slot (index 0): the thread inside `block_on` (see "Metrics").
+    shared.metrics = crate::runtime::metrics::MetricsCells::new(1, shared.config.histogram);
     let handle = Handle {
         shared: crate::loom::sync::Arc::new(shared),
     };

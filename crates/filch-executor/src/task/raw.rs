@@ -63,9 +63,10 @@ thread_local! {
     static LAST_POLL: std::cell::Cell<u64> = const { std::cell::Cell::new(u64::MAX) };
 }
 
-/// Turns poll timing on or off for the calling thread (a worker sets it once when it starts).
-pub(crate) fn set_timed(on: bool) {
-    TIMED.with(|t| t.set(on));
+/// Turns poll timing on or off for the calling thread (a worker sets it once when it starts; a
+/// current-thread loop for as long as it runs); returns the previous setting.
+pub(crate) fn set_timed(on: bool) -> bool {
+    TIMED.with(|t| t.replace(on))
 }
 
 /// The duration of the last timed poll on this thread since the previous call, if any.
