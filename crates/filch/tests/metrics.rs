@@ -909,3 +909,56 @@ mod current_thread {
         });
     }
 }
+
+/// With timing on, the dump shows each task's total poll time (kept in the owner list, not in
+/// the task header); with timing off it is zero. Both flavours.
+#[test]
+fn the_dump_shows_a_tasks_total_poll_time_with_timing_on() {
+    guard("dump_poll_time", || {
+        for (timing, current_thread) in [(true, false), (true, true), (false, false)] {
+            let mut builder = if current_thread {
+                Builder::new_current_thread()
+            } else {
+                Builder::new_multi_thread()
+            };
+            if !current_thread {
+                builder.worker_threads(1);
+            }
+            if timing {
+                builder.enable_metrics_poll_time_histogram();
+            }
+            let rt = builder.build().unwrap();
+            let (tx, rx) = filch::sync::oneshot::channel::<()>();
+            let (polled_tx, polled_rx) = filch::sync::oneshot::channel::<()>();
+            let task = rt.spawn(async move {
+                for _ in 0..2 {
+                    thread::sleep(Duration::from_millis(30));
+                    filch::task::yield_now().await;
+                }
+                polled_tx.send(()).unwrap();
+                rx.await.ok();
+            });
+            rt.block_on(polled_rx).unwrap();
+            wait_until("the third poll is counted", || {
+                rt.handle()
+                    .dump()
+                    .tasks()
+                    .iter()
+                    .any(|t| t.id() == task.id() && t.polls() == 3)
+            });
+            let dump = rt.handle().dump();
+            let t = dump.tasks().iter().find(|t| t.id() == task.id()).unwrap();
+            if timing {
+                assert!(
+                    t.total_poll_time() >= Duration::from_millis(60),
+                    "{:?} (current_thread: {current_thread})",
+                    t.total_poll_time()
+                );
+            } else {
+                assert_eq!(t.total_poll_time(), Duration::ZERO);
+            }
+            tx.send(()).unwrap();
+            rt.block_on(task).unwrap();
+        }
+    });
+}

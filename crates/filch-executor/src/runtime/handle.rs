@@ -183,7 +183,7 @@ impl Handle {
             .collect();
         let taken_at = std::time::Instant::now();
         let mut tasks = Vec::with_capacity(shared.owned.alive());
-        shared.owned.for_each(|task, spawned_at| {
+        shared.owned.for_each(|task, spawned_at, poll_nanos| {
             let header = task.header();
             let snapshot = header.state.load();
             let state = if snapshot.is_complete() {
@@ -211,9 +211,7 @@ impl Handle {
                 state,
                 spawned_at,
                 polls: u64::from(header.polls.load(std::sync::atomic::Ordering::Relaxed)),
-                poll_time: std::time::Duration::from_nanos(
-                    header.poll_nanos.load(std::sync::atomic::Ordering::Relaxed),
-                ),
+                poll_time: std::time::Duration::from_nanos(poll_nanos),
                 taken_at,
             });
         });

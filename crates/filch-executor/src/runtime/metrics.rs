@@ -45,7 +45,10 @@
 //!   busy. A worker stuck inside one long poll shows that poll's time only once it returns.
 //! * No clock is read around a poll unless *timing* is on: the poll-time histogram is enabled
 //!   or a slow-poll threshold is set. Off, the poll path pays one branch on a flag the worker
-//!   cached when it started. On, each poll costs two clock reads.
+//!   cached when it started (nothing in the task code: `task/raw.rs` knows nothing of timing).
+//!   On, the scheduler reads the clock before and after each run of a task ([`TimedRun`]),
+//!   which also adds the duration to the task's total in the owner list under its shard's lock
+//!   (for `Handle::dump`). A run is a poll, or the cancellation of an aborted task's future.
 //! * `worker_mean_poll_time`: with timing on, the total measured poll time over the number of
 //!   polls; with timing off, busy time over the number of polls (so it also counts the scheduler's
 //!   own work between polls: an upper bound).
@@ -74,7 +77,7 @@
 //! A current-thread runtime has one worker slot (index 0), written by the thread inside
 //! `block_on` that holds the scheduler's core; `num_workers()` is 1 (tokio says 1 too). It
 //! calls the same things as a worker: `bump(polls)` after each task poll and, with timing on,
-//! [`after_timed_poll`]; busy time, parks and no-op wake-ups around each blocking driver park;
+//! [`TimedRun`]; busy time, parks and no-op wake-ups around each blocking driver park;
 //! `bump(local_schedules)` when it queues onto its own queue. Its local queue depth is a value
 //! the loop stores after each change of its queue. Steal and overflow counts stay 0. The
 //! details are in `scheduler/current_thread.rs`, "Metrics". Forced yields there go to the
@@ -709,31 +712,57 @@ impl fmt::Display for SlowPollReport {
     }
 }
 
-/// After a poll with timing on (`raw::set_timed`), on the thread that ran it: the histogram,
-/// the mean poll time and the slow-poll check. Shared by the multi-thread workers and the
-/// current-thread loop; `worker` is the index a report names.
-#[cold]
-pub(crate) fn after_timed_poll(
-    shared: &crate::scheduler::Shared,
-    metrics: &WorkerMetrics,
-    worker: usize,
+/// What a scheduler notes before running a task with timing on (see [`TimedRun::finish`]).
+pub(crate) struct TimedRun {
+    started: Instant,
     id: u64,
+    slot: u32,
     location: &'static std::panic::Location<'static>,
-) {
-    // `None` when the task was not actually polled (cancelled, or already running).
-    let Some(elapsed) = crate::task::raw::take_last_poll() else {
-        return;
-    };
-    let config = &shared.config;
-    metrics.record_poll_time(shared.metrics.histogram.as_ref(), elapsed);
-    if config.slow_poll_threshold.is_some_and(|t| elapsed >= t) {
-        let report = SlowPollReport {
-            id: crate::task::Id::from_u64(id),
-            location,
-            duration: elapsed,
-            worker,
-        };
-        report_slow_poll(config.on_slow_poll.as_ref(), &report);
+}
+
+impl TimedRun {
+    /// Before `Notified::run`, with timing on: the clock and what identifies the task (it may
+    /// be gone after the run).
+    #[cold]
+    pub(crate) fn start(task: &crate::task::Notified) -> TimedRun {
+        TimedRun {
+            id: task.id(),
+            slot: task.owner_slot(),
+            location: task.location(),
+            started: Instant::now(),
+        }
+    }
+
+    /// After the run, on the same thread: the histogram, the mean poll time, the task's own
+    /// poll time (in the owner list) and the slow-poll check. Shared by the multi-thread
+    /// workers and the current-thread loop; `worker` is the index a report names.
+    #[cold]
+    pub(crate) fn finish(
+        self,
+        shared: &crate::scheduler::Shared,
+        metrics: &WorkerMetrics,
+        worker: usize,
+    ) {
+        let elapsed = self.started.elapsed();
+        let TimedRun {
+            id, slot, location, ..
+        } = self;
+        let config = &shared.config;
+        metrics.record_poll_time(shared.metrics.histogram.as_ref(), elapsed);
+        shared.owned.add_poll_time(
+            id,
+            slot,
+            u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX),
+        );
+        if config.slow_poll_threshold.is_some_and(|t| elapsed >= t) {
+            let report = SlowPollReport {
+                id: crate::task::Id::from_u64(id),
+                location,
+                duration: elapsed,
+                worker,
+            };
+            report_slow_poll(config.on_slow_poll.as_ref(), &report);
+        }
     }
 }
 
@@ -760,6 +789,14 @@ pub(crate) fn report_slow_poll(callback: Option<&SlowPollCallback>, report: &Slo
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+
+    /// The task header stays at its size before metrics (48 bytes on 64-bit targets): per-task
+    /// figures live elsewhere unless they fit in padding (`runtime/dump.rs`, "the decision").
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn the_task_header_did_not_grow() {
+        assert_eq!(std::mem::size_of::<crate::task::raw::Header>(), 48);
+    }
 
     #[test]
     fn linear_buckets() {

@@ -75,10 +75,10 @@
 //! owner-only writes as a multi-thread worker, `runtime/metrics.rs`):
 //!
 //! * a poll count after each task poll ([`CoreContext::run_task`]), and, with timing on (the
-//!   poll-time histogram or a slow-poll threshold; `raw::set_timed` is on for this thread while
-//!   the loop runs and restored after), the histogram, the measured mean and the slow-poll
-//!   check (`metrics::after_timed_poll`, reports name worker 0). The `block_on` future is not
-//!   a task: its polls are not counted or timed;
+//!   poll-time histogram or a slow-poll threshold, cached when the loop starts), a clock read
+//!   around the run and then the histogram, the measured mean, the task's poll time and the
+//!   slow-poll check (`metrics::TimedRun`, reports name worker 0). The `block_on` future is
+//!   not a task: its polls are not counted or timed;
 //! * a park per blocking driver park (the non-blocking driver polls of maintenance and of a
 //!   yielding `block_on` future are not parks), and a no-op wake-up when no task was polled
 //!   between a wake-up and the next park (a wake-up only for the `block_on` future is one, as
@@ -127,7 +127,7 @@ use parking_lot::Mutex;
 
 use crate::context;
 use crate::runtime::block_on::{block_on_pinned, ThreadWaker};
-use crate::runtime::metrics::{bump, WorkerMetrics};
+use crate::runtime::metrics::{bump, TimedRun, WorkerMetrics};
 use crate::runtime::Handle;
 use crate::scheduler::Shared;
 use crate::task::Notified;
@@ -403,7 +403,6 @@ impl CoreContext {
     fn run<F: Future>(&self, mut future: Pin<&mut F>) -> Option<F::Output> {
         // Dropped after `GiveBack`, whose busy-time flush takes a clock reading.
         let _recent = RecentNowGuard;
-        let _timed = TimedGuard(crate::task::raw::set_timed(self.timing));
         let _give_back = GiveBack(self);
         let shared = &*self.handle.shared;
         crate::runtime::metrics::set_recent_now(self.busy_since.get());
@@ -445,18 +444,15 @@ impl CoreContext {
     /// Polls one task, and counts it on worker 0 (and times it, with timing on).
     #[inline(always)]
     fn run_task(&self, task: Notified) {
-        let id = task.id();
-        let location = task.location();
+        let timed = if self.timing {
+            Some(TimedRun::start(&task))
+        } else {
+            None
+        };
         task.run();
         bump(&self.metrics.polls, 1);
-        if self.timing {
-            crate::runtime::metrics::after_timed_poll(
-                &self.handle.shared,
-                &self.metrics,
-                0,
-                id,
-                location,
-            );
+        if let Some(timed) = timed {
+            timed.finish(&self.handle.shared, &self.metrics, 0);
         }
     }
 
@@ -608,15 +604,6 @@ impl CoreContext {
         for task in tasks {
             task.shutdown();
         }
-    }
-}
-
-/// Restores the thread's poll-timing flag when the loop ends (`raw::set_timed`).
-struct TimedGuard(bool);
-
-impl Drop for TimedGuard {
-    fn drop(&mut self) {
-        crate::task::raw::set_timed(self.0);
     }
 }
 

@@ -78,7 +78,7 @@ use crossbeam_deque::{Steal, Worker};
 use crate::context;
 use crate::loom::sync::atomic::Ordering;
 use crate::loom::sync::Arc;
-use crate::runtime::metrics::{bump, WorkerMetrics};
+use crate::runtime::metrics::{bump, TimedRun, WorkerMetrics};
 use crate::runtime::Handle;
 use crate::scheduler::idle::AfterWake;
 use crate::scheduler::park::Parker;
@@ -151,7 +151,6 @@ impl WorkerCtx {
 
     /// Runs `f` with this worker registered as the thread's worker and its runtime current.
     fn enter<R>(&self, f: impl FnOnce() -> R) -> R {
-        crate::task::raw::set_timed(self.timing);
         context::set_worker(self, || {
             let _current = context::set_current(&self.handle);
             let _entered = context::enter_runtime();
@@ -289,20 +288,20 @@ impl WorkerCtx {
             location as *const std::panic::Location<'static> as *mut _,
             Ordering::Release,
         );
+        // One branch on a flag cached at start when timing is off.
+        let timed = if self.timing {
+            Some(TimedRun::start(&task))
+        } else {
+            None
+        };
         task.run();
         remote
             .polling
             .store(std::ptr::null_mut(), Ordering::Relaxed);
         let metrics = self.metrics();
         bump(&metrics.polls, 1);
-        if self.timing {
-            crate::runtime::metrics::after_timed_poll(
-                self.shared(),
-                metrics,
-                self.index,
-                id,
-                location,
-            );
+        if let Some(timed) = timed {
+            timed.finish(self.shared(), metrics, self.index);
         }
     }
 
