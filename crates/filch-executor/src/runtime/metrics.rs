@@ -78,8 +78,8 @@
 //! `block_on` that holds the scheduler's core; `num_workers()` is 1 (tokio says 1 too). It
 //! calls the same things as a worker: `bump(polls)` after each task poll and, with timing on,
 //! [`TimedRun`]; busy time, parks and no-op wake-ups around each blocking driver park;
-//! `bump(local_schedules)` when it queues onto its own queue. Its local queue depth is a value
-//! the loop stores after each change of its queue. Steal and overflow counts stay 0. The
+//! `bump(local_schedules)` when it queues onto its own queue. Its local queue depth is its local
+//! schedules less its local pops (both counted by the loop). Steal and overflow counts stay 0. The
 //! details are in `scheduler/current_thread.rs`, "Metrics". Forced yields there go to the
 //! runtime's shared cell (no `WorkerCtx` is registered), which `budget_forced_yield_count` sums
 //! too.
@@ -125,6 +125,9 @@ pub(crate) struct WorkerMetrics {
     pub(crate) steals: AtomicU64,
     pub(crate) steal_operations: AtomicU64,
     pub(crate) local_schedules: AtomicU64,
+    /// Current-thread runtimes only: tasks taken off the core's own queue (its depth is
+    /// `local_schedules - local_pops`).
+    pub(crate) local_pops: AtomicU64,
     pub(crate) overflows: AtomicU64,
     pub(crate) forced_yields: AtomicU64,
     pub(crate) busy_nanos: AtomicU64,
@@ -546,9 +549,17 @@ impl RuntimeMetrics {
     /// Tasks queued on `worker` now: its LIFO slot and its deque (where yielded tasks wait too).
     #[track_caller]
     pub fn worker_local_queue_depth(&self, worker: usize) -> usize {
-        self.worker(worker);
-        if let Some(ct) = &self.handle.shared.current_thread {
-            return ct.local_queue_depth();
+        let w = self.worker(worker);
+        if self.handle.shared.current_thread.is_some() {
+            if self.handle.shared.is_shutdown() {
+                // Drained (or being drained) by shutdown.
+                return 0;
+            }
+            // Two relaxed loads of counters the loop's thread writes: a moment off at most
+            // while it runs (never below zero).
+            let pops = w.local_pops.load(Relaxed);
+            let pushes = w.local_schedules.load(Relaxed);
+            return usize::try_from(pushes.saturating_sub(pops)).unwrap_or(usize::MAX);
         }
         let remote = &self.handle.shared.remotes[worker];
         remote.stealer.len() + usize::from(remote.has_lifo())

@@ -86,9 +86,11 @@
 //! * busy time per stretch between wake-up and park, flushed at each maintenance tick and when
 //!   `block_on` gives the core back, so the time inside `block_on` not spent parked counts;
 //! * a local schedule per task pushed onto the core's queue or deferred list (spawned or woken
-//!   on this thread); the depth of those two, stored after each change in
-//!   [`CurrentThread::local_queue_depth`] (tasks from other threads wait in the injector:
-//!   `global_queue_depth`);
+//!   on this thread), and a local pop per task taken off it (or drained at shutdown): the
+//!   queue's depth is the difference, read from any thread without a look at the core
+//!   (`RuntimeMetrics::worker_local_queue_depth`, exact once the loop has returned, a moment off
+//!   while it runs). Tasks from other threads wait in the
+//!   injector (`global_queue_depth`);
 //! * no steals and no overflows (one thread: nothing to steal, no monitor to hand over): those
 //!   figures stay 0.
 //!
@@ -117,7 +119,7 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::{pin, Pin};
-use std::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{fence, AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
@@ -147,10 +149,6 @@ pub(crate) struct CurrentThread {
     /// A `Driver::unpark` has been sent (or the loop is busy and will look at the injector
     /// before it parks): remote pushes need not send another (see "Scheduling").
     notified: AtomicBool,
-    /// Tasks in the core's run queue and deferred list, stored by the core's holder after each
-    /// change (`RuntimeMetrics::worker_local_queue_depth(0)`, read from any thread). Padded: it
-    /// is written often, and `notified` beside it is read by remote pushers.
-    local_depth: CachePadded<AtomicUsize>,
 }
 
 /// What only the thread running the loop touches.
@@ -188,14 +186,7 @@ impl CurrentThread {
             }))),
             core_waiters: Mutex::new(Vec::new()),
             notified: AtomicBool::new(false),
-            local_depth: CachePadded::new(AtomicUsize::new(0)),
         }
-    }
-
-    /// Tasks queued on the core now (run queue and deferred yielders), as its holder last
-    /// stored it (`RuntimeMetrics::worker_local_queue_depth`).
-    pub(crate) fn local_queue_depth(&self) -> usize {
-        self.local_depth.load(Ordering::Relaxed)
     }
 
     /// Where a notified task goes (see "Scheduling"). `is_yield`: it woke itself during its own
@@ -382,21 +373,9 @@ impl CoreContext {
             Some(core) => core.run_queue.push_back(task),
             None => return Some(task),
         }
-        if let Some(core) = core.as_ref() {
-            self.publish_depth(core);
-        }
+        // Also the queue's depth: local schedules less `local_pops` (see "Metrics").
         bump(&self.metrics.local_schedules, 1);
         None
-    }
-
-    /// Stores the core's queue length for `RuntimeMetrics` (a relaxed store to a line only
-    /// this thread writes).
-    #[inline]
-    fn publish_depth(&self, core: &Core) {
-        self.current_thread().local_depth.store(
-            core.run_queue.len() + core.deferred.len(),
-            Ordering::Relaxed,
-        );
     }
 
     /// The loop. `None` when the runtime shut down before the future completed.
@@ -506,14 +485,16 @@ impl CoreContext {
                 return Some(task);
             }
         }
-        let local = self.core.borrow_mut().as_mut().and_then(|core| {
-            let task = core.run_queue.pop_front();
-            if task.is_some() {
-                self.publish_depth(core);
-            }
-            task
-        });
-        local.or_else(|| steal_one(injector))
+        let local = self
+            .core
+            .borrow_mut()
+            .as_mut()
+            .and_then(|core| core.run_queue.pop_front());
+        if local.is_some() {
+            bump(&self.metrics.local_pops, 1);
+            return local;
+        }
+        steal_one(injector)
     }
 
     /// Moves the deferred yielders to the back of the run queue after a driver poll; `false` if
@@ -595,12 +576,9 @@ impl CoreContext {
             .core
             .borrow_mut()
             .as_mut()
-            .map(|core| {
-                let tasks = take_queued(core);
-                self.publish_depth(core);
-                tasks
-            })
+            .map(|core| take_queued(core))
             .unwrap_or_default();
+        bump(&self.metrics.local_pops, tasks.len() as u64);
         for task in tasks {
             task.shutdown();
         }
