@@ -95,8 +95,13 @@
 //! # Cost
 //!
 //! On the poll path with nothing enabled: one relaxed load and store to a line the worker
-//! owns (poll count), one to the task header the poll already wrote (its poll count), and one
-//! predictable branch. `docs/benchmarks.md` ("Cost of metrics") has the figures.
+//! owns (its poll count; a plain counter in the worker's loop state, stored in the cell at
+//! maintenance ticks and parks, was tried and measured no cheaper), one to the task header the
+//! poll already wrote (the task's poll count), and one predictable branch on the cached timing
+//! flag. Per spawn: the spawned count under the owner shard's lock the spawn takes anyway, the
+//! spawn time (the worker's latest clock reading on a worker or current-thread loop, a clock
+//! read elsewhere), and a local-schedule count. The task header did not grow
+//! (`runtime/dump.rs`). `docs/benchmarks.md` ("Cost of metrics") has the figures.
 
 use std::fmt;
 use std::ops::Range;
