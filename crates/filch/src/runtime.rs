@@ -626,6 +626,20 @@ impl Runtime {
         self.inner.handle()
     }
 
+    /// The runtime's figures (tokio's `Runtime::metrics`); the same as
+    /// `self.handle().metrics()`, see [`RuntimeMetrics`].
+    ///
+    /// ```
+    /// let runtime = filch::runtime::Builder::new_current_thread().build().unwrap();
+    /// let metrics = runtime.metrics();
+    /// runtime.block_on(async { filch::spawn(async {}).await.unwrap() });
+    /// assert_eq!(metrics.num_workers(), 1);
+    /// assert_eq!(metrics.worker_poll_count(0), 1);
+    /// ```
+    pub fn metrics(&self) -> RuntimeMetrics {
+        self.inner.handle().metrics()
+    }
+
     /// Makes this runtime the current one on this thread until the guard is dropped, so that
     /// [`spawn`](crate::spawn) and [`Handle::current`] work outside `block_on`.
     ///

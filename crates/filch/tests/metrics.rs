@@ -610,3 +610,355 @@ fn a_task_spawned_on_a_worker_ages_from_its_spawn() {
         tx.send(()).unwrap();
     });
 }
+
+/// Every name issue 15 gives, on the facade, with the issue's spelling (a missing or renamed
+/// item fails to compile). `poll_time_histogram_bucket_count` is the issue's name for tokio's
+/// `poll_time_histogram_num_buckets`: both exist and agree.
+#[test]
+fn every_name_of_issue_15_is_on_the_facade() {
+    use filch::runtime::{Handle, SlowPollReport, TaskDump};
+    type M = RuntimeMetrics;
+    type Figure = (&'static str, fn(&M) -> u64);
+    type WorkerFigure = (&'static str, fn(&M, usize) -> u64);
+    let runtime_figures: [Figure; 13] = [
+        ("num_workers", |m| M::num_workers(m) as u64),
+        ("num_alive_tasks", |m| M::num_alive_tasks(m) as u64),
+        ("spawned_tasks_count", M::spawned_tasks_count),
+        ("global_queue_depth", |m| M::global_queue_depth(m) as u64),
+        ("budget_forced_yield_count", M::budget_forced_yield_count),
+        ("stall_count", M::stall_count),
+        ("num_blocking_threads", |m| {
+            M::num_blocking_threads(m) as u64
+        }),
+        ("num_idle_blocking_threads", |m| {
+            M::num_idle_blocking_threads(m) as u64
+        }),
+        ("blocking_queue_depth", |m| {
+            M::blocking_queue_depth(m) as u64
+        }),
+        ("io_driver_ready_count", M::io_driver_ready_count),
+        (
+            "io_driver_fd_registered_count",
+            M::io_driver_fd_registered_count,
+        ),
+        (
+            "io_driver_fd_deregistered_count",
+            M::io_driver_fd_deregistered_count,
+        ),
+        ("num_active_timers", |m| M::num_active_timers(m) as u64),
+    ];
+    let worker_figures: [WorkerFigure; 10] = [
+        ("worker_park_count", M::worker_park_count),
+        ("worker_noop_count", M::worker_noop_count),
+        ("worker_steal_count", M::worker_steal_count),
+        ("worker_steal_operations", M::worker_steal_operations),
+        ("worker_poll_count", M::worker_poll_count),
+        ("worker_total_busy_duration", |m, w| {
+            M::worker_total_busy_duration(m, w).as_nanos() as u64
+        }),
+        ("worker_local_queue_depth", |m, w| {
+            M::worker_local_queue_depth(m, w) as u64
+        }),
+        (
+            "worker_local_schedule_count",
+            M::worker_local_schedule_count,
+        ),
+        ("worker_overflow_count", M::worker_overflow_count),
+        ("worker_mean_poll_time", |m, w| {
+            M::worker_mean_poll_time(m, w).as_nanos() as u64
+        }),
+    ];
+    let _: fn(&M) -> usize = M::poll_time_histogram_bucket_count;
+    let _: fn(&M, usize) -> std::ops::Range<Duration> = M::poll_time_histogram_bucket_range;
+    let _: fn(&M, usize, usize) -> u64 = M::worker_poll_time_histogram_bucket_count;
+    let _: fn(&Handle) -> M = Handle::metrics;
+    let _: fn(&Handle) -> TaskDump = Handle::dump;
+    let _: fn(&mut Builder) -> &mut Builder = Builder::enable_metrics_poll_time_histogram;
+    let _: fn(&mut Builder, Duration) -> &mut Builder = Builder::slow_poll_threshold;
+    let _: fn(&mut Builder, HistogramConfiguration) -> &mut Builder =
+        Builder::metrics_poll_time_histogram_configuration;
+    let _ = Builder::new().on_slow_poll(|_: &SlowPollReport| {});
+
+    for mut builder in [Builder::new_current_thread(), Builder::new_multi_thread()] {
+        let rt = builder
+            .enable_metrics_poll_time_histogram()
+            .metrics_poll_time_histogram_configuration(HistogramConfiguration::linear(
+                Duration::from_millis(1),
+                7,
+            ))
+            .build()
+            .unwrap();
+        let m = rt.metrics();
+        assert_eq!(m.poll_time_histogram_bucket_count(), 7);
+        assert_eq!(
+            m.poll_time_histogram_bucket_count(),
+            m.poll_time_histogram_num_buckets()
+        );
+        assert!(m.num_workers() >= 1);
+        for (name, f) in runtime_figures {
+            let _ = (name, f(&m));
+        }
+        for w in 0..m.num_workers() {
+            for (name, f) in worker_figures {
+                let _ = (name, f(&m, w));
+            }
+            assert_eq!(m.worker_poll_time_histogram_bucket_count(w, 6), 0);
+        }
+    }
+    assert_eq!(
+        runtime(1).metrics().poll_time_histogram_bucket_count(),
+        0,
+        "0 when the histogram is off"
+    );
+}
+
+/// The current-thread flavour: one worker (index 0), the thread inside `block_on`. Its figures
+/// are written on that thread during the `block_on`, so they are exact when it returns.
+mod current_thread {
+    use super::*;
+
+    fn ct() -> Runtime {
+        Builder::new_current_thread().build().unwrap()
+    }
+
+    #[test]
+    fn one_worker_counts_each_poll_and_each_local_schedule() {
+        guard("ct_polls", || {
+            let rt = ct();
+            let m = rt.metrics();
+            assert_eq!(m.num_workers(), 1);
+            let polls = m.worker_poll_count(0);
+            let schedules = m.worker_local_schedule_count(0);
+            let busy = m.worker_total_busy_duration(0);
+            rt.block_on(async {
+                // 10 spawns and 40 yields onto the core's queue; 50 polls.
+                let handles: Vec<_> = (0..10)
+                    .map(|_| {
+                        filch::spawn(async {
+                            for _ in 0..4 {
+                                filch::task::yield_now().await;
+                            }
+                            thread::sleep(Duration::from_millis(1));
+                        })
+                    })
+                    .collect();
+                for h in handles {
+                    h.await.unwrap();
+                }
+            });
+            assert_eq!(m.worker_poll_count(0), polls + 50);
+            assert_eq!(m.worker_local_schedule_count(0), schedules + 50);
+            // Ten polls slept 1 ms each, inside this block_on.
+            assert!(m.worker_total_busy_duration(0) >= busy + Duration::from_millis(10));
+            assert!(m.worker_mean_poll_time(0) > Duration::ZERO);
+            // One thread: nothing to steal from, nothing handed over.
+            assert_eq!(m.worker_steal_count(0), 0);
+            assert_eq!(m.worker_steal_operations(0), 0);
+            assert_eq!(m.worker_overflow_count(0), 0);
+            assert_eq!(m.spawned_tasks_count(), 10);
+        });
+    }
+
+    #[test]
+    fn a_park_is_counted_and_a_wake_for_the_block_on_future_alone_is_a_noop() {
+        guard("ct_parks", || {
+            let rt = ct();
+            let m = rt.metrics();
+            let parks = m.worker_park_count(0);
+            let noops = m.worker_noop_count(0);
+            // Two sleeps of the block_on future itself: the loop parks in the driver for each,
+            // and the second park follows a wake-up that polled no task.
+            rt.block_on(async {
+                filch::time::sleep(Duration::from_millis(10)).await;
+                filch::time::sleep(Duration::from_millis(10)).await;
+            });
+            assert!(m.worker_park_count(0) >= parks + 2, "{m:?}");
+            assert!(m.worker_noop_count(0) > noops);
+            let noops = m.worker_noop_count(0);
+            let parks = m.worker_park_count(0);
+            // A task that runs and finishes: no park (nothing waits), no no-op.
+            rt.block_on(async { filch::spawn(async {}).await.unwrap() });
+            assert_eq!(m.worker_park_count(0), parks);
+            assert_eq!(m.worker_noop_count(0), noops);
+        });
+    }
+
+    #[test]
+    fn the_local_queue_depth_counts_the_cores_queue() {
+        guard("ct_depth", || {
+            let rt = ct();
+            let m = rt.metrics();
+            let m2 = m.clone();
+            let (queued, after) = rt.block_on(async move {
+                let handles: Vec<_> = (0..3).map(|_| filch::spawn(async {})).collect();
+                let queued = m2.worker_local_queue_depth(0);
+                for h in handles {
+                    h.await.unwrap();
+                }
+                (queued, m2.worker_local_queue_depth(0))
+            });
+            assert_eq!(queued, 3);
+            assert_eq!(after, 0);
+            // Spawned from outside `block_on`: the global queue, not the core's.
+            let outside = rt.spawn(async {});
+            assert_eq!(m.global_queue_depth(), 1);
+            assert_eq!(m.worker_local_queue_depth(0), 0);
+            rt.block_on(outside).unwrap();
+            assert_eq!(m.global_queue_depth(), 0);
+        });
+    }
+
+    #[test]
+    fn the_histogram_and_a_slow_poll_report_name_worker_0() {
+        guard("ct_histogram", || {
+            let reports = Arc::new(Mutex::new(Vec::new()));
+            let reports2 = reports.clone();
+            let rt = Builder::new_current_thread()
+                .enable_metrics_poll_time_histogram()
+                .metrics_poll_time_histogram_configuration(HistogramConfiguration::linear(
+                    Duration::from_millis(10),
+                    4,
+                ))
+                .slow_poll_threshold(Duration::from_millis(20))
+                .on_slow_poll(move |r| reports2.lock().unwrap().push(r.clone()))
+                .build()
+                .unwrap();
+            let m = rt.metrics();
+            let counts = |m: &RuntimeMetrics| -> Vec<u64> {
+                (0..4)
+                    .map(|b| m.worker_poll_time_histogram_bucket_count(0, b))
+                    .collect()
+            };
+            assert_eq!(counts(&m), [0, 0, 0, 0]);
+            let line = line!() + 3;
+            let id = rt.block_on(async {
+                filch::spawn(async {}).await.unwrap();
+                let slow = filch::spawn(async { thread::sleep(Duration::from_millis(50)) });
+                let id = slow.id();
+                slow.await.unwrap();
+                id
+            });
+            // The fast poll in the first bucket, the 50 ms one in the open-ended last.
+            assert_eq!(counts(&m), [1, 0, 0, 1]);
+            assert!(m.worker_mean_poll_time(0) >= Duration::from_millis(25));
+            let reports = reports.lock().unwrap();
+            assert_eq!(reports.len(), 1, "only the slow poll: {reports:?}");
+            assert_eq!(reports[0].id(), id);
+            assert_eq!(reports[0].worker(), 0);
+            assert_eq!(reports[0].location().file(), file!());
+            assert_eq!(reports[0].location().line(), line);
+            assert!(reports[0].duration() >= Duration::from_millis(50));
+        });
+    }
+
+    #[test]
+    fn the_dump_shows_a_running_task_on_worker_0_and_a_pending_one_idle() {
+        guard("ct_dump", || {
+            let rt = ct();
+            let handle = rt.handle().clone();
+            let (tx, rx) = filch::sync::oneshot::channel::<()>();
+            let line = line!() + 1;
+            let pending = rt.spawn(async move {
+                rx.await.ok();
+            });
+            let pending_id = pending.id();
+            let (me, seen) = rt.block_on(async move {
+                filch::task::yield_now().await;
+                filch::spawn(async move {
+                    let me = filch::task::id();
+                    let dump = handle.dump();
+                    let seen: Vec<_> = dump
+                        .tasks()
+                        .iter()
+                        .map(|t| (t.id(), t.state(), t.location().line(), t.polls()))
+                        .collect();
+                    (me, seen)
+                })
+                .await
+                .unwrap()
+            });
+            let mine = seen.iter().find(|t| t.0 == me).expect("the running task");
+            assert_eq!(mine.1, TaskState::Running { worker: Some(0) });
+            let other = seen.iter().find(|t| t.0 == pending_id).expect("pending");
+            assert_eq!(other.1, TaskState::Idle);
+            assert_eq!(other.2, line);
+            assert_eq!(other.3, 1);
+            tx.send(()).unwrap();
+            rt.block_on(pending).unwrap();
+            assert!(rt.handle().dump().tasks().is_empty());
+        });
+    }
+
+    #[test]
+    fn a_spawn_after_block_on_returned_ages_from_that_spawn() {
+        guard("ct_age", || {
+            let rt = ct();
+            rt.block_on(async { filch::spawn(async {}).await.unwrap() });
+            // The loop's latest clock reading is forgotten when block_on returns; a spawn on
+            // this thread later reads the clock.
+            thread::sleep(Duration::from_millis(300));
+            let task = rt.spawn(async {});
+            let dump = rt.handle().dump();
+            let t = dump
+                .tasks()
+                .iter()
+                .find(|t| t.id() == task.id())
+                .expect("the task is listed");
+            assert!(t.age() < Duration::from_millis(300), "age {:?}", t.age());
+            rt.block_on(task).unwrap();
+        });
+    }
+}
+
+/// With timing on, the dump shows each task's total poll time (kept in the owner list, not in
+/// the task header); with timing off it is zero. Both flavours.
+#[test]
+fn the_dump_shows_a_tasks_total_poll_time_with_timing_on() {
+    guard("dump_poll_time", || {
+        for (timing, current_thread) in [(true, false), (true, true), (false, false)] {
+            let mut builder = if current_thread {
+                Builder::new_current_thread()
+            } else {
+                Builder::new_multi_thread()
+            };
+            if !current_thread {
+                builder.worker_threads(1);
+            }
+            if timing {
+                builder.enable_metrics_poll_time_histogram();
+            }
+            let rt = builder.build().unwrap();
+            let (tx, rx) = filch::sync::oneshot::channel::<()>();
+            let (polled_tx, polled_rx) = filch::sync::oneshot::channel::<()>();
+            let task = rt.spawn(async move {
+                for _ in 0..2 {
+                    thread::sleep(Duration::from_millis(30));
+                    filch::task::yield_now().await;
+                }
+                polled_tx.send(()).unwrap();
+                rx.await.ok();
+            });
+            rt.block_on(polled_rx).unwrap();
+            wait_until("the third poll is counted", || {
+                rt.handle()
+                    .dump()
+                    .tasks()
+                    .iter()
+                    .any(|t| t.id() == task.id() && t.polls() == 3)
+            });
+            let dump = rt.handle().dump();
+            let t = dump.tasks().iter().find(|t| t.id() == task.id()).unwrap();
+            if timing {
+                assert!(
+                    t.total_poll_time() >= Duration::from_millis(60),
+                    "{:?} (current_thread: {current_thread})",
+                    t.total_poll_time()
+                );
+            } else {
+                assert_eq!(t.total_poll_time(), Duration::ZERO);
+            }
+            tx.send(()).unwrap();
+            rt.block_on(task).unwrap();
+        }
+    });
+}

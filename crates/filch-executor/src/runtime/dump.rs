@@ -14,11 +14,14 @@
 //!   `Idle` (waiting for a wake), `Complete` when the future has finished but the task has not yet
 //!   left the list. The worker of a running task is found by looking for its id among the
 //!   workers' "polling now" records; a task that just started or finished its poll may show as
-//!   `Running { worker: None }`.
+//!   `Running { worker: None }`. On a current-thread runtime only the thread holding the core
+//!   polls tasks, so a running task shows as `Running { worker: Some(0) }` (also in the rare
+//!   moment when another thread holds RUNNING to cancel it at shutdown).
 //! * `polls` counts polls that have returned (kept in the task header by the polling thread;
 //!   32 bits, so it wraps after 2^32 polls).
 //! * `total_poll_time` is measured only while timing is on (the poll-time histogram or a
-//!   slow-poll threshold, see `metrics.rs`); otherwise it is zero.
+//!   slow-poll threshold, see `metrics.rs`); otherwise it is zero. It is added after each poll
+//!   returns, so a poll in progress is not in it.
 //! * `age` is the time since the spawn. A task spawned on a worker gets that worker's latest
 //!   clock reading as its spawn time (taken at its last wake-up or maintenance tick, so it may be
 //!   early by up to one long poll); a task spawned elsewhere, a fresh reading.
@@ -30,12 +33,16 @@
 //! The dump needs, per task, a poll count, a poll time and a spawn time. Measured first as 32
 //! more header bytes (spawn `Instant`, 64-bit poll count, poll time), they cost +21 % of
 //! instructions on the `spawn_many_local` benchmark, nearly all in `malloc`/`free`: the task
-//! allocation grew past glibc's fastbin limit. So the header grows by one word only:
+//! allocation grew past glibc's fastbin limit. The header kept its size (48 bytes, as before
+//! metrics):
 //!
 //! * the poll count is 32 bits (it wraps after 2^32 polls) and shares a word with the owner
 //!   list's slot index, which became 32 bits too; written with a relaxed load + store by the
 //!   thread holding RUNNING, on the header line the poll has just written;
-//! * the poll time (`u64` nanoseconds) is written only while timing is on;
+//! * the poll time is not in the header: it is only measured while timing is on, and then the
+//!   scheduler adds each run's duration to a per-shard map of the owner list, under the shard's
+//!   lock (`OwnedTasks::add_poll_time`; the first version kept a `u64` in the header, one word
+//!   on every task for a figure that is zero unless timing is on);
 //! * the spawn time lives in the owner list's entry, not in the task, and a spawn on a worker
 //!   takes it from the worker's latest clock reading (`metrics::spawn_time`), so it reads no
 //!   clock; a spawn from another thread reads the clock once.

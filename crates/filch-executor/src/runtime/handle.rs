@@ -183,17 +183,22 @@ impl Handle {
             .collect();
         let taken_at = std::time::Instant::now();
         let mut tasks = Vec::with_capacity(shared.owned.alive());
-        shared.owned.for_each(|task, spawned_at| {
+        shared.owned.for_each(|task, spawned_at, poll_nanos| {
             let header = task.header();
             let snapshot = header.state.load();
             let state = if snapshot.is_complete() {
                 TaskState::Complete
             } else if snapshot.is_running() {
                 TaskState::Running {
-                    worker: running
-                        .iter()
-                        .find(|(id, _)| *id == header.id as usize)
-                        .map(|&(_, w)| w),
+                    // A current-thread runtime polls its tasks on one thread only: worker 0.
+                    worker: if shared.current_thread.is_some() {
+                        Some(0)
+                    } else {
+                        running
+                            .iter()
+                            .find(|(id, _)| *id == header.id as usize)
+                            .map(|&(_, w)| w)
+                    },
                 }
             } else if snapshot.is_notified() {
                 TaskState::Scheduled
@@ -206,9 +211,7 @@ impl Handle {
                 state,
                 spawned_at,
                 polls: u64::from(header.polls.load(std::sync::atomic::Ordering::Relaxed)),
-                poll_time: std::time::Duration::from_nanos(
-                    header.poll_nanos.load(std::sync::atomic::Ordering::Relaxed),
-                ),
+                poll_time: std::time::Duration::from_nanos(poll_nanos),
                 taken_at,
             });
         });

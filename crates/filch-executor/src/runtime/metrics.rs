@@ -45,7 +45,10 @@
 //!   busy. A worker stuck inside one long poll shows that poll's time only once it returns.
 //! * No clock is read around a poll unless *timing* is on: the poll-time histogram is enabled
 //!   or a slow-poll threshold is set. Off, the poll path pays one branch on a flag the worker
-//!   cached when it started. On, each poll costs two clock reads.
+//!   cached when it started (nothing in the task code: `task/raw.rs` knows nothing of timing).
+//!   On, the scheduler reads the clock before and after each run of a task ([`TimedRun`]),
+//!   which also adds the duration to the task's total in the owner list under its shard's lock
+//!   (for `Handle::dump`). A run is a poll, or the cancellation of an aborted task's future.
 //! * `worker_mean_poll_time`: with timing on, the total measured poll time over the number of
 //!   polls; with timing off, busy time over the number of polls (so it also counts the scheduler's
 //!   own work between polls: an upper bound).
@@ -64,22 +67,22 @@
 //! # Workers
 //!
 //! The per-worker methods take an index `0..num_workers()` (the core workers; a current-thread
-//! runtime has one). Compensating workers (`filch-extra-{i}`) keep counters in their own slots;
+//! runtime has one, see below). Compensating workers (`filch-extra-{i}`) keep counters in their own slots;
 //! they show in no per-worker figure, but their forced yields are in
 //! `budget_forced_yield_count`. An index out of range panics, as in tokio, with a message that
 //! names the range.
 //!
-//! # Another scheduler (the current-thread flavour)
+//! # The current-thread flavour
 //!
-//! The hooks are in the multi-thread scheduler's files (`scheduler/worker.rs`, `mod.rs`,
-//! `owned.rs`, `watchdog.rs`). A scheduler that runs tasks on the `block_on` thread keeps one
-//! [`WorkerMetrics`] cell (index 0) and calls the same things: `bump(polls)` after each
-//! `Notified::run`, and, with timing on, the histogram / slow-poll step of
-//! `WorkerCtx::after_timed_poll` (set `task::raw::set_timed` on that thread while it runs
-//! tasks); around each park, what `WorkerCtx::before_park`/`after_park` do (busy time, parks,
-//! no-op wake-ups, `set_recent_now`); `bump(local_schedules)` when it schedules onto its own
-//! queue. Spawn and alive counts and the dump come with `OwnedTasks::insert`; forced yields
-//! fall back to the runtime's shared cell when no `WorkerCtx` is registered.
+//! A current-thread runtime has one worker slot (index 0), written by the thread inside
+//! `block_on` that holds the scheduler's core; `num_workers()` is 1 (tokio says 1 too). It
+//! calls the same things as a worker: `bump(polls)` after each task poll and, with timing on,
+//! [`TimedRun`]; busy time, parks and no-op wake-ups around each blocking driver park;
+//! `bump(local_schedules)` when it queues onto its own queue. Its local queue depth is its local
+//! schedules less its local pops (both counted by the loop). Steal and overflow counts stay 0. The
+//! details are in `scheduler/current_thread.rs`, "Metrics". Forced yields there go to the
+//! runtime's shared cell (no `WorkerCtx` is registered), which `budget_forced_yield_count` sums
+//! too.
 //!
 //! # The poll-time histogram
 //!
@@ -92,8 +95,13 @@
 //! # Cost
 //!
 //! On the poll path with nothing enabled: one relaxed load and store to a line the worker
-//! owns (poll count), one to the task header the poll already wrote (its poll count), and one
-//! predictable branch. `docs/benchmarks.md` ("Cost of metrics") has the figures.
+//! owns (its poll count; a plain counter in the worker's loop state, stored in the cell at
+//! maintenance ticks and parks, was tried and measured no cheaper), one to the task header the
+//! poll already wrote (the task's poll count), and one predictable branch on the cached timing
+//! flag. Per spawn: the spawned count under the owner shard's lock the spawn takes anyway, the
+//! spawn time (the worker's latest clock reading on a worker or current-thread loop, a clock
+//! read elsewhere), and a local-schedule count. The task header did not grow
+//! (`runtime/dump.rs`). `docs/benchmarks.md` ("Cost of metrics") has the figures.
 
 use std::fmt;
 use std::ops::Range;
@@ -122,6 +130,9 @@ pub(crate) struct WorkerMetrics {
     pub(crate) steals: AtomicU64,
     pub(crate) steal_operations: AtomicU64,
     pub(crate) local_schedules: AtomicU64,
+    /// Current-thread runtimes only: tasks taken off the core's own queue (its depth is
+    /// `local_schedules - local_pops`).
+    pub(crate) local_pops: AtomicU64,
     pub(crate) overflows: AtomicU64,
     pub(crate) forced_yields: AtomicU64,
     pub(crate) busy_nanos: AtomicU64,
@@ -187,6 +198,13 @@ thread_local! {
 #[inline]
 pub(crate) fn set_recent_now(now: Instant) {
     RECENT_NOW.with(|c| c.set(Some(now)));
+}
+
+/// Forgets the thread's latest clock reading (a current-thread loop that ends: its thread is
+/// no longer a worker).
+#[inline]
+pub(crate) fn clear_recent_now() {
+    let _ = RECENT_NOW.try_with(|c| c.set(None));
 }
 
 /// The spawn time of a new task: the worker's latest clock reading on a worker thread (at most
@@ -413,9 +431,14 @@ impl RuntimeMetrics {
         &self.cells().workers[worker]
     }
 
-    /// The number of worker threads (not counting compensating workers).
+    /// The number of worker threads (not counting compensating workers); 1 on a current-thread
+    /// runtime (worker 0: the thread inside `block_on` that holds the scheduler's core).
     pub fn num_workers(&self) -> usize {
-        self.handle.shared.num_core
+        if self.handle.shared.current_thread.is_some() {
+            1
+        } else {
+            self.handle.shared.num_core
+        }
     }
 
     /// Tasks spawned and not yet finished (or, at shutdown, cancelled). Blocking work
@@ -531,7 +554,18 @@ impl RuntimeMetrics {
     /// Tasks queued on `worker` now: its LIFO slot and its deque (where yielded tasks wait too).
     #[track_caller]
     pub fn worker_local_queue_depth(&self, worker: usize) -> usize {
-        self.worker(worker);
+        let w = self.worker(worker);
+        if self.handle.shared.current_thread.is_some() {
+            if self.handle.shared.is_shutdown() {
+                // Drained (or being drained) by shutdown.
+                return 0;
+            }
+            // Two relaxed loads of counters the loop's thread writes: a moment off at most
+            // while it runs (never below zero).
+            let pops = w.local_pops.load(Relaxed);
+            let pushes = w.local_schedules.load(Relaxed);
+            return usize::try_from(pushes.saturating_sub(pops)).unwrap_or(usize::MAX);
+        }
         let remote = &self.handle.shared.remotes[worker];
         remote.stealer.len() + usize::from(remote.has_lifo())
     }
@@ -568,9 +602,31 @@ impl RuntimeMetrics {
         self.cells().histogram.is_some()
     }
 
-    /// The number of histogram buckets (0 when the histogram is off).
+    /// The number of histogram buckets (0 when the histogram is off). tokio's name; the same
+    /// figure as [`poll_time_histogram_bucket_count`](Self::poll_time_histogram_bucket_count).
     pub fn poll_time_histogram_num_buckets(&self) -> usize {
         self.cells().histogram.map_or(0, |h| h.num_buckets)
+    }
+
+    /// The number of histogram buckets (0 when the histogram is off): the name issue 15 gives
+    /// [`poll_time_histogram_num_buckets`](Self::poll_time_histogram_num_buckets) (tokio's), which
+    /// it returns. Both names are kept; they always agree.
+    ///
+    /// ```
+    /// let rt = filch::runtime::Builder::new()
+    ///     .worker_threads(1)
+    ///     .enable_metrics_poll_time_histogram()
+    ///     .build()
+    ///     .unwrap();
+    /// let metrics = rt.handle().metrics();
+    /// assert_eq!(metrics.poll_time_histogram_bucket_count(), 10);
+    /// assert_eq!(
+    ///     metrics.poll_time_histogram_bucket_count(),
+    ///     metrics.poll_time_histogram_num_buckets()
+    /// );
+    /// ```
+    pub fn poll_time_histogram_bucket_count(&self) -> usize {
+        self.poll_time_histogram_num_buckets()
     }
 
     /// The poll durations bucket `bucket` counts; the last bucket ends at `Duration::MAX`.
@@ -672,6 +728,60 @@ impl fmt::Display for SlowPollReport {
     }
 }
 
+/// What a scheduler notes before running a task with timing on (see [`TimedRun::finish`]).
+pub(crate) struct TimedRun {
+    started: Instant,
+    id: u64,
+    slot: u32,
+    location: &'static std::panic::Location<'static>,
+}
+
+impl TimedRun {
+    /// Before `Notified::run`, with timing on: the clock and what identifies the task (it may
+    /// be gone after the run).
+    #[cold]
+    pub(crate) fn start(task: &crate::task::Notified) -> TimedRun {
+        TimedRun {
+            id: task.id(),
+            slot: task.owner_slot(),
+            location: task.location(),
+            started: Instant::now(),
+        }
+    }
+
+    /// After the run, on the same thread: the histogram, the mean poll time, the task's own
+    /// poll time (in the owner list) and the slow-poll check. Shared by the multi-thread
+    /// workers and the current-thread loop; `worker` is the index a report names.
+    #[cold]
+    pub(crate) fn finish(
+        self,
+        shared: &crate::scheduler::Shared,
+        metrics: &WorkerMetrics,
+        worker: usize,
+    ) {
+        let elapsed = self.started.elapsed();
+        let TimedRun {
+            id, slot, location, ..
+        } = self;
+        let config = &shared.config;
+        metrics.record_poll_time(shared.metrics.histogram.as_ref(), elapsed);
+        shared.owned.add_poll_time(
+            id,
+            slot,
+            u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX),
+        );
+        if config.slow_poll_threshold.is_some_and(|t| elapsed >= t) {
+            let report = SlowPollReport {
+                id: crate::task::Id::from_u64(id),
+                location,
+                duration: elapsed,
+                worker,
+            };
+            report_slow_poll(config.on_slow_poll.as_ref(), &report);
+        }
+    }
+}
+
 /// The callback that receives slow-poll reports.
 pub(crate) type SlowPollCallback = std::sync::Arc<dyn Fn(&SlowPollReport) + Send + Sync>;
 
@@ -695,6 +805,14 @@ pub(crate) fn report_slow_poll(callback: Option<&SlowPollCallback>, report: &Slo
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+
+    /// The task header stays at its size before metrics (48 bytes on 64-bit targets): per-task
+    /// figures live elsewhere unless they fit in padding (`runtime/dump.rs`, "the decision").
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn the_task_header_did_not_grow() {
+        assert_eq!(std::mem::size_of::<crate::task::raw::Header>(), 48);
+    }
 
     #[test]
     fn linear_buckets() {

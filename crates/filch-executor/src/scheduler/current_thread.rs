@@ -68,6 +68,36 @@
 //! builder too), and `Handle::worker_threads` reports 1: the thread inside `block_on`.
 //! `on_thread_start`/`on_thread_stop` run on blocking-pool threads only.
 //!
+//! # Metrics
+//!
+//! `RuntimeMetrics` sees one worker, index 0: whichever thread holds the core. The loop keeps
+//! worker 0's cell (`Shared::metrics.workers[0]`, the same `WorkerMetrics` and the same
+//! owner-only writes as a multi-thread worker, `runtime/metrics.rs`):
+//!
+//! * a poll count after each task poll ([`CoreContext::run_task`]), and, with timing on (the
+//!   poll-time histogram or a slow-poll threshold, cached when the loop starts), a clock read
+//!   around the run and then the histogram, the measured mean, the task's poll time and the
+//!   slow-poll check (`metrics::TimedRun`, reports name worker 0). The `block_on` future is
+//!   not a task: its polls are not counted or timed;
+//! * a park per blocking driver park (the non-blocking driver polls of maintenance and of a
+//!   yielding `block_on` future are not parks), and a no-op wake-up when no task was polled
+//!   between a wake-up and the next park (a wake-up only for the `block_on` future is one, as
+//!   in tokio);
+//! * busy time per stretch between wake-up and park, flushed at each maintenance tick and when
+//!   `block_on` gives the core back, so the time inside `block_on` not spent parked counts;
+//! * a local schedule per task pushed onto the core's queue or deferred list (spawned or woken
+//!   on this thread), and a local pop per task taken off it (or drained at shutdown): the
+//!   queue's depth is the difference, read from any thread without a look at the core
+//!   (`RuntimeMetrics::worker_local_queue_depth`, exact once the loop has returned, a moment off
+//!   while it runs). Tasks from other threads wait in the
+//!   injector (`global_queue_depth`);
+//! * no steals and no overflows (one thread: nothing to steal, no monitor to hand over): those
+//!   figures stay 0.
+//!
+//! The loop's clock readings are also this thread's "recent now" (`metrics::spawn_time`) while
+//! it runs, and are forgotten when `block_on` returns. `Handle::dump` shows a running task of a
+//! current-thread runtime on worker 0.
+//!
 //! # Shutdown
 //!
 //! Dropping the runtime runs the shared steps (`worker.rs`, "Shutdown"): the flag is set and the
@@ -92,12 +122,14 @@ use std::pin::{pin, Pin};
 use std::sync::atomic::{fence, AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use crossbeam_utils::CachePadded;
 use parking_lot::Mutex;
 
 use crate::context;
 use crate::runtime::block_on::{block_on_pinned, ThreadWaker};
+use crate::runtime::metrics::{bump, TimedRun, WorkerMetrics};
 use crate::runtime::Handle;
 use crate::scheduler::Shared;
 use crate::task::Notified;
@@ -134,6 +166,14 @@ pub(crate) struct CoreContext {
     handle: Handle,
     /// `None` only for a moment while the core is handed back.
     core: RefCell<Option<Box<Core>>>,
+    /// Worker 0's metric cell (`Shared::metrics.workers[0]`), written only by this thread.
+    metrics: Arc<CachePadded<WorkerMetrics>>,
+    /// Whether polls are timed (histogram or slow-poll threshold), cached like a worker's.
+    timing: bool,
+    /// Busy-time bookkeeping (see "Metrics"): the start of the current busy stretch, and the
+    /// poll count at the last wake-up (`None` before the first park).
+    busy_since: std::cell::Cell<Instant>,
+    polls_at_wake: std::cell::Cell<Option<u64>>,
 }
 
 impl CurrentThread {
@@ -194,6 +234,10 @@ impl CurrentThread {
                 let cx = CoreContext {
                     handle: handle.clone(),
                     core: RefCell::new(Some(core)),
+                    metrics: shared.metrics.workers[0].clone(),
+                    timing: shared.config.timing(),
+                    busy_since: std::cell::Cell::new(Instant::now()),
+                    polls_at_wake: std::cell::Cell::new(None),
                 };
                 match cx.run(future.as_mut()) {
                     Some(output) => return output,
@@ -301,6 +345,8 @@ impl Drop for GiveBack<'_> {
         if cx.handle.shared.is_shutdown() {
             cx.drain();
         }
+        // The time inside this `block_on` up to now was busy time.
+        cx.flush_busy();
         let core = cx.core.borrow_mut().take();
         let ct = cx.current_thread();
         *ct.core.lock() = core;
@@ -327,13 +373,18 @@ impl CoreContext {
             Some(core) => core.run_queue.push_back(task),
             None => return Some(task),
         }
+        // Also the queue's depth: local schedules less `local_pops` (see "Metrics").
+        bump(&self.metrics.local_schedules, 1);
         None
     }
 
     /// The loop. `None` when the runtime shut down before the future completed.
     fn run<F: Future>(&self, mut future: Pin<&mut F>) -> Option<F::Output> {
+        // Dropped after `GiveBack`, whose busy-time flush takes a clock reading.
+        let _recent = RecentNowGuard;
         let _give_back = GiveBack(self);
         let shared = &*self.handle.shared;
+        crate::runtime::metrics::set_recent_now(self.busy_since.get());
         context::set_core(self, || {
             let main = Arc::new(MainWaker {
                 woken: AtomicBool::new(true),
@@ -354,10 +405,11 @@ impl CoreContext {
                 }
                 let tick = self.next_tick();
                 if tick % EVENT_INTERVAL == 0 {
+                    self.flush_busy();
                     self.maintenance();
                 }
                 if let Some(task) = self.next_task(tick) {
-                    task.run();
+                    self.run_task(task);
                     continue;
                 }
                 if self.requeue_deferred() {
@@ -366,6 +418,53 @@ impl CoreContext {
                 self.park(&main);
             }
         })
+    }
+
+    /// Polls one task, and counts it on worker 0 (and times it, with timing on).
+    #[inline(always)]
+    fn run_task(&self, task: Notified) {
+        let timed = if self.timing {
+            Some(TimedRun::start(&task))
+        } else {
+            None
+        };
+        task.run();
+        bump(&self.metrics.polls, 1);
+        if let Some(timed) = timed {
+            timed.finish(&self.handle.shared, &self.metrics, 0);
+        }
+    }
+
+    /// Busy time up to now goes into worker 0's figure (at maintenance ticks, before a park and
+    /// when `block_on` gives the core back).
+    fn flush_busy(&self) {
+        let now = Instant::now();
+        let busy = now.saturating_duration_since(self.busy_since.get());
+        bump(
+            &self.metrics.busy_nanos,
+            u64::try_from(busy.as_nanos()).unwrap_or(u64::MAX),
+        );
+        self.busy_since.set(now);
+        crate::runtime::metrics::set_recent_now(now);
+    }
+
+    /// Before a blocking park: busy time, the park, and a no-op wake-up if no task was polled
+    /// since the last wake-up.
+    fn before_park(&self) {
+        self.flush_busy();
+        let polls = self.metrics.polls.load(Ordering::Relaxed);
+        if self.polls_at_wake.get() == Some(polls) {
+            bump(&self.metrics.noops, 1);
+        }
+        bump(&self.metrics.parks, 1);
+    }
+
+    fn after_park(&self) {
+        let now = Instant::now();
+        self.busy_since.set(now);
+        crate::runtime::metrics::set_recent_now(now);
+        self.polls_at_wake
+            .set(Some(self.metrics.polls.load(Ordering::Relaxed)));
     }
 
     fn next_tick(&self) -> u32 {
@@ -391,7 +490,11 @@ impl CoreContext {
             .borrow_mut()
             .as_mut()
             .and_then(|core| core.run_queue.pop_front());
-        local.or_else(|| steal_one(injector))
+        if local.is_some() {
+            bump(&self.metrics.local_pops, 1);
+            return local;
+        }
+        steal_one(injector)
     }
 
     /// Moves the deferred yielders to the back of the run queue after a driver poll; `false` if
@@ -447,7 +550,9 @@ impl CoreContext {
             self.poll_driver(Some(Duration::ZERO));
             return;
         }
+        self.before_park();
         self.poll_driver(None);
+        self.after_park();
     }
 
     /// One driver park with `timeout` (wakers it fires push to our local queue).
@@ -473,9 +578,20 @@ impl CoreContext {
             .as_mut()
             .map(|core| take_queued(core))
             .unwrap_or_default();
+        bump(&self.metrics.local_pops, tasks.len() as u64);
         for task in tasks {
             task.shutdown();
         }
+    }
+}
+
+/// Forgets the loop's latest clock reading when the loop ends: a spawn on this thread after
+/// `block_on` returns must not take it as its spawn time (`metrics::spawn_time`).
+struct RecentNowGuard;
+
+impl Drop for RecentNowGuard {
+    fn drop(&mut self) {
+        crate::runtime::metrics::clear_recent_now();
     }
 }
 
@@ -506,6 +622,8 @@ pub(crate) fn start(
         config,
     );
     shared.current_thread = Some(CurrentThread::new());
+    // One worker slot (index 0): the thread inside `block_on` (see "Metrics").
+    shared.metrics = crate::runtime::metrics::MetricsCells::new(1, shared.config.histogram);
     let handle = Handle {
         shared: crate::loom::sync::Arc::new(shared),
     };

@@ -10,7 +10,14 @@
 //! lock and summed over the shards. `num_alive_tasks` is not counted at all: it is the number
 //! of occupied slots, read under each shard's lock in turn when asked. Each entry keeps the
 //! task's spawn time (`metrics::spawn_time`: no clock read for a spawn on a worker).
+//!
+//! With poll timing on (the poll-time histogram or a slow-poll threshold), each shard also
+//! keeps the tasks' total measured poll time, by slot, in a map beside the slab
+//! ([`OwnedTasks::add_poll_time`], under the shard's lock after each timed poll). With timing
+//! off the map stays empty and costs a removal one branch; the task header has no poll-time
+//! word (see `runtime/dump.rs`, "the decision").
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Instant;
 
@@ -44,6 +51,9 @@ struct Shard {
     slots: Vec<Option<Entry>>,
     free: Vec<usize>,
     closed: bool,
+    /// Total measured poll time (nanoseconds) of the task in each slot; only written while
+    /// timing is on, and a slot's value leaves with its task.
+    poll_nanos: HashMap<usize, u64>,
 }
 
 impl OwnedTasks {
@@ -84,13 +94,31 @@ impl OwnedTasks {
             .sum()
     }
 
-    /// Calls `f` on every task in the list, one shard at a time under its lock (`Handle::dump`).
-    pub(crate) fn for_each(&self, mut f: impl FnMut(&Task, Instant)) {
+    /// Calls `f` on every task in the list with its spawn time and total measured poll time
+    /// (nanoseconds), one shard at a time under its lock (`Handle::dump`).
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&Task, Instant, u64)) {
         for cell in self.shards.iter() {
             let shard = cell.lock.lock();
-            for entry in shard.slots.iter().flatten() {
-                f(&entry.task, entry.spawned_at);
+            for (slot, entry) in shard.slots.iter().enumerate() {
+                if let Some(entry) = entry {
+                    let nanos = shard.poll_nanos.get(&slot).copied().unwrap_or(0);
+                    f(&entry.task, entry.spawned_at, nanos);
+                }
             }
+        }
+    }
+
+    /// Adds one timed poll's duration to the task `id` that was in `slot` when the poll began
+    /// (with timing on only). Nothing happens if the task has left the list since (it
+    /// completed during that poll): its slot is free or holds another task.
+    pub(crate) fn add_poll_time(&self, id: u64, slot: u32, nanos: u64) {
+        let cell = &self.shards[id as usize & self.mask];
+        let mut shard = cell.lock.lock();
+        let slot = slot as usize;
+        let here = matches!(shard.slots.get(slot), Some(Some(e)) if e.task.header().id == id);
+        if here {
+            let total = shard.poll_nanos.entry(slot).or_insert(0);
+            *total = total.saturating_add(nanos);
         }
     }
 
@@ -130,6 +158,9 @@ impl OwnedTasks {
             Some(entry) if entry.as_ref().map(|e| e.task.raw()) == Some(task.raw()) => {
                 let taken = entry.take().map(|e| e.task);
                 shard.free.push(slot);
+                if !shard.poll_nanos.is_empty() {
+                    shard.poll_nanos.remove(&slot);
+                }
                 taken
             }
             _ => None,
@@ -144,6 +175,7 @@ impl OwnedTasks {
             shard.closed = true;
             let free = &mut shard.free;
             free.clear();
+            shard.poll_nanos.clear();
             let slots = std::mem::take(&mut shard.slots);
             all.extend(slots.into_iter().flatten().map(|e| e.task));
         }

@@ -78,7 +78,7 @@ use crossbeam_deque::{Steal, Worker};
 use crate::context;
 use crate::loom::sync::atomic::Ordering;
 use crate::loom::sync::Arc;
-use crate::runtime::metrics::{bump, report_slow_poll, SlowPollReport, WorkerMetrics};
+use crate::runtime::metrics::{bump, TimedRun, WorkerMetrics};
 use crate::runtime::Handle;
 use crate::scheduler::idle::AfterWake;
 use crate::scheduler::park::Parker;
@@ -167,7 +167,6 @@ impl WorkerCtx {
 
     /// Runs `f` with this worker registered as the thread's worker and its runtime current.
     fn enter<R>(&self, f: impl FnOnce() -> R) -> R {
-        crate::task::raw::set_timed(self.timing);
         context::set_worker(self, || {
             let _current = context::set_current(&self.handle);
             let _entered = context::enter_runtime();
@@ -305,39 +304,20 @@ impl WorkerCtx {
             location as *const std::panic::Location<'static> as *mut _,
             Ordering::Release,
         );
+        // One branch on a flag cached at start when timing is off.
+        let timed = if self.timing {
+            Some(TimedRun::start(&task))
+        } else {
+            None
+        };
         task.run();
         remote
             .polling
             .store(std::ptr::null_mut(), Ordering::Relaxed);
         let metrics = self.metrics();
         bump(&metrics.polls, 1);
-        if self.timing {
-            self.after_timed_poll(metrics, id, location);
-        }
-    }
-
-    /// With timing on: the histogram, the mean poll time and the slow-poll check.
-    #[cold]
-    fn after_timed_poll(
-        &self,
-        metrics: &WorkerMetrics,
-        id: u64,
-        location: &'static std::panic::Location<'static>,
-    ) {
-        // `None` when the task was not actually polled (cancelled, or already running).
-        let Some(elapsed) = crate::task::raw::take_last_poll() else {
-            return;
-        };
-        let config = &self.shared().config;
-        metrics.record_poll_time(self.shared().metrics.histogram.as_ref(), elapsed);
-        if config.slow_poll_threshold.is_some_and(|t| elapsed >= t) {
-            let report = SlowPollReport {
-                id: crate::task::Id::from_u64(id),
-                location,
-                duration: elapsed,
-                worker: self.index,
-            };
-            report_slow_poll(config.on_slow_poll.as_ref(), &report);
+        if let Some(timed) = timed {
+            timed.finish(self.shared(), metrics, self.index);
         }
     }
 

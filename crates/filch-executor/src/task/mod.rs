@@ -258,6 +258,14 @@ impl Notified {
         self.0.header().id
     }
 
+    /// Where the owner list keeps the task (for `OwnedTasks::add_poll_time`).
+    pub(crate) fn owner_slot(&self) -> u32 {
+        self.0
+            .header()
+            .owner_slot
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Marks the task as having yielded when the driver had been entered `entries` times (kept
     /// modulo 2^32; a stamp that wraps to "none" once in 2^32 entries costs one skipped poll).
     pub(crate) fn set_yielded_at(&self, entries: usize) {

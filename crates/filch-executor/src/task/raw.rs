@@ -15,7 +15,7 @@ use super::error::JoinError;
 use super::state::{State, TransitionToIdle, TransitionToRunning};
 use super::waker::waker_ref;
 use super::{Notified, Schedule, Task};
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
 use crate::loom::cell::UnsafeCell;
 use crate::loom::sync::Mutex;
@@ -49,31 +49,6 @@ pub(crate) struct Header {
     /// a `Notified` changes threads only through a queue that orders the accesses, so relaxed
     /// loads and stores suffice.
     pub(crate) yielded_at: AtomicU32,
-    /// Total measured poll time in nanoseconds, kept only while the polling thread has timing on
-    /// (see [`set_timed`]); written like `polls`.
-    pub(crate) poll_nanos: AtomicU64,
-}
-
-thread_local! {
-    /// Whether polls on this thread are timed (a worker of a runtime with the poll-time
-    /// histogram or a slow-poll threshold; see `runtime/metrics.rs`).
-    static TIMED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-    /// The duration of the last timed poll on this thread, in nanoseconds (`u64::MAX`: none
-    /// since the last [`take_last_poll`]).
-    static LAST_POLL: std::cell::Cell<u64> = const { std::cell::Cell::new(u64::MAX) };
-}
-
-/// Turns poll timing on or off for the calling thread (a worker sets it once when it starts).
-pub(crate) fn set_timed(on: bool) {
-    TIMED.with(|t| t.set(on));
-}
-
-/// The duration of the last timed poll on this thread since the previous call, if any.
-pub(crate) fn take_last_poll() -> Option<std::time::Duration> {
-    match LAST_POLL.with(|c| c.replace(u64::MAX)) {
-        u64::MAX => None,
-        nanos => Some(std::time::Duration::from_nanos(nanos)),
-    }
 }
 
 /// The functions that know the concrete future and scheduler types.
@@ -175,7 +150,6 @@ where
             polls: AtomicU32::new(0),
             yielded_at: AtomicU32::new(0),
             location,
-            poll_nanos: AtomicU64::new(0),
         });
         ptr::addr_of_mut!((*p).scheduler).write(scheduler);
         ptr::addr_of_mut!((*p).stage).write(UnsafeCell::new(Stage::Running(future)));
@@ -243,25 +217,15 @@ where
     // `task::id()` reads the id of the task being polled from a thread-local: one write before
     // and one after (`poll_future` does not unwind: it catches the future's panics).
     let previous_id = super::id::enter(cell.header.id);
-    // One branch on a thread-local flag when timing is off (`runtime/metrics.rs`).
-    let started = TIMED.with(|t| t.get()).then(std::time::Instant::now);
     // SAFETY: we hold RUNNING, so we have exclusive access to the stage; the future is pinned
     // because the allocation never moves.
     let polled = unsafe { poll_future(cell, ptr) };
     super::id::restore(previous_id);
-    // Only the thread holding RUNNING writes these, so load + store cannot lose an update.
+    // Only the thread holding RUNNING writes this, so load + store cannot lose an update.
     let header = &cell.header;
     header
         .polls
         .store(header.polls.load(Relaxed).wrapping_add(1), Relaxed);
-    if let Some(started) = started {
-        let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX - 1);
-        header.poll_nanos.store(
-            header.poll_nanos.load(Relaxed).saturating_add(nanos),
-            Relaxed,
-        );
-        LAST_POLL.with(|c| c.set(nanos));
-    }
     // `cell` must not be used once the allocation may be gone, so each arm decides whether to
     // deallocate and the deallocation happens after the last use of `cell`.
     let must_dealloc = match polled {
