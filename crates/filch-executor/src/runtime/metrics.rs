@@ -545,7 +545,8 @@ impl RuntimeMetrics {
     }
 
     /// Time `worker` spent awake (running tasks and looking for them), as opposed to parked.
-    /// Updated when the worker parks and every few dozen polls.
+    /// Updated when the worker parks and every few dozen polls (on a current-thread runtime,
+    /// also when `block_on` returns: the time inside it not spent parked).
     #[track_caller]
     pub fn worker_total_busy_duration(&self, worker: usize) -> Duration {
         Duration::from_nanos(self.worker(worker).busy_nanos.load(Relaxed))
