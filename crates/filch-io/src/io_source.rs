@@ -446,22 +446,7 @@ mod tests {
     use crate::driver::IoDriver;
     use crate::scheduled_io::{READABLE, READ_CLOSED, WRITABLE};
 
-    /// Runs `f` on a thread and fails with the test's name if it takes over 60 s.
-    fn guard(name: &'static str, f: impl FnOnce() + Send + 'static) {
-        let (tx, rx) = std::sync::mpsc::channel();
-        let t = std::thread::spawn(move || {
-            f();
-            let _ = tx.send(());
-        });
-        match rx.recv_timeout(Duration::from_secs(60)) {
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!("{name} hangs"),
-            _ => {
-                if let Err(panic) = t.join() {
-                    std::panic::resume_unwind(panic);
-                }
-            }
-        }
-    }
+    use crate::test_util::guard;
 
     /// A driver whose reactor says `reports_read_closed() == flag`, and a registered socketpair
     /// end (with its peer, blocking).

@@ -73,6 +73,8 @@ mod scheduled_io;
 pub mod signal;
 pub mod stdio;
 mod sys;
+#[cfg(test)]
+mod test_util;
 pub mod time;
 mod timer;
 

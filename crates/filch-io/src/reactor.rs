@@ -373,7 +373,7 @@ impl Reactor {
     }
 
     /// Number of registered sources (for tests and debugging).
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(crate) fn registered(&self) -> usize {
         let sources = self.sources.lock();
         sources.slots.len() - sources.free.len()

@@ -13,23 +13,7 @@ fn runtime() -> filch_executor::runtime::Runtime {
         .unwrap()
 }
 
-/// Runs `f` on a thread and aborts with the test's name if it takes over 60 s.
-fn guard(name: &'static str, f: impl FnOnce() + Send + 'static) {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let t = std::thread::spawn(move || {
-        f();
-        let _ = tx.send(());
-    });
-    match rx.recv_timeout(Duration::from_secs(60)) {
-        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!("{name} hangs"),
-        // Finished, or panicked (the sender was dropped): `join` re-raises the panic.
-        _ => {
-            if let Err(panic) = t.join() {
-                std::panic::resume_unwind(panic);
-            }
-        }
-    }
-}
+use crate::test_util::guard;
 
 fn is_gone(pid: u32) -> bool {
     // Gone, or (pid reused) no longer a zombie of ours.
