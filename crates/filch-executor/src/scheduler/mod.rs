@@ -40,6 +40,8 @@ pub(crate) mod worker;
 
 #[cfg(all(test, loom))]
 mod loom_tests;
+#[cfg(all(test, not(loom)))]
+mod tests;
 
 use idle::Idle;
 use owned::OwnedTasks;
@@ -132,6 +134,10 @@ pub(crate) struct Shared {
     /// Set once shutdown has drained the injector for the last time; a push that sees it drains
     /// again itself (see `schedule_remote`).
     drained: AtomicBool,
+    /// Test builds only: how many times `notify_parked` ran on one of this runtime's workers
+    /// while it was in the driver, where wake-ups must be deferred (`scheduler/tests.rs`).
+    #[cfg(test)]
+    pub(crate) notified_in_driver: std::sync::atomic::AtomicUsize,
 }
 
 impl Shared {
@@ -159,6 +165,8 @@ impl Shared {
             current_thread: None,
             shutdown: AtomicBool::new(false),
             drained: AtomicBool::new(false),
+            #[cfg(test)]
+            notified_in_driver: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
@@ -202,7 +210,7 @@ impl Shared {
         };
         // SAFETY: the slot held a `Notified` and the swap gave it to us.
         worker.local.push(unsafe { Notified::from_raw(prev) });
-        self.notify_parked();
+        self.notify_parked_from(worker);
     }
 
     /// [`schedule_local`](Self::schedule_local) of a task that woke itself during its poll.
@@ -233,10 +241,16 @@ impl Shared {
         } else {
             self.injector.push(task);
         }
+        self.notify_parked_from(worker);
+    }
+
+    /// [`notify_parked`](Self::notify_parked) for a push to `worker`'s own queue: at once, or,
+    /// while the worker is in the driver, once when it returns (`# Waking helpers after the
+    /// driver` in `worker.rs`). Every local push that may want a helper goes through here.
+    #[inline]
+    fn notify_parked_from(&self, worker: &WorkerCtx) {
         match worker.defer_notify.get() {
             worker::DeferNotify::Off => self.notify_parked(),
-            // In the driver: one wake-up when it returns (`# Waking helpers after the driver`
-            // in `worker.rs`).
             _ => worker.defer_notify.set(worker::DeferNotify::Requested),
         }
     }
@@ -262,6 +276,17 @@ impl Shared {
     /// Wakes a parked worker if nobody is searching (see `idle.rs`). While compensating
     /// workers run and no core worker could be woken, wakes them instead.
     pub(crate) fn notify_parked(&self) {
+        #[cfg(test)]
+        crate::context::with_worker(|worker| {
+            if let Some(worker) = worker {
+                if std::ptr::eq(worker.shared(), self)
+                    && worker.defer_notify.get() != worker::DeferNotify::Off
+                {
+                    self.notified_in_driver
+                        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                }
+            }
+        });
         if let Some(index) = self.idle.worker_to_notify() {
             self.monitor.wake();
             self.remotes[index].unparker.unpark();
