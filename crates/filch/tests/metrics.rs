@@ -611,6 +611,39 @@ fn a_task_spawned_on_a_worker_ages_from_its_spawn() {
     });
 }
 
+/// A spawn from a thread that is not a runtime thread takes its spawn time from the coarse
+/// clock (one kernel tick of resolution, `runtime/metrics.rs`): the age is still the time since
+/// the spawn, to within that tick.
+#[test]
+fn a_task_spawned_from_outside_ages_from_its_spawn() {
+    guard("dump_age_outside", || {
+        let rt = runtime(1);
+        let (tx, rx) = filch::sync::oneshot::channel::<()>();
+        let before = Instant::now();
+        let id = rt
+            .spawn(async move {
+                rx.await.ok();
+            })
+            .id();
+        thread::sleep(Duration::from_millis(200));
+        let dump = rt.handle().dump();
+        let waited = before.elapsed();
+        let t = dump
+            .tasks()
+            .iter()
+            .find(|t| t.id() == id)
+            .expect("the task is listed");
+        // 20 ms of slack below: less than a tick is the promise, and a tick is 10 ms at most.
+        assert!(
+            t.age() + Duration::from_millis(20) >= Duration::from_millis(200)
+                && t.age() <= waited + Duration::from_millis(20),
+            "age {:?} after {waited:?}",
+            t.age()
+        );
+        tx.send(()).unwrap();
+    });
+}
+
 /// Every name issue 15 gives, on the facade, with the issue's spelling (a missing or renamed
 /// item fails to compile). `poll_time_histogram_bucket_count` is the issue's name for tokio's
 /// `poll_time_histogram_num_buckets`: both exist and agree.

@@ -24,7 +24,9 @@
 //!   returns, so a poll in progress is not in it.
 //! * `age` is the time since the spawn. A task spawned on a worker gets that worker's latest
 //!   clock reading as its spawn time (taken at its last wake-up or maintenance tick, so it may be
-//!   early by up to one long poll); a task spawned elsewhere, a fresh reading.
+//!   early by up to one long poll); a task spawned elsewhere, the coarse clock's reading
+//!   (`CLOCK_MONOTONIC_COARSE` on Linux: early by less than one kernel tick, 1–10 ms; a precise
+//!   reading on other platforms). Either way the age is never less than the true age.
 //!
 //! Blocking work (`spawn_blocking`) is not in the owner list and not in the dump.
 //!
@@ -45,7 +47,7 @@
 //!   on every task for a figure that is zero unless timing is on);
 //! * the spawn time lives in the owner list's entry, not in the task, and a spawn on a worker
 //!   takes it from the worker's latest clock reading (`metrics::spawn_time`), so it reads no
-//!   clock; a spawn from another thread reads the clock once.
+//!   clock; a spawn from another thread reads the coarse clock once (`metrics::coarse_now`).
 //!
 //! `docs/benchmarks.md`, "Cost of metrics", has the figures.
 

@@ -208,14 +208,66 @@ pub(crate) fn clear_recent_now() {
 }
 
 /// The spawn time of a new task: the worker's latest clock reading on a worker thread (at most
-/// one maintenance interval old, or one poll if that poll is long), a fresh reading elsewhere.
+/// one maintenance interval old, or one poll if that poll is long), the coarse clock elsewhere
+/// ([`coarse_now`]).
 #[inline]
 pub(crate) fn spawn_time() -> Instant {
     RECENT_NOW
         .try_with(|c| c.get())
         .ok()
         .flatten()
-        .unwrap_or_else(Instant::now)
+        .unwrap_or_else(coarse_now)
+}
+
+/// The time now, to within one kernel tick (1–10 ms), for a spawn from a thread that is not a
+/// runtime thread.
+///
+/// Such a thread keeps no recent reading, and `Instant::now` was the largest single cost of a
+/// remote spawn (`docs/benchmarks.md`, "Cost of metrics"): about 30 ns here, reading the TSC
+/// through the vDSO. On Linux `CLOCK_MONOTONIC_COARSE` is `CLOCK_MONOTONIC` (the clock behind
+/// `Instant`) as of the last tick, read without the TSC (about 10 ns). It becomes an `Instant`
+/// through one pair of readings taken the first time: `Instant::now()` and then
+/// `CLOCK_MONOTONIC` through libc, the same clock a few nanoseconds later. The result is the
+/// coarse reading on `Instant`'s scale, so it is never later than `Instant::now()` (beyond those
+/// few nanoseconds) and never earlier by a tick or more: a task's age is its true age plus less
+/// than a tick. Elsewhere, and under miri, it is `Instant::now`.
+#[cfg(all(any(target_os = "linux", target_os = "android"), not(miri)))]
+fn coarse_now() -> Instant {
+    static BASE: std::sync::OnceLock<Option<(Instant, Duration)>> = std::sync::OnceLock::new();
+    fn read(clock: libc::clockid_t) -> Option<Duration> {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `ts` is a valid, writable `timespec` for the call to fill in; both clock ids
+        // are constants the kernel has had since 2.6.32 (on an error `ts` is not read).
+        let rc = unsafe { libc::clock_gettime(clock, &mut ts) };
+        if rc != 0 {
+            return None;
+        }
+        let secs = u64::try_from(ts.tv_sec).ok()?;
+        let nanos = u32::try_from(ts.tv_nsec).ok()?;
+        Some(Duration::new(secs, nanos))
+    }
+    let base = BASE.get_or_init(|| {
+        let instant = Instant::now();
+        read(libc::CLOCK_MONOTONIC).map(|monotonic| (instant, monotonic))
+    });
+    match (base, read(libc::CLOCK_MONOTONIC_COARSE)) {
+        (Some((instant, monotonic)), Some(coarse)) => match coarse.checked_sub(*monotonic) {
+            Some(since) => *instant + since,
+            // A coarse reading older than the base pair (calls within a tick of the first):
+            // the same mapping, counted backwards.
+            None => instant.checked_sub(*monotonic - coarse).unwrap_or(*instant),
+        },
+        // The coarse clock is missing (a kernel without it): the precise one.
+        _ => Instant::now(),
+    }
+}
+
+#[cfg(not(all(any(target_os = "linux", target_os = "android"), not(miri))))]
+fn coarse_now() -> Instant {
+    Instant::now()
 }
 
 /// Counts a forced yield of the coop budget (`coop::poll_proceed` when the budget is spent):
@@ -813,6 +865,27 @@ mod tests {
     #[cfg(target_pointer_width = "64")]
     fn the_task_header_did_not_grow() {
         assert_eq!(std::mem::size_of::<crate::task::raw::Header>(), 48);
+    }
+
+    /// The coarse clock of remote spawns is never ahead of `Instant::now`, stays within a tick
+    /// behind it and moves with it (a tick is 10 ms at most; 25 ms of slack for a loaded
+    /// machine, 1 ms ahead for the base pair's two readings).
+    #[test]
+    fn coarse_now_follows_the_precise_clock() {
+        let slack = Duration::from_millis(25);
+        let first = coarse_now();
+        for _ in 0..5 {
+            let before = Instant::now();
+            let coarse = coarse_now();
+            let after = Instant::now();
+            assert!(coarse + slack >= before, "{coarse:?} is behind {before:?}");
+            assert!(
+                coarse <= after + Duration::from_millis(1),
+                "{coarse:?} is ahead of {after:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(coarse_now() >= first + Duration::from_millis(100) - slack);
     }
 
     #[test]
