@@ -105,6 +105,49 @@ fn tasks_woken_by_the_driver_wake_no_helper_until_it_returns() {
     });
 }
 
+/// `# Sleeping when idle` (watchdog.rs): a runtime that goes idle and busy again thousands of
+/// times a second wakes its sleeping monitor about ten times a second (it stays on timed checks
+/// for 100 ms after each untimed sleep), and an idle runtime's monitor does go to sleep.
+#[test]
+fn a_runtime_flipping_between_idle_and_busy_rarely_wakes_the_monitor() {
+    guard(|| {
+        let rt = Builder::new().worker_threads(1).build().unwrap();
+        let monitor = &rt.handle().shared.monitor;
+        wait_for("the idle runtime's monitor to sleep", || {
+            monitor.is_sleeping()
+        });
+        let woken_before = monitor.woken.load(SeqCst);
+        let start = std::time::Instant::now();
+        let mut rounds = 0;
+        while start.elapsed() < Duration::from_millis(500) {
+            rt.block_on(rt.spawn(async {})).unwrap();
+            // Let the worker park again before the next round.
+            std::thread::sleep(Duration::from_micros(100));
+            rounds += 1;
+        }
+        let woken = monitor.woken.load(SeqCst) - woken_before;
+        assert!(rounds >= 100, "only {rounds} rounds in 500 ms");
+        // About 5 for 500 ms; once a period (the old rule) would be about 25.
+        assert!(
+            woken <= 10,
+            "the monitor was woken {woken} times in {rounds} rounds"
+        );
+        wait_for("the monitor to sleep again", || monitor.is_sleeping());
+    });
+}
+
+/// Waits up to 10 s for `cond`.
+fn wait_for(what: &str, cond: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !cond() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
 /// Runs `body` on its own thread and fails the test, with its name, if it has not finished in
 /// a minute (a lost wake-up hangs instead of failing).
 fn guard(body: impl FnOnce() + Send + 'static) {
