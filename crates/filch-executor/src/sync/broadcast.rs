@@ -550,19 +550,22 @@ impl<T> Drop for WeakSender<T> {
 }
 
 impl<T: Clone> Receiver<T> {
-    /// One attempt; `None` means nothing new and senders remain (register then).
+    /// One attempt for the receiver whose next position is `next`; `None` means nothing new
+    /// and senders remain (register then). Takes the position rather than the receiver so that
+    /// a caller can hold the lock through `self.shared` meanwhile, without cloning the `Arc`
+    /// (two atomic operations on the channel's most contended line per receive).
     fn attempt(
-        &mut self,
+        next: &mut u64,
         s: &mut State<T>,
         dropped: &mut Vec<T>,
     ) -> Option<Result<T, TryRecvError>> {
-        if self.next < s.head {
-            let missed = s.head - self.next;
-            self.next = s.head;
+        if *next < s.head {
+            let missed = s.head - *next;
+            *next = s.head;
             return Some(Err(TryRecvError::Lagged(missed)));
         }
-        if self.next < s.tail() {
-            let pos = self.next;
+        if *next < s.tail() {
+            let pos = *next;
             let idx = (pos - s.head) as usize;
             let value = s.buf[idx]
                 .value
@@ -570,7 +573,7 @@ impl<T: Clone> Receiver<T> {
                 .expect("a value stays until every receiver has seen it");
             s.seen(pos, dropped);
             s.trim();
-            self.next += 1;
+            *next += 1;
             return Some(Ok(value));
         }
         if s.tx_count == 0 {
@@ -615,10 +618,8 @@ impl<T: Clone> Receiver<T> {
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
         let mut dropped = Vec::new();
         let out = {
-            let shared = self.shared.clone();
-            let mut s = shared.state.lock();
-            self.attempt(&mut s, &mut dropped)
-                .unwrap_or(Err(TryRecvError::Empty))
+            let mut s = self.shared.state.lock();
+            Self::attempt(&mut self.next, &mut s, &mut dropped).unwrap_or(Err(TryRecvError::Empty))
         };
         drop(dropped);
         out
@@ -717,10 +718,10 @@ impl<T: Clone> Future for Recv<'_, T> {
         };
         let this = &mut *self;
         let mut dropped = Vec::new();
-        let shared = this.rx.shared.clone();
         let out = {
+            let Receiver { shared, next } = &mut *this.rx;
             let mut s = shared.state.lock();
-            match this.rx.attempt(&mut s, &mut dropped) {
+            match Receiver::attempt(next, &mut s, &mut dropped) {
                 Some(r) => {
                     if let Some(id) = this.id.take() {
                         s.waiters.retain(|(w, _)| *w != id);
