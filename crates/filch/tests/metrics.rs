@@ -6,7 +6,9 @@ use std::sync::{Arc, Barrier, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use filch::runtime::{Builder, HistogramConfiguration, Runtime, RuntimeMetrics, TaskState};
+use filch::runtime::{
+    Builder, HistogramConfiguration, Runtime, RuntimeMetrics, TaskDump, TaskInfo, TaskState,
+};
 
 mod common;
 use common::guard;
@@ -23,6 +25,14 @@ fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
         assert!(Instant::now() < deadline, "timed out waiting until {what}");
         thread::sleep(Duration::from_millis(2));
     }
+}
+
+/// The dump's entry for task `id`; fails the test, saying `what` is missing, if it is not listed.
+fn listed<'a>(dump: &'a TaskDump, id: filch::task::Id, what: &str) -> &'a TaskInfo {
+    dump.tasks()
+        .iter()
+        .find(|t| t.id() == id)
+        .unwrap_or_else(|| panic!("{what} is not listed: {dump}"))
 }
 
 fn sum(m: &RuntimeMetrics, f: impl Fn(&RuntimeMetrics, usize) -> u64) -> u64 {
@@ -479,20 +489,12 @@ fn the_dump_lists_a_pending_task_with_its_spawn_location_and_state() {
                 .any(|t| t.id() == pending.id() && t.polls() == 1)
         });
         let dump = rt.handle().dump();
-        let t = dump
-            .tasks()
-            .iter()
-            .find(|t| t.id() == pending.id())
-            .expect("the pending task is listed");
+        let t = listed(&dump, pending.id(), "the pending task");
         assert_eq!(t.location().file(), file!());
         assert_eq!(t.location().line(), line);
         assert_eq!(t.state(), TaskState::Idle);
         assert!(t.age() > Duration::ZERO);
-        let r = dump
-            .tasks()
-            .iter()
-            .find(|t| t.id() == running.id())
-            .expect("the running task is listed");
+        let r = listed(&dump, running.id(), "the running task");
         assert!(
             matches!(r.state(), TaskState::Running { worker: Some(w) } if w < 2),
             "{:?}",
@@ -597,11 +599,7 @@ fn a_task_spawned_on_a_worker_ages_from_its_spawn() {
             .unwrap();
         thread::sleep(Duration::from_millis(200));
         let dump = rt.handle().dump();
-        let t = dump
-            .tasks()
-            .iter()
-            .find(|t| t.id() == id)
-            .expect("the child is listed");
+        let t = listed(&dump, id, "the child");
         assert!(
             t.age() >= Duration::from_millis(200) && t.age() < Duration::from_secs(10),
             "age {:?}",
@@ -628,11 +626,7 @@ fn a_task_spawned_from_outside_ages_from_its_spawn() {
         thread::sleep(Duration::from_millis(200));
         let dump = rt.handle().dump();
         let waited = before.elapsed();
-        let t = dump
-            .tasks()
-            .iter()
-            .find(|t| t.id() == id)
-            .expect("the task is listed");
+        let t = listed(&dump, id, "the task");
         // 20 ms of slack below: less than a tick is the promise, and a tick is 10 ms at most.
         assert!(
             t.age() + Duration::from_millis(20) >= Duration::from_millis(200)
@@ -932,11 +926,7 @@ mod current_thread {
             thread::sleep(Duration::from_millis(300));
             let task = rt.spawn(async {});
             let dump = rt.handle().dump();
-            let t = dump
-                .tasks()
-                .iter()
-                .find(|t| t.id() == task.id())
-                .expect("the task is listed");
+            let t = listed(&dump, task.id(), "the task");
             assert!(t.age() < Duration::from_millis(300), "age {:?}", t.age());
             rt.block_on(task).unwrap();
         });
@@ -980,7 +970,7 @@ fn the_dump_shows_a_tasks_total_poll_time_with_timing_on() {
                     .any(|t| t.id() == task.id() && t.polls() == 3)
             });
             let dump = rt.handle().dump();
-            let t = dump.tasks().iter().find(|t| t.id() == task.id()).unwrap();
+            let t = listed(&dump, task.id(), "the task");
             if timing {
                 assert!(
                     t.total_poll_time() >= Duration::from_millis(60),
