@@ -45,7 +45,10 @@
 //! that flips between idle and busy (a server answering one request at a time, a
 //! `block_on(spawn(..))` loop) wakes it about ten times a second, not once per round or once a
 //! period: each such wake is a futex call on the waking worker's path to its next task (on an
-//! echo server with one connection, 400 of them in a 2.5 s run with one period). A worker
+//! echo server with one connection, 400 of them in a 2.5 s run with one period). An untimed
+//! sleep is one wait: once woken it returns to the caller's checks even if the runtime is idle
+//! again (a loop of waits there let a flipping runtime wake it at every flip whenever the
+//! monitor thread ran late, as on a loaded machine). A worker
 //! that leaves the parked state (`idle.rs` counts it as unparked) calls [`Monitor::wake`] after
 //! its count changed. The monitor sets `sleeping` and then re-reads the count, the waker changes
 //! the count and then reads `sleeping`, with a SeqCst fence between on each side, so one of
@@ -186,8 +189,9 @@ impl Monitor {
         self.stop.load(SeqCst)
     }
 
-    /// Sleeps without a time limit while `idle()` holds (only if `untimed_allowed`), else for
-    /// one period. Returns `true` if it slept untimed (the caller forgets what it saw before).
+    /// Sleeps without a time limit until woken if `idle()` holds (only if `untimed_allowed`),
+    /// else for one period. Returns `true` if it slept untimed (the caller forgets what it saw
+    /// before).
     pub(crate) fn sleep_while(
         &self,
         idle: impl Fn() -> bool,
@@ -203,13 +207,20 @@ impl Monitor {
             fence(SeqCst);
             // Re-check after publishing `sleeping`: a worker that unparked before the store is
             // seen here; one after it sees `sleeping` and notifies under the lock we hold.
-            let mut slept = false;
-            while idle() && !self.is_stopped() {
+            let sleep = idle() && !self.is_stopped();
+            if sleep {
+                // One wait, not a loop: whatever woke us (a worker leaving the parked state,
+                // `stop`), the caller checks next, even if the runtime is idle again by the
+                // time this thread runs. Waiting again here would let a runtime that flips
+                // between idle and busy wake us at every flip (`# Sleeping when idle`).
                 self.condvar.wait(&mut lock);
-                slept = true;
             }
             self.sleeping.store(false, SeqCst);
-            return slept;
+            if sleep {
+                return true;
+            }
+            // A worker left the parked state between the two checks: wait one period instead
+            // of returning at once (the caller would try again at once, a spin).
         }
         self.condvar.wait_for(&mut lock, period);
         false
