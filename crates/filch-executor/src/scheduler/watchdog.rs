@@ -207,18 +207,16 @@ impl Monitor {
             fence(SeqCst);
             // Re-check after publishing `sleeping`: a worker that unparked before the store is
             // seen here; one after it sees `sleeping` and notifies under the lock we hold.
-            let sleep = idle() && !self.is_stopped();
-            if sleep {
+            if idle() && !self.is_stopped() {
                 // One wait, not a loop: whatever woke us (a worker leaving the parked state,
                 // `stop`), the caller checks next, even if the runtime is idle again by the
                 // time this thread runs. Waiting again here would let a runtime that flips
                 // between idle and busy wake us at every flip (`# Sleeping when idle`).
                 self.condvar.wait(&mut lock);
-            }
-            self.sleeping.store(false, SeqCst);
-            if sleep {
+                self.sleeping.store(false, SeqCst);
                 return true;
             }
+            self.sleeping.store(false, SeqCst);
             // A worker left the parked state between the two checks: wait one period instead
             // of returning at once (the caller would try again at once, a spin).
         }
